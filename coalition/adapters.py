@@ -1,0 +1,37 @@
+"""django-allauth hooks: no open sign-up, and account emails go through the outbox."""
+
+import uuid
+
+from allauth.account.adapter import DefaultAccountAdapter
+from django.utils import translation
+
+from statements import outbox
+
+
+class AccountAdapter(DefaultAccountAdapter):
+    def is_open_for_signup(self, request) -> bool:
+        # Staff join by invitation only (see coalition.views.accept_invitation).
+        return False
+
+    def send_mail(self, template_prefix: str, email: str, context: dict) -> None:
+        """Render allauth's message as it would, then hand it to the outbox instead of SMTP, so
+        no web request waits on a mail server and a failed delivery is retried."""
+        from django.contrib.sites.shortcuts import get_current_site
+        from allauth.core import context as allauth_context
+
+        request = allauth_context.request
+        ctx = {"request": request, "email": email, "current_site": get_current_site(request), **context}
+        message = self.render_mail(template_prefix, email, ctx)
+        html = ""
+        for content, mimetype in getattr(message, "alternatives", []):
+            if mimetype == "text/html":
+                html = content
+        outbox.enqueue_rendered(
+            kind="account:" + template_prefix.rsplit("/", 1)[-1],
+            dedupe_key=f"account:{uuid.uuid4()}",
+            recipient=email,
+            subject=message.subject,
+            text=message.body,
+            html=html,
+            language=translation.get_language() or "en",
+        )

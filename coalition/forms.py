@@ -1,0 +1,47 @@
+from django import forms
+from django.conf import settings
+from django.contrib.auth.password_validation import password_validators_help_text_html
+from django.utils.translation import gettext_lazy as _
+
+from .models import Coalition, Invitation, Organisation
+
+
+class InvitationForm(forms.Form):
+    email = forms.EmailField(label=_("Email address"), max_length=254)
+    role = forms.ChoiceField(label=_("Role"), choices=Invitation.Role.choices, initial=Invitation.Role.STAFF)
+    organisation = forms.ModelChoiceField(
+        label=_("Organisation"), queryset=Organisation.objects.none(), required=False,
+        help_text=_("Required for staff; optional for a coordinator."),
+    )
+    language = forms.ChoiceField(label=_("Language of the invitation email"), choices=settings.LANGUAGES)
+
+    def __init__(self, *args, coalition: Coalition, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["organisation"].queryset = Organisation.objects.filter(
+            memberships__coalition=coalition, memberships__left__isnull=True
+        ).order_by("name")
+
+    def clean(self):
+        data = super().clean()
+        if data.get("role") in (Invitation.Role.STAFF, Invitation.Role.SIGNER) and not data.get("organisation"):
+            self.add_error("organisation", _("Choose the organisation the person will work for."))
+        return data
+
+
+class AcceptInvitationForm(forms.Form):
+    name = forms.CharField(label=_("Your name"), max_length=200)
+    password1 = forms.CharField(
+        label=_("Password"), strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=password_validators_help_text_html(),
+    )
+    password2 = forms.CharField(
+        label=_("Password (again)"), strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("password1") and data.get("password2") and data["password1"] != data["password2"]:
+            self.add_error("password2", _("The two passwords differ."))
+        return data

@@ -1,0 +1,143 @@
+"""The membership's domain operations: one function per thing a person does.
+
+Each runs in one transaction, checks permission through `permissions`, writes one audit event and
+leaves email to the outbox (delivered after commit).
+"""
+
+from datetime import timedelta
+
+from allauth.account.models import EmailAddress
+from django.conf import settings
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from . import audit, permissions
+from .models import Coalition, CoalitionRole, Invitation, Organisation, OrganisationRole, User
+
+
+@transaction.atomic
+def invite(
+    coalition: Coalition,
+    *,
+    by: User | None,
+    email: str,
+    role: str,
+    organisation: Organisation | None = None,
+    language: str = "en",
+    check_permission: bool = True,
+) -> Invitation:
+    """A coordinator (or, with `check_permission=False`, a site operator in the admin) invites
+    someone by email; the invitation is emailed through the outbox."""
+    if check_permission:
+        permissions.require(permissions.can_invite(by, coalition))
+    email = email.strip().lower()
+    if role != Invitation.Role.COORDINATOR and organisation is None:
+        raise ValidationError({"organisation": _("Choose the organisation the person will work for.")})
+    if organisation is not None and role != Invitation.Role.COORDINATOR:
+        if not permissions.is_current_member(organisation, coalition):
+            raise ValidationError({"organisation": _("That organisation is not a member of this coalition.")})
+    invitation = Invitation.objects.create(
+        coalition=coalition,
+        organisation=organisation,
+        email=email,
+        role=role,
+        language=language,
+        invited_by=by,
+        expires_at=timezone.now() + timedelta(days=settings.INVITATION_VALID_DAYS),
+    )
+    audit.record(by, "invitation.sent", invitation, email=email, role=role,
+                 organisation=organisation.name if organisation else None)
+    from statements import notifications
+
+    notifications.invitation_sent(invitation)
+    return invitation
+
+
+class InvitationUnusable(Exception):
+    """The invitation is unknown, expired, revoked or already accepted."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+def usable_invitation(token: str, *, lock: bool = False) -> Invitation:
+    queryset = Invitation.objects.select_related("coalition", "organisation")
+    if lock:
+        queryset = queryset.select_for_update(of=("self",))
+    invitation = queryset.filter(token=token).first()
+    if invitation is None:
+        raise InvitationUnusable("unknown")
+    if invitation.status != "pending":
+        raise InvitationUnusable(invitation.status)
+    return invitation
+
+
+def _grant(invitation: Invitation, user: User) -> None:
+    if invitation.role == Invitation.Role.COORDINATOR:
+        CoalitionRole.objects.get_or_create(
+            user=user, coalition=invitation.coalition, role=CoalitionRole.Role.COORDINATOR
+        )
+    if invitation.organisation is not None:
+        role, created = OrganisationRole.objects.get_or_create(
+            user=user, organisation=invitation.organisation,
+            defaults={"can_sign": invitation.role == Invitation.Role.SIGNER},
+        )
+        if not created and invitation.role == Invitation.Role.SIGNER and not role.can_sign:
+            role.can_sign = True
+            role.save(update_fields=["can_sign"])
+
+
+@transaction.atomic
+def accept_invitation_as_new_user(token: str, *, name: str, password: str) -> User:
+    """The invited person sets a name and password. The link reached them at the invited
+    address, so that address is recorded as verified."""
+    invitation = usable_invitation(token, lock=True)
+    if User.objects.filter(email__iexact=invitation.email).exists():
+        raise InvitationUnusable("account_exists")
+    user = User(email=invitation.email, name=name.strip(), language=invitation.language)
+    validate_password(password, user)
+    user.set_password(password)
+    user.save()
+    EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
+    _grant(invitation, user)
+    invitation.accepted_at, invitation.accepted_by = timezone.now(), user
+    invitation.save(update_fields=["accepted_at", "accepted_by"])
+    audit.record(user, "invitation.accepted", invitation, role=invitation.role, new_account=True)
+    return user
+
+
+@transaction.atomic
+def accept_invitation_as_existing_user(token: str, *, user: User) -> Invitation:
+    """Someone who already has an account, signed in with the invited address, accepts."""
+    invitation = usable_invitation(token, lock=True)
+    if user.email.lower() != invitation.email.lower():
+        raise InvitationUnusable("wrong_account")
+    _grant(invitation, user)
+    invitation.accepted_at, invitation.accepted_by = timezone.now(), user
+    invitation.save(update_fields=["accepted_at", "accepted_by"])
+    audit.record(user, "invitation.accepted", invitation, role=invitation.role, new_account=False)
+    return invitation
+
+
+@transaction.atomic
+def revoke_invitation(invitation: Invitation, *, by: User) -> Invitation:
+    permissions.require(permissions.can_invite(by, invitation.coalition))
+    invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+    if invitation.status != "pending":
+        raise ValidationError(_("Only a pending invitation can be revoked."))
+    invitation.revoked_at = timezone.now()
+    invitation.save(update_fields=["revoked_at"])
+    audit.record(by, "invitation.revoked", invitation)
+    return invitation
+
+
+@transaction.atomic
+def set_language(user: User, *, language: str) -> None:
+    """Remember a signed-in person's language, for the site and their emails."""
+    if language in dict(settings.LANGUAGES) and user.language != language:
+        user.language = language
+        user.save(update_fields=["language"])

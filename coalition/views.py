@@ -1,0 +1,189 @@
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.db import connection
+from django.http import JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views import i18n
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.generic import DetailView, ListView, TemplateView
+
+from . import permissions, services
+from .forms import AcceptInvitationForm, InvitationForm
+from .models import Coalition, Invitation, Membership, Organisation, User
+
+
+class HomeView(TemplateView):
+    template_name = "home.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["coalitions"] = Coalition.objects.all()
+        return context
+
+
+@require_GET
+def healthz(request):
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    except Exception:  # noqa: BLE001  (any database failure means "not healthy")
+        return JsonResponse({"status": "database unavailable"}, status=503)
+    return JsonResponse({"status": "ok"})
+
+
+class CoalitionDetailView(DetailView):
+    model = Coalition
+    template_name = "coalition/coalition_detail.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["memberships"] = (
+            Membership.objects.current().filter(coalition=self.object).select_related("organisation")
+        )
+        context["is_coordinator"] = permissions.is_coordinator(self.request.user, self.object)
+        return context
+
+
+class OrganisationListView(ListView):
+    model = Organisation
+    template_name = "coalition/organisation_list.html"
+    paginate_by = 100
+
+
+class OrganisationDetailView(DetailView):
+    model = Organisation
+    template_name = "coalition/organisation_detail.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["memberships"] = self.object.memberships.current().select_related("coalition")
+        return context
+
+
+class DashboardView(TemplateView):
+    template_name = "coalition/dashboard.html"
+
+    def dispatch(self, request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return redirect(f"/accounts/login/?next={request.path}")
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        user = self.request.user
+        context["organisation_roles"] = user.organisation_roles.select_related("organisation")
+        context["coordinated"] = permissions.coordinated_coalitions(user)
+        return context
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def invitations(request, slug):
+    coalition = get_object_or_404(Coalition, slug=slug)
+    permissions.require(permissions.can_invite(request.user, coalition))
+    form = InvitationForm(request.POST or None, coalition=coalition,
+                          initial={"language": request.LANGUAGE_CODE})
+    if request.method == "POST" and form.is_valid():
+        try:
+            invitation = services.invite(coalition, by=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, _("Invitation sent to %(email)s.") % {"email": invitation.email})
+            return redirect("invitations", slug=coalition.slug)
+    status = 400 if request.method == "POST" else 200
+    pending = coalition.invitations.select_related("organisation", "accepted_by")[:200]
+    return render(request, "coalition/invitations.html",
+                  {"coalition": coalition, "form": form, "invitations": pending}, status=status)
+
+
+@login_required
+@require_POST
+def revoke_invitation(request, pk):
+    invitation = get_object_or_404(Invitation, pk=pk)
+    try:
+        services.revoke_invitation(invitation, by=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("Invitation to %(email)s revoked.") % {"email": invitation.email})
+    return redirect("invitations", slug=invitation.coalition.slug)
+
+
+INVITATION_PROBLEMS = {
+    "unknown": (404, _("This invitation link is not valid. Check that you copied the whole link.")),
+    "expired": (410, _("This invitation has expired. Ask the coordinator to send a new one.")),
+    "accepted": (410, _("This invitation has already been used. Sign in with the account it created.")),
+    "revoked": (410, _("This invitation was withdrawn by the coordinator.")),
+    "wrong_account": (403, _("This invitation was sent to another address. Sign out, then open the link again.")),
+}
+
+
+def _invitation_problem(request, reason: str):
+    status, message = INVITATION_PROBLEMS[reason]
+    return render(request, "coalition/invitation_problem.html", {"message": message}, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+def accept_invitation(request, token):
+    try:
+        invitation = services.usable_invitation(token)
+    except services.InvitationUnusable as exc:
+        return _invitation_problem(request, exc.reason)
+    if _account_exists(invitation.email):
+        return _accept_with_existing_account(request, invitation)
+    form = AcceptInvitationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = services.accept_invitation_as_new_user(
+                token, name=form.cleaned_data["name"], password=form.cleaned_data["password1"]
+            )
+        except ValidationError as exc:
+            form.add_error("password1", exc)
+        except services.InvitationUnusable as exc:
+            return _invitation_problem(request, exc.reason)
+        else:
+            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            messages.success(request, _("Welcome. Your account is ready."))
+            return redirect("dashboard")
+    status = 400 if request.method == "POST" else 200
+    return render(request, "coalition/invitation_accept.html",
+                  {"invitation": invitation, "form": form}, status=status)
+
+
+def _account_exists(email: str) -> bool:
+    return User.objects.filter(email__iexact=email).exists()
+
+
+def _accept_with_existing_account(request, invitation):
+    if not request.user.is_authenticated:
+        return render(request, "coalition/invitation_accept.html",
+                      {"invitation": invitation, "sign_in_first": True})
+    if request.method == "POST":
+        try:
+            services.accept_invitation_as_existing_user(invitation.token, user=request.user)
+        except services.InvitationUnusable as exc:
+            return _invitation_problem(request, exc.reason)
+        messages.success(request, _("Invitation accepted."))
+        return redirect("dashboard")
+    if request.user.email.lower() != invitation.email.lower():
+        return _invitation_problem(request, "wrong_account")
+    return render(request, "coalition/invitation_accept.html", {"invitation": invitation, "confirm_only": True})
+
+
+@require_POST
+def set_language(request):
+    """Django's language switch, which also remembers the choice for a signed-in person."""
+    response = i18n.set_language(request)
+    language = request.POST.get("language", "")
+    if request.user.is_authenticated:
+        services.set_language(request.user, language=language)
+    return response
+
+
+def permission_denied(request, exception=None):
+    return render(request, "403.html", {"message": str(exception or "")}, status=403)

@@ -1,0 +1,140 @@
+import os
+import socket
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+from urllib.parse import quote, urlparse
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+from coalition.celery import app as celery_app
+
+from . import factories
+
+ROOT = Path(__file__).resolve().parents[1]
+REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
+
+
+def _reachable(url: str) -> bool:
+    parsed = urlparse(url)
+    try:
+        with socket.create_connection((parsed.hostname or "127.0.0.1", parsed.port or 6379), timeout=2):
+            return True
+    except OSError:
+        return False
+
+
+def need_service(what: str, available: bool) -> None:
+    """Skip a test whose service is missing, except under REQUIRE_SERVICES=1 (CI), where the
+    missing service is a failure."""
+    if available:
+        return
+    if REQUIRE_SERVICES:
+        pytest.fail(f"{what} is required (REQUIRE_SERVICES=1) but not available")
+    pytest.skip(f"{what} not available")
+
+
+@pytest.fixture
+def redis_broker_url() -> str:
+    url = settings.CELERY_BROKER_URL
+    need_service("Redis (CELERY_BROKER_URL)", bool(url) and url.startswith("redis") and _reachable(url))
+    return url
+
+
+@pytest.fixture
+def postgres_database() -> None:
+    need_service("PostgreSQL (DATABASE_URL)", connection.vendor == "postgresql")
+
+
+def test_database_url() -> str:
+    """A DATABASE_URL for another process (a worker) to reach the test database."""
+    s = connection.settings_dict
+    auth = quote(s["USER"] or "") + (":" + quote(s["PASSWORD"]) if s["PASSWORD"] else "")
+    return f"postgres://{auth}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
+
+
+@pytest.fixture
+def start_worker(redis_broker_url):
+    """Start real `celery worker` processes on a queue of this test's own (so parallel test runs
+    never take each other's tasks). Tasks are sent to Redis, not run in-process, while it is in use.
+    With PostgreSQL, the worker shares the test database; use it with `transactional_db`."""
+    queue = f"test-{uuid.uuid4().hex[:10]}"
+    celery_app.conf.task_always_eager = False
+    previous_queue = celery_app.conf.task_default_queue
+    celery_app.conf.task_default_queue = queue
+    processes = []
+
+    def start(extra_env: dict | None = None, pool: str = "solo") -> subprocess.Popen:
+        env = {**os.environ, "CELERY_BROKER_URL": redis_broker_url, "CELERY_QUEUE": queue,
+               "DJANGO_SETTINGS_MODULE": "coalition.settings", **(extra_env or {})}
+        if connection.vendor == "postgresql":
+            env["DATABASE_URL"] = test_database_url()
+        process = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "coalition", "worker", f"--pool={pool}", "--loglevel=INFO",
+             "-Q", queue, "--without-gossip", "--without-mingle", "--without-heartbeat",
+             "-n", f"{queue}-{len(processes)}@%h"],
+            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        processes.append(process)
+        return process
+
+    yield start
+    for process in processes:
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+    celery_app.conf.task_default_queue = previous_queue
+
+
+@pytest.fixture(autouse=True)
+def tasks_run_in_process():
+    """Tests run Celery tasks in-process (at commit), whatever the broker; `start_worker`
+    switches this off to go through Redis to a real worker."""
+    previous = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = True
+    yield
+    celery_app.conf.task_always_eager = previous
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache():
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+
+
+@pytest.fixture
+def coalition(db):
+    return factories.CoalitionFactory(name="Test Coalition", slug="test-coalition")
+
+
+@pytest.fixture
+def member_org(coalition):
+    return factories.MembershipFactory(coalition=coalition).organisation
+
+
+@pytest.fixture
+def coordinator(coalition):
+    return factories.CoordinatorFactory(coalition=coalition).user
+
+
+@pytest.fixture
+def signer(member_org):
+    return factories.OrganisationRoleFactory(organisation=member_org, can_sign=True).user
+
+
+@pytest.fixture
+def staff(member_org):
+    return factories.OrganisationRoleFactory(organisation=member_org, can_sign=False).user
+
+
+@pytest.fixture
+def outsider(db):
+    return factories.UserFactory()
