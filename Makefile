@@ -16,9 +16,14 @@ run: deps
 test: deps
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-# Refresh locale/uk after adding strings; translate the new entries, then `make deps`.
+# Refresh locale/uk after adding strings: `make messages TRANSLATIONS=new.json` merges the
+# translations in that JSON file ({"English": "Українською"}), lists what is still untranslated
+# and compiles. Serialised with flock so parallel runs never interleave.
 messages:
-	$(PY) manage.py makemessages -l uk --ignore=.venv --ignore=tests --no-obsolete
+	flock /tmp/coalition-statements-po.lock sh -c '$(PY) manage.py makemessages -l uk --ignore=.venv --ignore=tests --ignore=bench --no-obsolete -v 0 && \
+	  $(PY) scripts/fill_translations.py locale/uk/LC_MESSAGES/django.po $(TRANSLATIONS); \
+	  $(PY) manage.py compilemessages --ignore=.venv -v 0'
+
 
 worker:
 	.venv/bin/celery -A coalition worker -l info
