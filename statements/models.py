@@ -22,6 +22,11 @@ class OutboundEmail(models.Model):
     """
 
     kind = models.CharField(_("kind"), max_length=40, db_index=True)
+    # The coalition the message is about, so its coordinators see failed deliveries; empty for
+    # account messages (password reset, email confirmation).
+    coalition = models.ForeignKey(
+        "coalition.Coalition", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     dedupe_key = models.CharField(max_length=255, unique=True)
     recipient = models.EmailField(_("recipient"))
     language = models.CharField(_("language"), max_length=8, default="en")

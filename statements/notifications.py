@@ -17,4 +17,5 @@ def invitation_sent(invitation) -> None:
             "accept_url": settings.SITE_URL + invitation.get_absolute_url(),
         },
         language=invitation.language,
+        coalition=invitation.coalition,
     )

@@ -50,6 +50,7 @@ def enqueue(
     language: str = "en",
     headers: dict | None = None,
     due_at=None,
+    coalition=None,
 ) -> OutboundEmail | None:
     """Write one message to the outbox; return None if a message with this key already exists."""
     if OutboundEmail.objects.filter(dedupe_key=dedupe_key).exists():
@@ -57,6 +58,7 @@ def enqueue(
     subject, text, html = render_message(template, context, language)
     email = OutboundEmail.objects.create(
         kind=kind,
+        coalition=coalition,
         dedupe_key=dedupe_key,
         recipient=recipient,
         language=language,
