@@ -1,8 +1,160 @@
 """What the coalition says: statements, their revisions and signatures, and the outbox."""
 
+from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from . import text
+
+
+class Statement(models.Model):
+    """An open statement of a coalition. Its words live in `Revision`s; this row holds where the
+    statement is in its life (`status`, see `workflow.py`) and which revisions matter."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        OPEN = "open", _("Open for signature")
+        CLOSED = "closed", _("Signing closed")
+        PUBLISHED = "published", _("Published")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
+
+    coalition = models.ForeignKey("coalition.Coalition", on_delete=models.PROTECT, related_name="statements")
+    slug = models.SlugField(_("address"), max_length=100, unique=True)
+    primary_language = models.CharField(_("language of the original"), max_length=8, choices=settings.LANGUAGES)
+    status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.DRAFT, db_index=True)
+    deadline = models.DateTimeField(_("signing deadline"), null=True, blank=True)
+    allows_individuals = models.BooleanField(_("individuals may sign"), default=False)
+    # The latest revision in the primary language.
+    current_revision = models.ForeignKey(
+        "Revision", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        verbose_name=_("current revision"),
+    )
+    # The text frozen for signature when the statement was opened (re-frozen by a coordinator's edit).
+    signed_revision = models.ForeignKey(
+        "Revision", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        verbose_name=_("revision to be signed"),
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="statements_created",
+        verbose_name=_("created by"),
+    )
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    opened_at = models.DateTimeField(_("opened for signature"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("signing closed"), null=True, blank=True)
+    published_at = models.DateTimeField(_("published"), null=True, blank=True)
+    withdrawn_at = models.DateTimeField(_("withdrawn"), null=True, blank=True)
+    withdrawal_reason = models.TextField(_("reason for withdrawal"), blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("statement")
+        verbose_name_plural = _("statements")
+
+    def __str__(self) -> str:
+        return self.title or self.slug
+
+    def get_absolute_url(self) -> str:
+        return reverse("statement_detail", args=[self.slug])
+
+    @property
+    def title(self) -> str:
+        return self.current_revision.title if self.current_revision_id else ""
+
+    @property
+    def is_public(self) -> bool:
+        return self.status in (self.Status.PUBLISHED, self.Status.WITHDRAWN)
+
+
+class Revision(models.Model):
+    """An immutable snapshot of a statement's text in one language. Editing never changes a
+    revision; it adds one. `sha256` is taken over `text.canonical_text()` of title, summary and
+    body (NFC, LF line endings, trailing spaces stripped, "title\n\nsummary\n\nbody"): what
+    signatures bind to and what the PDF prints. The fields are stored already normalised, so the
+    canonical text can be rebuilt from the row exactly."""
+
+    statement = models.ForeignKey(Statement, on_delete=models.PROTECT, related_name="revisions")
+    number = models.PositiveIntegerField(_("number"))
+    language = models.CharField(_("language"), max_length=8, choices=settings.LANGUAGES)
+    title = models.CharField(_("title"), max_length=300)
+    summary = models.TextField(_("summary"), blank=True)
+    body = models.TextField(_("text (Markdown)"))
+    body_html = models.TextField(editable=False)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="revisions", verbose_name=_("author")
+    )
+    note = models.CharField(_("note on this change"), max_length=300, blank=True)
+    created_at = models.DateTimeField(_("saved"), default=timezone.now)
+    sha256 = models.CharField(_("SHA-256 of the text"), max_length=64, editable=False)
+    # The revision the editor started from; an edit whose `based_on` is no longer the latest is a conflict.
+    based_on = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("based on")
+    )
+    # For a translation: the revision of the original (primary language) that it translates.
+    translation_of = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="translations",
+        verbose_name=_("translation of"),
+    )
+
+    class Meta:
+        ordering = ["statement", "number"]
+        verbose_name = _("revision")
+        verbose_name_plural = _("revisions")
+        constraints = [
+            models.UniqueConstraint(fields=["statement", "number"], name="one_revision_number_per_statement"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title} (#{self.number}, {self.language})"
+
+    @property
+    def canonical_text(self) -> str:
+        return text.canonical_text(self.title, self.summary, self.body)
+
+    @property
+    def is_translation(self) -> bool:
+        return self.translation_of_id is not None
+
+    def save(self, *args, **kwargs):
+        """Revisions are written once: the text is normalised, rendered, sanitised and hashed here,
+        and saving an existing revision again is refused."""
+        if self.pk is not None or not self._state.adding:
+            raise ValidationError(_("A revision never changes once saved; save a new revision instead."))
+        self.title = text.normalise_title(self.title)
+        self.summary, self.body = text.normalise(self.summary), text.normalise(self.body)
+        self.body_html = text.render_markdown(self.body)
+        self.sha256 = text.sha256_of(self.title, self.summary, self.body)
+        kwargs["force_insert"] = True
+        super().save(*args, **kwargs)
+
+
+class Comment(models.Model):
+    """A member's comment on a draft, tied to the revision it was written on. Plain text: shown
+    escaped, never as HTML."""
+
+    statement = models.ForeignKey(Statement, on_delete=models.PROTECT, related_name="comments")
+    revision = models.ForeignKey(Revision, on_delete=models.PROTECT, related_name="comments")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    body = models.TextField(_("comment"))
+    created_at = models.DateTimeField(_("written"), default=timezone.now)
+    resolved_at = models.DateTimeField(_("resolved"), null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = _("comment")
+        verbose_name_plural = _("comments")
+
+    def __str__(self) -> str:
+        return f"{self.author} on {self.statement}"
+
+    @property
+    def is_resolved(self) -> bool:
+        return self.resolved_at is not None
 
 
 class OutboundEmailQuerySet(models.QuerySet):

@@ -1,0 +1,103 @@
+"""The text of a statement: its canonical form (what signatures bind to), Markdown rendering
+with sanitising, and word-level differences between two texts.
+
+Pure functions: no database, no I/O.
+"""
+
+import difflib
+import hashlib
+import re
+import unicodedata
+from dataclasses import dataclass
+
+import markdown
+import nh3
+
+# Markup a statement body may use once rendered: prose, lists, quotes, tables and links.
+ALLOWED_TAGS = {
+    "p", "br", "hr", "h2", "h3", "h4", "h5", "h6", "strong", "em", "b", "i", "u", "s", "sub", "sup",
+    "blockquote", "ul", "ol", "li", "a", "code", "pre", "abbr", "table", "thead", "tbody", "tr",
+    "th", "td", "dl", "dt", "dd",
+}
+ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "abbr": {"title"}, "th": {"scope"}, "ol": {"start"}}
+ALLOWED_URL_SCHEMES = {"http", "https", "mailto"}
+
+
+def normalise(value: str) -> str:
+    """One field in canonical form: Unicode NFC, LF line endings, no trailing spaces or tabs on
+    any line, no blank lines at the start or end."""
+    value = unicodedata.normalize("NFC", value or "")
+    value = value.replace("\r\n", "\n").replace("\r", "\n")
+    lines = [line.rstrip(" \t") for line in value.split("\n")]
+    return "\n".join(lines).strip("\n")
+
+
+def normalise_title(value: str) -> str:
+    """A title is one line: runs of whitespace become one space."""
+    return " ".join(normalise(value).split())
+
+
+def canonical_text(title: str, summary: str, body: str) -> str:
+    """The canonical text of a revision, what its SHA-256 is taken over and what a PDF prints:
+
+    the title, a blank line, the summary, a blank line, the body (``"title\\n\\nsummary\\n\\nbody"``),
+    each field normalised by `normalise()` (NFC, LF, trailing spaces stripped, outer blank lines
+    removed) and the title folded onto one line. Encoded as UTF-8 for hashing. An empty summary
+    still leaves its blank lines, so the three parts are always told apart.
+    """
+    return f"{normalise_title(title)}\n\n{normalise(summary)}\n\n{normalise(body)}"
+
+
+def sha256_of(title: str, summary: str, body: str) -> str:
+    return hashlib.sha256(canonical_text(title, summary, body).encode("utf-8")).hexdigest()
+
+
+def render_markdown(body: str) -> str:
+    """Markdown to HTML, sanitised: no scripts, no event handlers, no `javascript:` links, no raw
+    styles; links open as ordinary links with `rel="noopener noreferrer"`."""
+    html = markdown.markdown(body or "", extensions=["extra", "sane_lists"], output_format="html")
+    return nh3.clean(
+        html,
+        tags=ALLOWED_TAGS,
+        attributes=ALLOWED_ATTRIBUTES,
+        url_schemes=ALLOWED_URL_SCHEMES,
+        link_rel="noopener noreferrer",
+    )
+
+
+# Words (any script, with inner apostrophes and hyphens), runs of whitespace, or single other marks.
+_TOKEN = re.compile(r"[\w’'-]+|\s+|[^\w\s]", re.UNICODE)
+
+
+def tokens(text: str) -> list[str]:
+    return _TOKEN.findall(text or "")
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A run of text that is the same in both versions ("equal"), only in the newer ("insert")
+    or only in the older ("delete")."""
+
+    kind: str
+    text: str
+
+
+def word_diff(old: str, new: str) -> list[Chunk]:
+    """The word-level difference between two texts, as chunks to show inline with <del>/<ins>.
+    Works the same for Cyrillic and Latin text (words are Unicode word characters)."""
+    a, b = tokens(old), tokens(new)
+    chunks: list[Chunk] = []
+    matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
+    for op, i1, i2, j1, j2 in matcher.get_opcodes():
+        if op == "equal":
+            chunks.append(Chunk("equal", "".join(a[i1:i2])))
+            continue
+        if op in ("delete", "replace"):
+            chunks.append(Chunk("delete", "".join(a[i1:i2])))
+        if op in ("insert", "replace"):
+            chunks.append(Chunk("insert", "".join(b[j1:j2])))
+    return chunks
+
+
+def has_changes(chunks: list[Chunk]) -> bool:
+    return any(chunk.kind != "equal" for chunk in chunks)
