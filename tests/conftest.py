@@ -57,7 +57,7 @@ def test_database_url() -> str:
 
 
 @pytest.fixture
-def start_worker(redis_broker_url):
+def start_worker(redis_broker_url, tmp_path_factory):
     """Start real `celery worker` processes on a queue of this test's own (so parallel test runs
     never take each other's tasks). Tasks are sent to Redis, not run in-process, while it is in use.
     With PostgreSQL, the worker shares the test database; use it with `transactional_db`."""
@@ -76,12 +76,17 @@ def start_worker(redis_broker_url):
             [sys.executable, "-m", "celery", "-A", "coalition", "worker", f"--pool={pool}", "--loglevel=INFO",
              "-Q", queue, "--without-gossip", "--without-mingle", "--without-heartbeat",
              "-n", f"{queue}-{len(processes)}@%h"],
-            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
         )
         processes.append(process)
         return process
 
+    log_path = tmp_path_factory.mktemp("worker") / "worker.log"
+    log = log_path.open("w")
     yield start
+    log.close()
+    # Shown by pytest when the test fails: what the worker said.
+    print(f"--- worker log ({log_path}) ---\n" + log_path.read_text()[-5000:])
     for process in processes:
         if process.poll() is None:
             process.terminate()
