@@ -32,7 +32,7 @@ def message_id_for(dedupe_key: str) -> str:
 
 def render_message(template: str, context: dict, language: str) -> tuple[str, str, str]:
     """Render `templates/email/<template>_subject.txt`, `_message.txt` and `_message.html`."""
-    context = {"site_url": settings.SITE_URL, **context}
+    context = {"site_url": settings.SITE_URL, "language": language, **context}
     with translation.override(language):
         subject = " ".join(render_to_string(f"email/{template}_subject.txt", context).split())
         text = render_to_string(f"email/{template}_message.txt", context).strip() + "\n"

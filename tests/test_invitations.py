@@ -183,3 +183,19 @@ def test_invitation_email_is_in_the_chosen_language(client, coalition, member_or
         client.post(reverse("invitations", args=[coalition.slug]),
                     {"email": "uk@example.org", "role": "staff", "organisation": member_org.pk, "language": "uk"})
     assert "Вас запрошено" in mail.outbox[0].subject
+
+
+def test_ukrainian_invitation_email_uses_the_genitive_month_and_says_its_language(coalition, member_org):
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from statements import notifications
+
+    invitation = factories.InvitationFactory(
+        coalition=coalition, organisation=member_org, language="uk",
+        expires_at=datetime(2026, 12, 6, 12, tzinfo=ZoneInfo("Europe/Kyiv")),
+    )
+    notifications.invitation_sent(invitation)
+    row = OutboundEmail.objects.get(recipient=invitation.email)
+    assert "до 6 грудня 2026" in row.body_text
+    assert '<html lang="uk">' in row.body_html
