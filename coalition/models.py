@@ -265,3 +265,32 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.action} {self.object_repr}"
+
+
+class EmailOptOut(models.Model):
+    """An email address that asked not to get one kind of bulk message any more.
+
+    Kept by address, not by account, so that one-click unsubscribe works the same for staff with
+    accounts and for public subscribers without one (the unsubscribe token names an address and a
+    kind). Transactional messages (invitations, confirmations, account email) have no kind here
+    and are always sent."""
+
+    class Kind(models.TextChoices):
+        STATEMENT_OPENED = "statement_opened", _("A statement is opened for signature")
+        SIGNATURE_REMINDER = "signature_reminder", _("Reminders before a signing deadline")
+        TEXT_CHANGED = "text_changed", _("The text my organisation signed was changed")
+        DEADLINE_PASSED = "deadline_passed", _("A signing deadline has passed (for coordinators)")
+        STATEMENT_PUBLISHED = "statement_published", _("A statement is published")
+
+    email = models.EmailField(_("email address"))  # stored lower-case
+    kind = models.CharField(_("kind of message"), max_length=40, choices=Kind.choices)
+    created_at = models.DateTimeField(_("unsubscribed"), default=timezone.now)
+
+    class Meta:
+        ordering = ["email", "kind"]
+        verbose_name = _("email opt-out")
+        verbose_name_plural = _("email opt-outs")
+        constraints = [models.UniqueConstraint(fields=["email", "kind"], name="one_opt_out_per_kind")]
+
+    def __str__(self) -> str:
+        return f"{self.email}: no {self.kind}"
