@@ -216,17 +216,47 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_DEFAULT_QUEUE = env("CELERY_QUEUE", "celery")
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
-# A task is acknowledged only after it finishes, and one whose worker died is put back: together
-# they mean a killed worker loses nothing (tasks are idempotent, so a rerun doubles nothing).
+# What keeps tasks safe when a worker or Redis dies (docs/deploy.md):
+# - Late acks: a task's message is acknowledged only after the task finishes, so a worker killed
+#   mid-task leaves it unacknowledged, and Redis hands it out again after the visibility timeout.
+#   Every task is idempotent (an outbox row that was sent is never sent again), so a rerun
+#   doubles nothing.
+# - Reject on worker lost: when a pool process dies (SIGKILL, out of memory), its task goes back
+#   to the queue instead of being acknowledged as failed.
+# - Prefetch multiplier 1: a worker reserves one task per process beyond those it runs; a task
+#   reserved by a worker that dies waits for the visibility timeout, so the fewer the better.
+# - Visibility timeout (CELERY_VISIBILITY_TIMEOUT, one hour): Redis re-delivers an unacknowledged
+#   task after it, even to a second worker while the first still runs it. It must be longer than
+#   the longest task: an outbox batch is OUTBOX_BATCH_SIZE messages (seconds), publishing a large
+#   statement takes minutes. No task is ever queued with a long countdown or ETA (the outbox keeps
+#   its retry times and scheduled sends in the database), because Redis would re-deliver those
+#   too. Tests shorten it to see a killed task re-delivered.
+# - Running tasks are not cancelled when the broker connection drops: an outbox batch that goes on
+#   sending finishes its rows, and the re-delivered copy finds them sent.
+# - Publishing fails fast when Redis is down (a few tries within about a second, short socket
+#   timeouts, and outbox tasks store no result), so a request that queues a task never hangs on
+#   it; the outbox catches the error and its sweep (beat, every OUTBOX_SWEEP_SECONDS) delivers.
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-# Redis re-delivers an unacknowledged task after the visibility timeout; it must be longer than
-# the longest task (publishing a large statement takes minutes, not an hour).
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": int(env("CELERY_VISIBILITY_TIMEOUT", "3600")),
+    "socket_connect_timeout": 3,
+    "socket_timeout": 15,
+}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.3, "interval_max": 0.5}
+CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {
+    "retry_policy": {"max_retries": 2, "interval_start": 0, "interval_step": 0.3, "interval_max": 0.5},
+    "socket_connect_timeout": 3,
+    "socket_timeout": 15,
+}
 CELERY_BEAT_SCHEDULE: dict = {
-    "deliver-pending-email": {"task": "statements.tasks.deliver_pending", "schedule": 60.0},
+    "deliver-pending-email": {
+        "task": "statements.tasks.deliver_pending",
+        "schedule": float(env("OUTBOX_SWEEP_SECONDS", "60")),
+    },
 }
 
 # Email. Development prints to the console; production sets EMAIL_HOST and friends.
@@ -246,8 +276,34 @@ DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "Coalition Statements <statements
 SERVER_EMAIL = env("SERVER_EMAIL", DEFAULT_FROM_EMAIL)
 # How many times delivery of one message is tried before it is shown to coordinators as failed.
 OUTBOX_MAX_ATTEMPTS = int(env("OUTBOX_MAX_ATTEMPTS", "8"))
+# After a failed attempt a message waits OUTBOX_RETRY_BASE_SECONDS, doubled on each further
+# failure up to OUTBOX_RETRY_MAX_SECONDS (1, 2, 4 ... 64 minutes: about two hours for 8 attempts).
+OUTBOX_RETRY_BASE_SECONDS = float(env("OUTBOX_RETRY_BASE_SECONDS", "60"))
+OUTBOX_RETRY_MAX_SECONDS = float(env("OUTBOX_RETRY_MAX_SECONDS", "3600"))
+# Messages to many recipients go out in batches of this many, one task and SMTP connection each.
+OUTBOX_BATCH_SIZE = int(env("OUTBOX_BATCH_SIZE", "100"))
+# The sweep leaves a message this long to the task queued when it was written before queueing it
+# again itself.
+OUTBOX_SWEEP_GRACE_SECONDS = float(env("OUTBOX_SWEEP_GRACE_SECONDS", "120"))
 
 INVITATION_VALID_DAYS = int(env("INVITATION_VALID_DAYS", "14"))
+
+# Signing published PDFs (statements/signing.py): a PKCS#12 file and its passphrase, or PEM key and
+# certificate files; the root certificate is the trust root of verification and is offered for
+# download on /verify/. A timestamp server URL turns PAdES B-B into B-T. In development, with
+# nothing set, a development root CA and signing certificate are made in var/signing/ on first use
+# (or by `manage.py signing_identity`); with DEBUG off, a missing identity is an error when signing.
+SIGNING_DEV_DIR = BASE_DIR / "var" / "signing"
+SIGNING_PKCS12_FILE = env("SIGNING_PKCS12_FILE")
+SIGNING_PKCS12_PASSPHRASE = env("SIGNING_PKCS12_PASSPHRASE")
+_signing_dev_default = DEBUG and not SIGNING_PKCS12_FILE
+SIGNING_KEY_FILE = env("SIGNING_KEY_FILE", str(SIGNING_DEV_DIR / "signing-key.pem") if _signing_dev_default else "")
+SIGNING_KEY_PASSPHRASE = env("SIGNING_KEY_PASSPHRASE")
+SIGNING_CERT_FILE = env("SIGNING_CERT_FILE", str(SIGNING_DEV_DIR / "signing-cert.pem") if _signing_dev_default else "")
+SIGNING_ROOT_CERT_FILE = env(
+    "SIGNING_ROOT_CERT_FILE", str(SIGNING_DEV_DIR / "root-cert.pem") if _signing_dev_default else ""
+)
+SIGNING_TIMESTAMP_URL = env("SIGNING_TIMESTAMP_URL")
 
 # Security headers that hold in development too; the production-only ones follow.
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -270,5 +326,10 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # Making a PDF: fontTools reports every font it subsets, WeasyPrint every step, at INFO.
+        "fontTools": {"level": "WARNING"},
+        "weasyprint.progress": {"level": "WARNING"},
+    },
 }

@@ -1,0 +1,41 @@
+"""`manage.py signing_identity`: make the development signing identity, or show the configured one."""
+
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from statements import signing
+
+
+class Command(BaseCommand):
+    help = (
+        "Show the configured signing identity (subject, issuer, validity, SHA-256 fingerprints). "
+        "In development, first make a root CA and a signing certificate issued by it in "
+        "SIGNING_DEV_DIR, unless they exist (--replace makes new ones)."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--name", default=signing.DEV_NAME, help="Organisation named in a new development certificate.")
+        parser.add_argument("--replace", action="store_true", help="Replace an existing development identity.")
+
+    def handle(self, *args, name, replace, **options):
+        if signing.is_development_setup():
+            made = signing.create_development_identity(Path(settings.SIGNING_DEV_DIR), name=name, replace=replace)
+            verb = "Made" if made.created else "Using existing"
+            self.stdout.write(f"{verb} development identity in {made.folder} (never commit this folder).")
+        elif replace:
+            raise CommandError("--replace only applies to the development identity; production files are the operator's.")
+        try:
+            certificate, root = signing.signing_certificate(), signing.trust_root()
+        except signing.SigningIdentityMissing as exc:
+            raise CommandError(str(exc)) from exc
+        self._show("Signing certificate", certificate)
+        self._show("Trust root", root)
+        timestamps = settings.SIGNING_TIMESTAMP_URL or "none (PAdES B-B)"
+        self.stdout.write(f"Timestamp server: {timestamps}")
+
+    def _show(self, heading: str, certificate) -> None:
+        self.stdout.write(self.style.MIGRATE_HEADING(heading))
+        for key, value in signing.describe(certificate).items():
+            self.stdout.write(f"  {key.replace('_', ' ')}: {value}")
