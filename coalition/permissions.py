@@ -71,3 +71,73 @@ def signing_organisations(user):
 
 def is_current_member(organisation: Organisation, coalition: Coalition) -> bool:
     return Membership.objects.current().filter(organisation=organisation, coalition=coalition).exists()
+
+
+def can_view_outbox(user, coalition: Coalition) -> bool:
+    """Coordinators see the coalition's email that could not be delivered, and try it again."""
+    return is_coordinator(user, coalition)
+
+
+# Statements. Who may do what to a statement; from which state is `statements.workflow`'s question,
+# except where the state changes who may act (drafts are for member staff, open texts for coordinators).
+
+
+def can_create_statement(user, coalition: Coalition) -> bool:
+    """Staff of a current member organisation, and coordinators, start drafts."""
+    return is_member_staff(user, coalition)
+
+
+def can_view_statement(user, statement) -> bool:
+    """Published and withdrawn statements are public; drafts, open and closed ones are seen only by
+    staff of the coalition's current member organisations and its coordinators."""
+    if statement.status in (statement.Status.PUBLISHED, statement.Status.WITHDRAWN):
+        return True
+    return is_member_staff(user, statement.coalition)
+
+
+def can_view_drafting(user, statement) -> bool:
+    """The revisions, their differences and the comments: the coalition's own working papers."""
+    return is_member_staff(user, statement.coalition)
+
+
+def can_edit_statement(user, statement) -> bool:
+    """Member staff edit a draft; once open, only coordinators may change the text; after that
+    the text is fixed."""
+    if statement.status == statement.Status.DRAFT:
+        return is_member_staff(user, statement.coalition)
+    if statement.status == statement.Status.OPEN:
+        return is_coordinator(user, statement.coalition)
+    return False
+
+
+def can_translate(user, statement) -> bool:
+    return can_edit_statement(user, statement)
+
+
+def can_comment(user, statement) -> bool:
+    return statement.status == statement.Status.DRAFT and is_member_staff(user, statement.coalition)
+
+
+def can_resolve_comment(user, comment) -> bool:
+    return is_coordinator(user, comment.statement.coalition)
+
+
+def can_open(user, statement) -> bool:
+    return is_coordinator(user, statement.coalition)
+
+
+def can_close(user, statement) -> bool:
+    return is_coordinator(user, statement.coalition)
+
+
+def can_publish(user, statement) -> bool:
+    return is_coordinator(user, statement.coalition)
+
+
+def can_withdraw(user, statement) -> bool:
+    return is_coordinator(user, statement.coalition)
+
+
+def can_view_history(user, statement) -> bool:
+    """The statement's audit events: who did what, when."""
+    return is_coordinator(user, statement.coalition)

@@ -1,21 +1,27 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from . import views
+from statements.views import outbox as outbox_views
+
+from . import notification_views, views
 
 handler403 = "coalition.views.permission_denied"
 
 urlpatterns = [
     path("", views.HomeView.as_view(), name="home"),
     path("healthz", views.healthz, name="healthz"),
-    path("dashboard/", views.DashboardView.as_view(), name="dashboard"),
     path("coalitions/<slug:slug>/", views.CoalitionDetailView.as_view(), name="coalition_detail"),
     path("coalitions/<slug:slug>/invitations/", views.invitations, name="invitations"),
+    path("coalitions/<slug:slug>/outbox/", outbox_views.OutboxProblemsView.as_view(), name="outbox_problems"),
+    path("coalitions/<slug:slug>/outbox/<int:pk>/retry/", outbox_views.retry_email, name="outbox_retry"),
     path("invitations/<int:pk>/revoke/", views.revoke_invitation, name="invitation_revoke"),
     path("invitations/<str:token>/", views.accept_invitation, name="invitation_accept"),
     path("organisations/", views.OrganisationListView.as_view(), name="organisation_list"),
     path("organisations/<slug:slug>/", views.OrganisationDetailView.as_view(), name="organisation_detail"),
     path("i18n/setlang/", views.set_language, name="set_language"),
+    path("unsubscribe/<str:token>/", notification_views.unsubscribe, name="unsubscribe"),
+    path("accounts/notifications/", notification_views.NotificationPreferencesView.as_view(),
+         name="notification_preferences"),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
     path("", include("statements.urls")),

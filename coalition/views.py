@@ -64,22 +64,6 @@ class OrganisationDetailView(DetailView):
         return context
 
 
-class DashboardView(TemplateView):
-    template_name = "coalition/dashboard.html"
-
-    def dispatch(self, request, *args, **kwargs):
-        if not request.user.is_authenticated:
-            return redirect(f"/accounts/login/?next={request.path}")
-        return super().dispatch(request, *args, **kwargs)
-
-    def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        user = self.request.user
-        context["organisation_roles"] = user.organisation_roles.select_related("organisation")
-        context["coordinated"] = permissions.coordinated_coalitions(user)
-        return context
-
-
 @login_required
 @require_http_methods(["GET", "POST"])
 def invitations(request, slug):

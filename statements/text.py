@@ -84,18 +84,36 @@ class Chunk:
 
 def word_diff(old: str, new: str) -> list[Chunk]:
     """The word-level difference between two texts, as chunks to show inline with <del>/<ins>.
-    Works the same for Cyrillic and Latin text (words are Unicode word characters)."""
+    Works the same for Cyrillic and Latin text (words are Unicode word characters). Changes
+    separated only by a space are shown as one change, so a reworded phrase reads as a phrase."""
     a, b = tokens(old), tokens(new)
     chunks: list[Chunk] = []
-    matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
-    for op, i1, i2, j1, j2 in matcher.get_opcodes():
+    deleted: list[str] = []
+    inserted: list[str] = []
+
+    def flush() -> None:
+        if deleted:
+            chunks.append(Chunk("delete", "".join(deleted)))
+        if inserted:
+            chunks.append(Chunk("insert", "".join(inserted)))
+        deleted.clear()
+        inserted.clear()
+
+    opcodes = difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes()
+    for index, (op, i1, i2, j1, j2) in enumerate(opcodes):
         if op == "equal":
-            chunks.append(Chunk("equal", "".join(a[i1:i2])))
-            continue
-        if op in ("delete", "replace"):
-            chunks.append(Chunk("delete", "".join(a[i1:i2])))
-        if op in ("insert", "replace"):
-            chunks.append(Chunk("insert", "".join(b[j1:j2])))
+            same = a[i1:i2]
+            between_changes = (deleted or inserted) and index + 1 < len(opcodes)
+            if between_changes and len(same) == 1 and same[0].isspace() and "\n" not in same[0]:
+                deleted.append(same[0])
+                inserted.append(same[0])
+                continue
+            flush()
+            chunks.append(Chunk("equal", "".join(same)))
+        else:
+            deleted.extend(a[i1:i2])
+            inserted.extend(b[j1:j2])
+    flush()
     return chunks
 
 

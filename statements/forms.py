@@ -1,0 +1,102 @@
+from django import forms
+from django.conf import settings
+from django.utils.translation import gettext_lazy as _
+
+from .models import Revision, Statement
+from .services import COMMENT_MAX_LENGTH, Draft
+
+
+class DeadlineInput(forms.DateTimeInput):
+    input_type = "datetime-local"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs, format="%Y-%m-%dT%H:%M")
+
+
+class TextFields(forms.Form):
+    """Title, summary and Markdown text of a revision."""
+
+    title = forms.CharField(label=_("Title"), max_length=300)
+    summary = forms.CharField(
+        label=_("Summary"), required=False, widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("One or two sentences shown in lists and emails."),
+    )
+    body = forms.CharField(
+        label=_("Text"), strip=False, widget=forms.Textarea(attrs={"rows": 18}),
+        help_text=_("Markdown: a blank line between paragraphs, **bold**, *italic*, - for a list, [words](https://…) for a link."),
+    )
+
+    def draft(self) -> Draft:
+        data = self.cleaned_data
+        return Draft(title=data["title"], summary=data["summary"], body=data["body"], note=data.get("note", ""))
+
+
+class StatementForm(TextFields):
+    coalition = forms.ModelChoiceField(label=_("Coalition"), queryset=None, empty_label=None)
+    language = forms.ChoiceField(label=_("Language of the original"), choices=settings.LANGUAGES)
+    deadline = forms.DateTimeField(
+        label=_("Proposed signing deadline"), required=False, widget=DeadlineInput(),
+        help_text=_("Optional. Coordinators fix the deadline when they open the statement for signature."),
+    )
+    allows_individuals = forms.BooleanField(label=_("Individuals may sign too"), required=False)
+    field_order = ["coalition", "language", "title", "summary", "body", "deadline", "allows_individuals"]
+
+    def __init__(self, *args, coalitions, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["coalition"].queryset = coalitions
+        if len(coalitions) == 1:
+            self.fields["coalition"].widget = forms.HiddenInput()
+            self.fields["coalition"].initial = coalitions[0]
+
+
+class RevisionForm(TextFields):
+    note = forms.CharField(
+        label=_("What changed"), max_length=300, required=False,
+        help_text=_("Optional: a short note for your colleagues, shown in the history."),
+    )
+    based_on = forms.ModelChoiceField(queryset=Revision.objects.none(), widget=forms.HiddenInput())
+
+    def __init__(self, *args, statement: Statement, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["based_on"].queryset = statement.revisions.all()
+
+
+class TranslationForm(RevisionForm):
+    translation_of = forms.ModelChoiceField(queryset=Revision.objects.none(), widget=forms.HiddenInput())
+
+    def __init__(self, *args, statement: Statement, **kwargs):
+        super().__init__(*args, statement=statement, **kwargs)
+        self.fields["based_on"].required = False
+        self.fields["translation_of"].queryset = statement.revisions.filter(language=statement.primary_language)
+
+
+class CommentForm(forms.Form):
+    body = forms.CharField(
+        label=_("Your comment"), max_length=COMMENT_MAX_LENGTH, widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("Plain text. It is tied to the revision you are reading."),
+    )
+    revision = forms.ModelChoiceField(queryset=Revision.objects.none(), widget=forms.HiddenInput())
+
+    def __init__(self, *args, statement: Statement, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["revision"].queryset = statement.revisions.all()
+        self.fields["revision"].initial = statement.current_revision_id
+
+
+class OpenForm(forms.Form):
+    deadline = forms.DateTimeField(
+        label=_("Signing deadline"), required=False, widget=DeadlineInput(),
+        help_text=_("Optional. Signing stops at this time, or when you close it, whichever comes first."),
+    )
+
+
+class WithdrawForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason for withdrawing"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Shown on the statement's page."),
+    )
+
+
+class CompareForm(forms.Form):
+    old = forms.IntegerField(label=_("From revision"), min_value=1)
+    new = forms.IntegerField(label=_("To revision"), min_value=1)

@@ -1,0 +1,20 @@
+"""Statement pages (class-based views) and one-shot actions (POST functions)."""
+
+from .actions import add_comment, close_statement, open_statement, publish_statement, resolve_comment, withdraw_statement
+from .dashboard import DashboardView
+from .pages import (
+    RevisionDiffView,
+    RevisionHistoryView,
+    StatementCreateView,
+    StatementDetailView,
+    StatementEditView,
+    StatementEventsView,
+    StatementListView,
+    TranslationEditView,
+)
+
+__all__ = [
+    "DashboardView", "RevisionDiffView", "RevisionHistoryView", "StatementCreateView", "StatementDetailView",
+    "StatementEditView", "StatementEventsView", "StatementListView", "TranslationEditView", "add_comment",
+    "close_statement", "open_statement", "publish_statement", "resolve_comment", "withdraw_statement",
+]

@@ -1,0 +1,90 @@
+"""What the statement pages and actions share: finding a statement the person may see, and the
+statement page's context."""
+
+from django.conf import settings
+from django.http import Http404
+from django.shortcuts import get_object_or_404, render
+
+from coalition import permissions
+
+from .. import selectors, workflow
+from ..forms import CommentForm, OpenForm, WithdrawForm
+from ..models import Statement
+
+LANGUAGE_NAMES = dict(settings.LANGUAGES)
+
+
+def visible_statement(request, slug: str) -> Statement:
+    """The statement, or a 404 for anyone who may not see it (a draft does not reveal that it exists)."""
+    statement = get_object_or_404(
+        Statement.objects.select_related("coalition", "current_revision", "signed_revision"), slug=slug
+    )
+    if not permissions.can_view_statement(request.user, statement):
+        raise Http404
+    return statement
+
+
+def drafting_statement(request, slug: str) -> Statement:
+    """The statement, for pages of its working papers (revisions, differences, comments)."""
+    statement = visible_statement(request, slug)
+    if not permissions.can_view_drafting(request.user, statement):
+        raise Http404
+    return statement
+
+
+def shown_revision(statement: Statement, language: str | None):
+    """The text a reader sees: the signed text once signing has started, else the current one;
+    in another language, that language's latest translation."""
+    if language and language != statement.primary_language:
+        translation = statement.revisions.filter(language=language).order_by("-number").first()
+        if translation is not None:
+            return translation
+    return statement.signed_revision or statement.current_revision
+
+
+def language_versions(statement: Statement) -> list[dict]:
+    versions = [{"code": statement.primary_language, "name": LANGUAGE_NAMES[statement.primary_language],
+                 "original": True, "out_of_date": False}]
+    for translation in selectors.translations(statement):
+        code = translation.revision.language
+        versions.append({"code": code, "name": LANGUAGE_NAMES.get(code, code), "original": False,
+                         "out_of_date": translation.out_of_date})
+    return versions
+
+
+def actions(user, statement: Statement) -> dict[str, bool]:
+    def may(transition, check):
+        return workflow.allowed(statement, transition) and check(user, statement)
+
+    T = workflow.Transition
+    return {
+        "open": may(T.OPEN, permissions.can_open), "close": may(T.CLOSE, permissions.can_close),
+        "publish": may(T.PUBLISH, permissions.can_publish), "withdraw": may(T.WITHDRAW, permissions.can_withdraw),
+    }
+
+
+def statement_context(request, statement: Statement, **forms) -> dict:
+    user, language = request.user, request.GET.get("lang")
+    drafting = permissions.can_view_drafting(user, statement)
+    revision = shown_revision(statement, language)
+    return {
+        "statement": statement,
+        "revision": revision,
+        "versions": language_versions(statement),
+        "drafting": drafting,
+        "can_edit": permissions.can_edit_statement(user, statement),
+        "can_comment": permissions.can_comment(user, statement),
+        "can_resolve": permissions.is_coordinator(user, statement.coalition),
+        "can_view_history": permissions.can_view_history(user, statement),
+        "actions": actions(user, statement),
+        "comments": statement.comments.select_related("author", "revision", "resolved_by") if drafting else [],
+        "comment_form": forms.get("comment_form") or CommentForm(statement=statement, initial={"revision": revision}),
+        "open_form": forms.get("open_form") or OpenForm(initial={"deadline": statement.deadline}),
+        "withdraw_form": forms.get("withdraw_form") or WithdrawForm(),
+    }
+
+
+def render_statement(request, statement: Statement, status: int = 200, **forms):
+    """The statement page, e.g. again with a form's errors and what was typed."""
+    return render(request, "statements/statement_detail.html",
+                  statement_context(request, statement, **forms), status=status)
