@@ -77,3 +77,28 @@ class InvitationFactory(factory.django.DjangoModelFactory):
     email = factory.Sequence(lambda n: f"invitee{n}@example.org")
     role = Invitation.Role.STAFF
     expires_at = factory.LazyFunction(lambda: timezone.now() + timedelta(days=14))
+
+
+def make_statement(coalition, *, by, status="draft", coordinator=None, title="A statement", body="The text.",
+                   summary="", language="en", **extra):
+    """A statement made through the services (so its revisions and audit events are real), taken
+    to `status`; `coordinator` takes the steps only coordinators may take (defaults to `by`)."""
+    from statements import services
+    from statements.services import Draft
+
+    coordinator = coordinator or by
+    statement = services.create_draft(coalition, by=by, draft=Draft(title, summary, body), language=language, **extra)
+    steps = {
+        "open": [lambda s: services.open_for_signature(s, by=coordinator, deadline=None)],
+        "closed": ["open", lambda s: services.close_signing(s, by=coordinator)],
+        "published": ["closed", lambda s: services.publish(s, by=coordinator)],
+        "withdrawn": [lambda s: services.withdraw(s, by=coordinator, reason="No longer needed.")],
+    }
+
+    def take(name):
+        for step in steps.get(name, []):
+            take(step) if isinstance(step, str) else step(statement)
+
+    take(status)
+    statement.refresh_from_db()
+    return statement
