@@ -143,3 +143,23 @@ def staff(member_org):
 @pytest.fixture
 def outsider(db):
     return factories.UserFactory()
+
+
+@pytest.fixture(scope="session")
+def signing_files(tmp_path_factory):
+    """A development root CA and signing certificate, made once per test run."""
+    from statements import signing
+
+    return signing.create_development_identity(tmp_path_factory.mktemp("signing"), name="Test Coalition")
+
+
+@pytest.fixture(autouse=True)
+def signing_identity(settings, signing_files):
+    """Every test signs with the test run's own identity, never with a checkout's var/signing/."""
+    settings.SIGNING_PKCS12_FILE = ""
+    settings.SIGNING_KEY_FILE = str(signing_files.signing_key)
+    settings.SIGNING_KEY_PASSPHRASE = ""
+    settings.SIGNING_CERT_FILE = str(signing_files.signing_cert)
+    settings.SIGNING_ROOT_CERT_FILE = str(signing_files.root_cert)
+    settings.SIGNING_TIMESTAMP_URL = ""
+    return signing_files

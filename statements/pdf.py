@@ -1,0 +1,446 @@
+"""Published statements as PDFs: HTML -> PDF (WeasyPrint) -> PAdES signature (pyHanko) ->
+verification.
+
+The functions take and return plain values, so that they know nothing of the models:
+
+- `render_pdf(document)`: a `PdfDocument` as an unsigned PDF/A-3b file (A4, the coalition's
+  letterhead, the text, the signatories, a QR code and short link to the verification page, the
+  SHA-256 of the signed text, "page n of N").
+- `sign_pdf(pdf_bytes)`: the same file with the coalition's PAdES signature appended (B-B, or
+  B-T when ``SIGNING_TIMESTAMP_URL`` is set) and a visible stamp naming the signer. Nothing may
+  change the bytes it returns: store and serve them as they are.
+- `verify_pdf(pdf_bytes)`: is there a signature, is the file unchanged since it was signed, is
+  the signer trusted (the configured root certificate is the only trust root), who signed, when.
+- `sha256(data)`: the hex digest that identifies a published file.
+
+The renderer fetches nothing from the network and reads no file outside the assets listed in
+`ASSETS`: WeasyPrint gets `AssetFetcher`, which serves those and refuses every other URL.
+"""
+
+import hashlib
+import logging
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from io import BytesIO
+from pathlib import Path
+
+import qrcode
+import qrcode.constants
+import weasyprint
+from asn1crypto import cms
+from asn1crypto import x509 as asn1_x509
+from django.conf import settings
+from django.template.loader import render_to_string
+from django.utils import translation
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+from pyhanko.pdf_utils import generic
+from pyhanko.pdf_utils.font.opentype import GlyphAccumulatorFactory
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.pdf_utils.text import TextBoxStyle
+from pyhanko.sign import fields, signers
+from pyhanko.sign.timestamps import HTTPTimeStamper
+from pyhanko.sign.validation import validate_pdf_signature
+from pyhanko.sign.validation.status import SignatureCoverageLevel
+from pyhanko.stamp import TextStampStyle
+from pyhanko_certvalidator import ValidationContext
+from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+from . import signing
+
+logger = logging.getLogger(__name__)
+
+STATIC = Path(settings.BASE_DIR) / "static"
+
+# Every file the renderer may read, by the URL the template and stylesheet use for it. The host
+# is in the reserved .invalid domain: it never resolves, and nothing is ever fetched from it.
+ASSET_BASE = "https://pdf-assets.invalid/"
+ASSETS: dict[str, Path] = {
+    ASSET_BASE + relative: STATIC / relative
+    for relative in (
+        "pdf/statement.css",
+        "img/coalition-logo.svg",
+        "fonts/NotoSerif-Regular.ttf",
+        "fonts/NotoSerif-Bold.ttf",
+        "fonts/NotoSerif-Italic.ttf",
+        "fonts/NotoSerif-BoldItalic.ttf",
+        "fonts/NotoSans-Regular.ttf",
+        "fonts/NotoSans-Bold.ttf",
+    )
+}
+MEDIA_TYPES = {".css": "text/css", ".svg": "image/svg+xml", ".ttf": "font/ttf"}
+
+# The visible signature stamp: pyHanko draws it over the empty box the template reserves with
+# this id, at this size (PDF points). Its font has 1000 units per em, which pyHanko's glyph
+# widths assume (with other fonts the stamp text is mis-spaced).
+STAMP_ANCHOR = "signature-stamp"
+STAMP_WIDTH_PT = 168
+STAMP_HEIGHT_PT = 58
+STAMP_FONT = STATIC / "fonts" / "NotoSans-Stamp.ttf"  # see scripts/make_stamp_font.py
+SIGNATURE_FIELD = "CoalitionSignature"
+
+# WeasyPrint writes PDF/A-3b (ISO 19005-3, level B): embedded fonts, XMP metadata, an sRGB output
+# intent. pyHanko's signature is an incremental update with an embedded font and an appearance
+# stream, which PDF/A-3 allows.
+PDF_VARIANT = "pdf/a-3b"
+
+
+@dataclass(frozen=True)
+class Signatory:
+    """An individual who signed: a name and, optionally, where they work."""
+
+    name: str
+    affiliation: str = ""
+
+
+@dataclass(frozen=True)
+class Translation:
+    """The statement in another language, printed after the original for information."""
+
+    language: str
+    title: str
+    body_html: str
+    summary: str = ""
+
+
+@dataclass(frozen=True)
+class PdfDocument:
+    """Everything a publication prints, as plain values.
+
+    `body_html` (and a translation's) must already be sanitised: it is inserted as it is.
+    `text_sha256` is the SHA-256 of the signed text (the revision's canonical text);
+    `verification_url` is what the QR code opens and `short_url` what the page prints for
+    people to type. `language` ("uk" or "en") is the language of the text and of the labels.
+    """
+
+    coalition_name: str
+    title: str
+    language: str
+    body_html: str
+    text_sha256: str
+    verification_url: str
+    short_url: str
+    date: date
+    place: str = ""
+    summary: str = ""
+    organisations: Sequence[str] = ()
+    individuals: Sequence[Signatory] = ()
+    issue: int = 1
+    correction_note: str = ""
+    translations: Sequence[Translation] = field(default_factory=tuple)
+
+
+class AssetRefused(ValueError):
+    """The renderer asked for something that is not one of the bundled assets."""
+
+
+class AssetFetcher(URLFetcher):
+    """Serves the files in `ASSETS` and refuses every other URL: no network, no other files, no
+    redirects. WeasyPrint logs a refused resource and renders without it."""
+
+    def __init__(self):
+        super().__init__(allowed_protocols=(), allow_redirects=False, timeout=1)
+
+    def fetch(self, url, headers=None):
+        path = ASSETS.get(url)
+        if path is None:
+            raise AssetRefused(f"not a bundled asset: {url[:200]}")
+        return URLFetcherResponse(url, body=_asset_bytes(path), headers={"Content-Type": MEDIA_TYPES[path.suffix]})
+
+
+_asset_cache: dict[Path, bytes] = {}
+
+
+def _asset_bytes(path: Path) -> bytes:
+    if path not in _asset_cache:
+        _asset_cache[path] = path.read_bytes()
+    return _asset_cache[path]
+
+
+def sha256(data: bytes) -> str:
+    """The SHA-256 of `data` as lowercase hex: how a published file is identified."""
+    return hashlib.sha256(data).hexdigest()
+
+
+# Rendering -------------------------------------------------------------------------------------
+
+
+def qr_svg(url: str) -> str:
+    """A QR code for `url` as an inline SVG element (dark modules as one path, merged by rows)."""
+    code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=0)
+    code.add_data(url)
+    code.make(fit=True)
+    matrix = code.get_matrix()
+    runs = []
+    for y, row in enumerate(matrix):
+        x = 0
+        while x < len(row):
+            if row[x]:
+                start = x
+                while x < len(row) and row[x]:
+                    x += 1
+                runs.append(f"M{start} {y}h{x - start}v1h-{x - start}z")
+            else:
+                x += 1
+    size = len(matrix)
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {size} {size}" '
+        f'shape-rendering="crispEdges"><path fill="#111111" d="{"".join(runs)}"/></svg>'
+    )
+
+
+def css_string(value: str) -> str:
+    """`value` as a quoted CSS string: letters, digits and spaces as they are, everything else
+    as a CSS escape, so no input can end the string or the rule."""
+    escaped = "".join(c if c.isalnum() or c == " " else f"\\{ord(c):x} " for c in value)
+    return f'"{escaped}"'
+
+
+def _page_counter(message: str) -> str:
+    """A translated "Page %(page)s of %(pages)s" as CSS `content` with page counters."""
+    parts = re.split(r"(%\(pages?\)s)", message)
+    counters = {"%(page)s": "counter(page)", "%(pages)s": "counter(pages)"}
+    return " ".join(counters.get(part) or css_string(part) for part in parts if part)
+
+
+def _shorten(value: str, limit: int) -> str:
+    return value if len(value) <= limit else value[: limit - 1].rstrip() + "…"
+
+
+def _page_css(document: PdfDocument) -> str:
+    footer = _("Verify: %(link)s") % {"link": document.short_url}
+    page_of = _("Page %(page)s of %(pages)s")
+    return (
+        "@page { "
+        f"@top-left {{ content: {css_string(document.coalition_name)}; }} "
+        f"@top-right {{ content: {css_string(_shorten(document.title, 70))}; }} "
+        f"@bottom-left {{ content: {css_string(footer)}; }} "
+        f"@bottom-right {{ content: {_page_counter(page_of)}; }} "
+        "}"
+    )
+
+
+def _hash_groups(value: str) -> list[str]:
+    return [value[i : i + 16] for i in range(0, len(value), 16)]
+
+
+def long_date(value: date) -> str:
+    """A date as a statement prints it, in the active language ("3 September 2024")."""
+    # Translators: a date format (Django's `date` filter) for dates printed in published PDFs.
+    return date_format(value, _("j F Y"))
+
+
+def render_html(document: PdfDocument) -> str:
+    """The HTML the PDF is made from (templates/pdf/statement.html), in the document's language."""
+    with translation.override(document.language):
+        return render_to_string("pdf/statement.html", {
+            "doc": document,
+            "date": long_date(document.date),
+            "assets": ASSET_BASE,
+            "page_css": _page_css(document),
+            "qr_svg": qr_svg(document.verification_url),
+            "hash_groups": _hash_groups(document.text_sha256),
+            "stamp_anchor": STAMP_ANCHOR,
+            "stamp_width": STAMP_WIDTH_PT,
+            "stamp_height": STAMP_HEIGHT_PT,
+        })
+
+
+def html_to_pdf(html: str, *, pdf_variant: str | None = PDF_VARIANT) -> bytes:
+    """Any HTML as a PDF through the allowlist fetcher: relative URLs resolve against
+    `ASSET_BASE`; anything not in `ASSETS` is refused, attachments included."""
+    fetcher = AssetFetcher()
+    font_config = weasyprint.text.fonts.FontConfiguration()
+    page = weasyprint.HTML(string=html, base_url=ASSET_BASE, url_fetcher=fetcher)
+    return page.write_pdf(font_config=font_config, pdf_variant=pdf_variant)
+
+
+def render_pdf(document: PdfDocument) -> bytes:
+    """The publication as an unsigned PDF/A-3b file, ready for `sign_pdf`."""
+    return html_to_pdf(render_html(document))
+
+
+# Signing ---------------------------------------------------------------------------------------
+
+
+def _pages(reader: PdfFileReader):
+    """(object number, page dictionary) of every page, in order."""
+    stack = [reader.root.raw_get("/Pages")]
+    while stack:
+        reference = stack.pop()
+        node = reference.get_object()
+        if node.get("/Type") == "/Pages":
+            kids = node["/Kids"]
+            stack.extend(kids.raw_get(i) for i in reversed(range(len(kids))))
+        else:
+            yield getattr(reference, "idnum", None), node
+
+
+def _named_destination(reader: PdfFileReader, name: str):
+    try:
+        names = reader.root["/Names"]["/Dests"]["/Names"]
+    except KeyError:
+        return None
+    for i in range(0, len(names) - 1, 2):
+        if str(names[i]) == name:
+            return names[i + 1]
+    return None
+
+
+def stamp_place(reader: PdfFileReader) -> tuple[int, tuple[int, int, int, int]]:
+    """Where the visible stamp goes: the box the template reserved (found through its named
+    destination), or, in a PDF made elsewhere, the bottom right corner of the last page."""
+    pages = list(_pages(reader))
+    destination = _named_destination(reader, STAMP_ANCHOR)
+    if destination is not None and isinstance(destination.raw_get(0), generic.IndirectObject):
+        idnum = destination.raw_get(0).idnum
+        index = next((i for i, (number, _page) in enumerate(pages) if number == idnum), None)
+        if index is not None:
+            left, top = float(destination[2]), float(destination[3])
+            return index, (round(left), round(top - STAMP_HEIGHT_PT), round(left + STAMP_WIDTH_PT), round(top))
+    right = round(float(pages[-1][1]["/MediaBox"][2])) - 36
+    return len(pages) - 1, (right - STAMP_WIDTH_PT, 36, right, 36 + STAMP_HEIGHT_PT)
+
+
+def _common_name(certificate: asn1_x509.Certificate) -> str:
+    subject = certificate.subject.native
+    return subject.get("organization_name") or subject.get("common_name") or certificate.subject.human_friendly
+
+
+def _stamp_style(label: str) -> TextStampStyle:
+    font = GlyphAccumulatorFactory(str(STAMP_FONT))
+    return TextStampStyle(
+        stamp_text=label.replace("%", "%%") + "\n%(signer)s\n%(ts)s",
+        text_box_style=TextBoxStyle(font=font, font_size=9, leading=12),
+        border_width=1,
+        border_color=(0.114, 0.231, 0.42),
+        timestamp_format="%Y-%m-%d %H:%M %Z",
+    )
+
+
+def sign_pdf(pdf_bytes: bytes, *, signer_name: str | None = None, language: str | None = None) -> bytes:
+    """Append the coalition's PAdES signature to `pdf_bytes` and return the signed file.
+
+    A certification signature that permits no further change, B-B (B-T when
+    ``SIGNING_TIMESTAMP_URL`` is set), with a visible stamp "Digitally signed by <signer_name>"
+    (by default the certificate's organisation) in the box `render_pdf` reserved for it. The
+    stamp's words are in `language` (default: the active language). The result must be stored
+    and served byte for byte: any change breaks the signature.
+
+    Raises `signing.SigningIdentityMissing` when no key is configured.
+    """
+    signer = signing.load_signer()
+    name = signer_name or _common_name(signer.signing_cert)
+    writer = IncrementalPdfFileWriter(BytesIO(pdf_bytes), strict=False)
+    page, box = stamp_place(writer.prev)
+    with translation.override(language or translation.get_language()):
+        label, reason = _("Digitally signed by"), _("Published by %(name)s") % {"name": name}
+    metadata = signers.PdfSignatureMetadata(
+        field_name=SIGNATURE_FIELD,
+        subfilter=fields.SigSeedSubFilter.PADES,
+        md_algorithm="sha256",
+        certify=True,
+        docmdp_permissions=fields.MDPPerm.NO_CHANGES,
+        reason=reason,
+        name=name,
+    )
+    timestamper = HTTPTimeStamper(settings.SIGNING_TIMESTAMP_URL) if settings.SIGNING_TIMESTAMP_URL else None
+    pdf_signer = signers.PdfSigner(
+        metadata, signer, timestamper=timestamper, stamp_style=_stamp_style(label),
+        new_field_spec=fields.SigFieldSpec(SIGNATURE_FIELD, on_page=page, box=box),
+    )
+    output = BytesIO()
+    pdf_signer.sign_pdf(writer, output=output, appearance_text_params={"signer": name})
+    return output.getvalue()
+
+
+# Verification ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Verification:
+    """What `verify_pdf` found out about a file.
+
+    `intact`: the signature is cryptographically valid and covers every byte of the file, so
+    nothing was changed or added since signing. `trusted`: the signing certificate chains to the
+    configured trust root. `authentic` is both, with a signature present.
+    """
+
+    sha256: str
+    readable: bool = False
+    has_signature: bool = False
+    intact: bool = False
+    trusted: bool = False
+    signer_subject: str = ""
+    signed_at: datetime | None = None
+    timestamped: bool = False
+    certificate_sha256: str = ""
+    problem: str = ""
+
+    @property
+    def authentic(self) -> bool:
+        return self.has_signature and self.intact and self.trusted
+
+
+def _padding_untouched(embedded) -> bool:
+    """The signature's /Contents is the DER-encoded signature followed by zero padding. The
+    padding is outside what the signature covers and what its parser reads, so check that
+    nothing has been written into it."""
+    contents = embedded.pkcs7_content
+    return not contents[len(cms.ContentInfo.load(contents).dump()) :].strip(b"\x00")
+
+
+def verify_pdf(pdf_bytes: bytes) -> Verification:
+    """Check the first signature of `pdf_bytes` against the configured trust root.
+
+    Never raises on bad input: an unreadable file, a file without a signature, or one whose
+    signature cannot be checked comes back with `problem` saying so."""
+    digest = sha256(pdf_bytes)
+    try:
+        reader = PdfFileReader(BytesIO(pdf_bytes), strict=False)
+        embedded_signatures = reader.embedded_regular_signatures
+    except Exception as exc:  # noqa: BLE001 (any parse failure means "not a readable PDF")
+        logger.info("verify_pdf: unreadable file %s: %s", digest, exc)
+        return Verification(digest, problem=_("This is not a readable PDF file."))
+    if not embedded_signatures:
+        return Verification(digest, readable=True, problem=_("The file carries no digital signature."))
+    embedded = embedded_signatures[0]
+    context = ValidationContext(
+        trust_roots=[signing.trust_root()], allow_fetching=False, revocation_mode="soft-fail"
+    )
+    try:
+        status = validate_pdf_signature(embedded, signer_validation_context=context)
+    except Exception as exc:  # noqa: BLE001 (a mangled signature is a changed file, not a crash)
+        logger.info("verify_pdf: signature of %s could not be validated: %s", digest, exc)
+        return Verification(
+            digest, readable=True, has_signature=True,
+            problem=_("The signature could not be checked: the file was damaged or changed."),
+        )
+    intact = (
+        status.intact
+        and status.valid
+        and status.coverage == SignatureCoverageLevel.ENTIRE_FILE
+        and len(embedded_signatures) == 1
+        and _padding_untouched(embedded)
+    )
+    timestamp = status.timestamp_validity
+    problem = ""
+    if not intact:
+        problem = _("The file was changed after it was signed.")
+    elif not status.trusted:
+        problem = _("The signature is intact, but the certificate that made it is not the coalition's.")
+    return Verification(
+        digest,
+        readable=True,
+        has_signature=True,
+        intact=intact,
+        trusted=bool(status.trusted),
+        signer_subject=status.signing_cert.subject.human_friendly,
+        signed_at=timestamp.timestamp if timestamp is not None else status.signer_reported_dt,
+        timestamped=timestamp is not None,
+        certificate_sha256=signing.fingerprint(status.signing_cert),
+        problem=problem,
+    )
