@@ -241,3 +241,65 @@ def test_statement_with_1000_signatory_organisations_renders_and_signs():
     words = pdftotext(signed)
     assert all(name in words for name in (names[0], names[499], names[999]))
     assert pdf.verify_pdf(signed).authentic
+
+
+@pytest.fixture
+def timestamp_server(signing_identity):
+    """A timestamp authority on loopback (pyHanko's test TSA), certified by the test root."""
+    from asn1crypto import keys as asn1_keys
+    from asn1crypto import tsp
+    from asn1crypto import x509 as asn1_x509
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+    from pyhanko.sign.timestamps.dummy_client import DummyTimeStamper
+
+    root = x509.load_pem_x509_certificate(signing_identity.root_cert.read_bytes())
+    root_key = serialization.load_pem_private_key((signing_identity.folder / signing.DEV_ROOT_KEY).read_bytes(), None)
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)  # the test TSA signs with RSA only
+    now = datetime.datetime.now(datetime.UTC) - datetime.timedelta(minutes=5)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Test TSA")]))
+        .issuer_name(root.subject).public_key(key.public_key()).serial_number(x509.random_serial_number())
+        .not_valid_before(now).not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.TIME_STAMPING]), critical=True)
+        .sign(root_key, hashes.SHA256())
+    )
+    der = serialization.Encoding.DER
+    tsa = DummyTimeStamper(
+        tsa_cert=asn1_x509.Certificate.load(certificate.public_bytes(der)),
+        tsa_key=asn1_keys.PrivateKeyInfo.load(
+            key.private_bytes(der, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+        ),
+    )
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802
+            request = tsp.TimeStampReq.load(self.rfile.read(int(self.headers["Content-Length"])))
+            body = tsa.request_tsa_response(request).dump()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/timestamp-reply")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/"
+    server.shutdown()
+    server.server_close()
+
+
+def test_signature_carries_a_trusted_timestamp_when_a_timestamp_server_is_configured(
+    settings, timestamp_server, document
+):
+    settings.SIGNING_TIMESTAMP_URL = timestamp_server
+    result = pdf.verify_pdf(pdf.sign_pdf(pdf.render_pdf(document)))
+    assert result.authentic
+    assert result.timestamped
+    assert abs(result.signed_at - datetime.datetime.now(datetime.UTC)) < datetime.timedelta(minutes=5)
