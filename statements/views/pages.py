@@ -209,10 +209,24 @@ class RevisionDiffView(SubnavMixin, TemplateView):
         return {"old": (before or current).number, "new": current.number}
 
 
+EVENT_LABELS = {
+    "statement.created": gettext_lazy("Draft started"),
+    "statement.edited": gettext_lazy("New revision saved"),
+    "statement.translated": gettext_lazy("Translation saved"),
+    "statement.commented": gettext_lazy("Comment written"),
+    "statement.comment_resolved": gettext_lazy("Comment resolved"),
+    "statement.opened": gettext_lazy("Opened for signature"),
+    "statement.closed": gettext_lazy("Signing closed"),
+    "statement.published": gettext_lazy("Published"),
+    "statement.withdrawn": gettext_lazy("Withdrawn"),
+}
+
+
 class StatementEventsView(TemplateView):
     template_name = "statements/statement_events.html"
 
     def get_context_data(self, **kwargs):
         statement = visible_statement(self.request, kwargs["slug"])
         permissions.require(permissions.can_view_history(self.request.user, statement))
-        return super().get_context_data(statement=statement, events=selectors.history(statement)[:500], **kwargs)
+        events = [(event, EVENT_LABELS.get(event.action, event.action)) for event in selectors.history(statement)[:500]]
+        return super().get_context_data(statement=statement, events=events, **kwargs)
