@@ -3,7 +3,7 @@ from django.conf import settings
 from django.contrib.auth.password_validation import password_validators_help_text_html
 from django.utils.translation import gettext_lazy as _
 
-from .models import Coalition, Invitation, Organisation
+from .models import Coalition, EmailOptOut, Invitation, Organisation
 
 
 class InvitationForm(forms.Form):
@@ -45,3 +45,11 @@ class AcceptInvitationForm(forms.Form):
         if data.get("password1") and data.get("password2") and data["password1"] != data["password2"]:
             self.add_error("password2", _("The two passwords differ."))
         return data
+
+
+class NotificationPreferencesForm(forms.Form):
+    receive = forms.MultipleChoiceField(
+        label=_("Email me when"), required=False, widget=forms.CheckboxSelectMultiple,
+        choices=EmailOptOut.Kind.choices,
+        help_text=_("Invitations, signature confirmations and account messages are always sent."),
+    )

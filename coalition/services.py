@@ -15,7 +15,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from . import audit, permissions
-from .models import Coalition, CoalitionRole, Invitation, Organisation, OrganisationRole, User
+from .models import Coalition, CoalitionRole, EmailOptOut, Invitation, Organisation, OrganisationRole, User
+from .unsubscribe import BULK_KINDS, normalise as normalise_email
 
 
 @transaction.atomic
@@ -141,3 +142,22 @@ def set_language(user: User, *, language: str) -> None:
     if language in dict(settings.LANGUAGES) and user.language != language:
         user.language = language
         user.save(update_fields=["language"])
+
+
+@transaction.atomic
+def unsubscribe(email: str, *, kind: str) -> None:
+    """Someone followed (or their mail program one-click posted) an unsubscribe link: `email`
+    gets no more bulk messages of `kind`. Doing it twice is harmless."""
+    if kind not in BULK_KINDS:
+        raise ValidationError(_("There is no such kind of message."))
+    EmailOptOut.objects.get_or_create(email=normalise_email(email), kind=kind)
+
+
+@transaction.atomic
+def set_notification_preferences(user: User, *, receive: set[str]) -> None:
+    """A signed-in person chooses which kinds of bulk message they get at their address; every
+    kind not in `receive` is opted out of."""
+    email = normalise_email(user.email)
+    EmailOptOut.objects.filter(email=email, kind__in=receive).delete()
+    for kind in BULK_KINDS - set(receive):
+        EmailOptOut.objects.get_or_create(email=email, kind=kind)
