@@ -1,23 +1,53 @@
-"""Writing messages to the outbox and delivering them.
+"""The outbox: writing messages, delivering them, and what coordinators see when delivery fails.
 
-`enqueue()` is called inside the transaction of the event that causes a message; delivery is
-scheduled with `transaction.on_commit`, so a rolled-back event sends nothing. `deliver()` is
-idempotent: a row already sent is skipped.
+Writing: `enqueue()` is called inside the transaction of the event that causes a message. Delivery
+is queued with `transaction.on_commit`, so a rolled-back event sends nothing; inside `batched()`
+the rows written are queued together after commit, one task per OUTBOX_BATCH_SIZE rows, so a
+fan-out to thousands of recipients opens one SMTP connection per batch, not one per message.
+
+Delivering: `deliver_batch()` claims each row in a transaction of its own (a row lock, skipped by
+any other worker), sends it and records the result before moving on. A row already sent is never
+sent again, and a worker killed mid-batch leaves only the message it was sending at that moment
+unrecorded: the next attempt sends it again with the same Message-ID (SMTP allows no better).
+A failed attempt moves the row's `due_at` on by an exponential backoff; the periodic sweep
+(`pending_ids()`, run by beat) picks it up when due, so no retry waits in Redis as a countdown.
+After OUTBOX_MAX_ATTEMPTS, or at once on a permanent (5xx) refusal, the row is marked failed and
+shown to the coalition's coordinators, who can try it again.
+
+If the broker cannot be reached when a row is queued, the error is logged and the request goes
+on: the row is in the database and the sweep delivers it.
 """
 
 import hashlib
 import logging
+import smtplib
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+from datetime import timedelta
 from email.utils import parseaddr
+from functools import partial
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
-from django.db import transaction
+from django.core import mail
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from coalition import audit, permissions
+from coalition import unsubscribe as unsubscribe_links
 
 from .models import OutboundEmail
 
 log = logging.getLogger(__name__)
+
+# How many rows one sweep queues at most; the next sweep, a minute later, takes the rest.
+SWEEP_LIMIT = 5000
+# An unsent row due this long ago has no worker taking care of it: coordinators see it as delayed.
+DELAYED_AFTER = timedelta(minutes=15)
 
 
 def _mail_domain() -> str:
@@ -36,8 +66,26 @@ def render_message(template: str, context: dict, language: str) -> tuple[str, st
     with translation.override(language):
         subject = " ".join(render_to_string(f"email/{template}_subject.txt", context).split())
         text = render_to_string(f"email/{template}_message.txt", context).strip() + "\n"
+        if context.get("unsubscribe_url"):
+            text += "\n" + render_to_string("email/_unsubscribe_footer.txt", context).strip() + "\n"
         html = render_to_string(f"email/{template}_message.html", context)
     return subject, text, html
+
+
+# Writing ------------------------------------------------------------------------------------
+
+
+def unsubscribe_headers(recipient: str, kind: str) -> dict:
+    """RFC 2369 / RFC 8058 headers: mail programs show an unsubscribe button and post to the link."""
+    url = unsubscribe_links.unsubscribe_url(recipient, kind)
+    return {"List-Unsubscribe": f"<{url}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
+
+
+def _unwanted(kind: str, dedupe_key: str, recipient: str) -> bool:
+    return (
+        OutboundEmail.objects.filter(dedupe_key=dedupe_key).exists()
+        or unsubscribe_links.is_opted_out(recipient, kind)
+    )
 
 
 def enqueue(
@@ -48,57 +96,128 @@ def enqueue(
     template: str,
     context: dict,
     language: str = "en",
-    headers: dict | None = None,
     due_at=None,
     coalition=None,
 ) -> OutboundEmail | None:
-    """Write one message to the outbox; return None if a message with this key already exists."""
-    if OutboundEmail.objects.filter(dedupe_key=dedupe_key).exists():
+    """Write one message to the outbox, in the caller's transaction; it is delivered after commit,
+    or by the sweep once `due_at` comes for a message scheduled later.
+
+    Returns None, writing nothing, if a message with this `dedupe_key` exists or the recipient
+    unsubscribed from this kind. A bulk kind (`coalition.models.EmailOptOut.Kind`) gets the
+    List-Unsubscribe headers, and its templates get `unsubscribe_url` to show in the footer.
+    """
+    if _unwanted(kind, dedupe_key, recipient):
         return None
+    headers = {}
+    if kind in unsubscribe_links.BULK_KINDS:
+        headers = unsubscribe_headers(recipient, kind)
+        context = {**context, "unsubscribe_url": unsubscribe_links.unsubscribe_url(recipient, kind)}
     subject, text, html = render_message(template, context, language)
-    email = OutboundEmail.objects.create(
-        kind=kind,
-        coalition=coalition,
-        dedupe_key=dedupe_key,
-        recipient=recipient,
-        language=language,
-        subject=subject,
-        body_text=text,
-        body_html=html,
-        headers=headers or {},
-        message_id=message_id_for(dedupe_key),
-        due_at=due_at or timezone.now(),
-    )
+    return _write(kind=kind, dedupe_key=dedupe_key, recipient=recipient, language=language, subject=subject,
+                  body_text=text, body_html=html, headers=headers, due_at=due_at, coalition=coalition)
+
+
+def enqueue_rendered(
+    *,
+    kind: str,
+    dedupe_key: str,
+    recipient: str,
+    subject: str,
+    text: str,
+    html: str = "",
+    language: str = "en",
+    due_at=None,
+    coalition=None,
+) -> OutboundEmail | None:
+    """Write a message rendered elsewhere (allauth's account emails); otherwise as `enqueue()`."""
+    if _unwanted(kind, dedupe_key, recipient):
+        return None
+    headers = unsubscribe_headers(recipient, kind) if kind in unsubscribe_links.BULK_KINDS else {}
+    return _write(kind=kind, dedupe_key=dedupe_key, recipient=recipient, language=language, subject=subject,
+                  body_text=text, body_html=html, headers=headers, due_at=due_at, coalition=coalition)
+
+
+def _write(*, dedupe_key: str, due_at, **fields) -> OutboundEmail | None:
+    try:
+        # A savepoint: if a concurrent transaction wrote the same key first, only this insert fails.
+        with transaction.atomic():
+            email = OutboundEmail.objects.create(
+                dedupe_key=dedupe_key, message_id=message_id_for(dedupe_key), due_at=due_at or timezone.now(),
+                **fields,
+            )
+    except IntegrityError:
+        if OutboundEmail.objects.filter(dedupe_key=dedupe_key).exists():
+            return None
+        raise
     if email.due_at <= timezone.now():
-        _schedule_delivery(email.pk)
+        _deliver_after_commit(email.pk)
     return email
 
 
-def enqueue_rendered(*, kind: str, dedupe_key: str, recipient: str, subject: str, text: str, html: str = "", language: str = "en") -> OutboundEmail:
-    """Write a message rendered elsewhere (allauth's account emails) to the outbox."""
-    email = OutboundEmail.objects.create(
-        kind=kind,
-        dedupe_key=dedupe_key,
-        recipient=recipient,
-        language=language,
-        subject=subject,
-        body_text=text,
-        body_html=html,
-        message_id=message_id_for(dedupe_key),
-    )
-    _schedule_delivery(email.pk)
-    return email
+_batch: ContextVar[list[int] | None] = ContextVar("outbox_batch", default=None)
 
 
-def _schedule_delivery(email_id: int) -> None:
-    from .tasks import deliver_email
+@contextmanager
+def batched():
+    """Queue the rows written inside the block together, after commit, in batches of
+    OUTBOX_BATCH_SIZE: use it around a fan-out to many recipients."""
+    ids: list[int] = []
+    token = _batch.set(ids)
+    try:
+        yield
+    finally:
+        _batch.reset(token)
+    if ids:
+        transaction.on_commit(partial(dispatch, ids))
 
-    transaction.on_commit(lambda: deliver_email.delay(email_id))
+
+def _deliver_after_commit(email_id: int) -> None:
+    collected = _batch.get()
+    if collected is not None:
+        collected.append(email_id)
+    else:
+        transaction.on_commit(partial(dispatch, [email_id]))
 
 
-def build_message(email: OutboundEmail, connection=None) -> EmailMultiAlternatives:
+def _publish(task, *args) -> bool:
+    try:
+        task.apply_async(args)
+    except Exception:  # noqa: BLE001  (the broker is down or unreachable; the row waits for the sweep)
+        log.warning("Could not queue %s for %r; the outbox sweep will deliver it.", task.name, args[0], exc_info=True)
+        return False
+    return True
+
+
+def dispatch(email_ids: list[int]) -> None:
+    """Queue delivery: one task for one row, else one task per OUTBOX_BATCH_SIZE rows. Never
+    raises for a broker that cannot be reached, and stops trying at the first failure."""
+    from . import tasks
+
+    if len(email_ids) == 1:
+        _publish(tasks.deliver_email, email_ids[0])
+        return
+    size = max(1, settings.OUTBOX_BATCH_SIZE)
+    for start in range(0, len(email_ids), size):
+        if not _publish(tasks.deliver_batch, email_ids[start:start + size]):
+            return
+
+
+def pending_ids(limit: int = SWEEP_LIMIT) -> list[int]:
+    """Rows the sweep queues: due, unsent and not given up on, and written more than
+    OUTBOX_SWEEP_GRACE_SECONDS ago (a younger row is still in the hands of the task queued when it
+    was written)."""
+    now = timezone.now()
+    written_before = now - timedelta(seconds=settings.OUTBOX_SWEEP_GRACE_SECONDS)
+    rows = OutboundEmail.objects.due(now).filter(created_at__lte=written_before).order_by("due_at", "id")
+    return list(rows.values_list("id", flat=True)[:limit])
+
+
+# Delivering ---------------------------------------------------------------------------------
+
+
+def build_message(email: OutboundEmail, connection=None) -> mail.EmailMultiAlternatives:
     headers = {"Message-ID": email.message_id, **email.headers}
-    message = EmailMultiAlternatives(
+    message = mail.EmailMultiAlternatives(
         email.subject, email.body_text, settings.DEFAULT_FROM_EMAIL, [email.recipient],
         headers=headers, connection=connection,
     )
@@ -107,41 +226,159 @@ def build_message(email: OutboundEmail, connection=None) -> EmailMultiAlternativ
     return message
 
 
-class DeliveryFailed(Exception):
-    """Sending failed in a way worth retrying (the SMTP server refused or could not be reached)."""
+def backoff(attempts: int) -> float:
+    """Seconds to wait after the `attempts`-th failed attempt: OUTBOX_RETRY_BASE_SECONDS, doubled
+    each time, at most OUTBOX_RETRY_MAX_SECONDS."""
+    return min(settings.OUTBOX_RETRY_BASE_SECONDS * 2 ** max(attempts - 1, 0), settings.OUTBOX_RETRY_MAX_SECONDS)
+
+
+def _is_permanent(exc: Exception) -> bool:
+    """A 5xx refusal of the recipient or the message: trying again would be refused again."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        return bool(exc.recipients) and all(code >= 500 for code, _message in exc.recipients.values())
+    return isinstance(exc, smtplib.SMTPDataError) and exc.smtp_code >= 500
+
+
+def _connection_lost(exc: Exception) -> bool:
+    """The connection is no use for the next message (as opposed to this message being refused)."""
+    if isinstance(exc, (smtplib.SMTPServerDisconnected, smtplib.SMTPConnectError)):
+        return True
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        return any(code == 421 for code, _message in exc.recipients.values())
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return exc.smtp_code == 421
+    return isinstance(exc, OSError) and not isinstance(exc, smtplib.SMTPException)
+
+
+@dataclass
+class Outcome:
+    sent: int = 0
+    retrying: int = 0
+    failed: int = 0
+    skipped: int = 0
+
+
+def _claim(email_id: int) -> OutboundEmail | None:
+    """Lock the row if it is still to be sent now; None if it was sent, given up on, is not due
+    yet, or another worker holds it (and is sending it)."""
+    return (
+        OutboundEmail.objects.select_for_update(skip_locked=True)
+        .filter(pk=email_id, sent_at__isnull=True, failed_at__isnull=True, due_at__lte=timezone.now())
+        .first()
+    )
+
+
+def _record_sent(email: OutboundEmail, outcome: Outcome) -> None:
+    email.attempts += 1
+    email.last_attempt_at = email.sent_at = timezone.now()
+    email.last_error = ""
+    email.save(update_fields=["attempts", "last_attempt_at", "sent_at", "last_error"])
+    outcome.sent += 1
+
+
+def _record_failure(email: OutboundEmail, exc: Exception, outcome: Outcome) -> None:
+    now = timezone.now()
+    email.attempts += 1
+    email.last_attempt_at = now
+    email.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+    if email.attempts >= settings.OUTBOX_MAX_ATTEMPTS or _is_permanent(exc):
+        email.failed_at = now
+        outcome.failed += 1
+        log.error("Gave up on email %s after %s attempts: %s", email.pk, email.attempts, email.last_error)
+    else:
+        email.due_at = now + timedelta(seconds=backoff(email.attempts))
+        outcome.retrying += 1
+        log.warning("Email %s not delivered (attempt %s), next try at %s: %s",
+                    email.pk, email.attempts, email.due_at, email.last_error)
+    email.save(update_fields=["attempts", "last_attempt_at", "last_error", "failed_at", "due_at"])
+
+
+def _open_connection():
+    connection = mail.get_connection()
+    try:
+        connection.open()
+    except Exception as exc:  # noqa: BLE001  (recorded on each row of the batch, then retried)
+        return None, exc
+    return connection, None
+
+
+def _close(connection) -> None:
+    if connection is not None:
+        try:
+            connection.close()
+        except Exception:  # noqa: BLE001  (a connection that is already gone is closed enough)
+            log.debug("Closing the mail connection failed", exc_info=True)
+
+
+def deliver_batch(email_ids: list[int]) -> Outcome:
+    """Send these outbox rows over one SMTP connection; rows already sent, given up on, not yet
+    due or being sent by another worker are skipped. Each row is claimed, sent and recorded in a
+    transaction of its own. If the connection cannot be opened (or is lost twice), the rest of
+    the batch is recorded as failed attempts and retried after the backoff."""
+    outcome = Outcome()
+    connection, broken, reconnects = None, None, 0
+    try:
+        for email_id in email_ids:
+            with transaction.atomic():
+                email = _claim(email_id)
+                if email is None:
+                    outcome.skipped += 1
+                    continue
+                if connection is None and broken is None:
+                    connection, broken = _open_connection()
+                if broken is not None:
+                    _record_failure(email, broken, outcome)
+                    continue
+                try:
+                    build_message(email, connection).send()
+                except Exception as exc:  # noqa: BLE001  (every failure is recorded, then retried or given up)
+                    _record_failure(email, exc, outcome)
+                    if _connection_lost(exc):
+                        _close(connection)
+                        connection, reconnects = None, reconnects + 1
+                        broken = exc if reconnects > 1 else None
+                else:
+                    _record_sent(email, outcome)
+    finally:
+        _close(connection)
+    return outcome
 
 
 def deliver(email_id: int) -> bool:
-    """Send one outbox row unless it was already sent. Returns True if it was sent now.
-
-    The row is locked while sending so two workers never send it at once. If the process dies
-    after the SMTP server accepted the message but before the commit, the next attempt sends it
-    again with the same Message-ID; SMTP allows no better. A failure is recorded (and committed)
-    before `DeliveryFailed` is raised for the task to retry.
-    """
-    with transaction.atomic():
-        email = OutboundEmail.objects.select_for_update().filter(pk=email_id).first()
-        if email is None or email.sent_at or email.failed_at:
-            return False
-        email.attempts += 1
-        email.last_attempt_at = timezone.now()
-        try:
-            build_message(email).send()
-        except Exception as exc:  # noqa: BLE001  (every failure is recorded, then retried)
-            email.last_error = f"{type(exc).__name__}: {exc}"[:2000]
-            if email.attempts >= settings.OUTBOX_MAX_ATTEMPTS:
-                email.failed_at = timezone.now()
-                log.error("Gave up on email %s after %s attempts: %s", email.pk, email.attempts, email.last_error)
-            email.save(update_fields=["attempts", "last_attempt_at", "last_error", "failed_at"])
-        else:
-            email.sent_at = timezone.now()
-            email.last_error = ""
-            email.save(update_fields=["attempts", "last_attempt_at", "last_error", "sent_at"])
-            return True
-    if email.failed_at:
-        return False
-    raise DeliveryFailed(email.last_error)
+    """Send one outbox row unless it was sent already; True if it was sent now."""
+    return deliver_batch([email_id]).sent == 1
 
 
-def pending_ids(limit: int = 500) -> list[int]:
-    return list(OutboundEmail.objects.due().order_by("id").values_list("id", flat=True)[:limit])
+# What coordinators see ----------------------------------------------------------------------
+
+
+def failed_for(coalition):
+    """Messages about `coalition` that delivery gave up on, newest first."""
+    return OutboundEmail.objects.filter(coalition=coalition, failed_at__isnull=False).order_by("-failed_at", "-id")
+
+
+def delayed_for(coalition, now=None):
+    """Messages about `coalition` still unsent that were refused at least once, or have waited
+    longer than they should (no worker is delivering)."""
+    now = now or timezone.now()
+    return (
+        OutboundEmail.objects.unsent()
+        .filter(coalition=coalition)
+        .filter(Q(attempts__gt=0) | Q(due_at__lte=now - DELAYED_AFTER))
+        .order_by("due_at", "id")
+    )
+
+
+@transaction.atomic
+def retry(email: OutboundEmail, *, by) -> OutboundEmail:
+    """A coordinator has a failed (or delayed) message tried again now, with a fresh count of
+    attempts."""
+    permissions.require(email.coalition_id is not None and permissions.can_view_outbox(by, email.coalition))
+    email = OutboundEmail.objects.select_for_update().get(pk=email.pk)
+    if email.sent_at:
+        raise ValidationError(_("This message has been sent already."))
+    email.failed_at, email.attempts, email.due_at = None, 0, timezone.now()
+    email.save(update_fields=["failed_at", "attempts", "due_at"])
+    audit.record(by, "email.retried", email, kind=email.kind, last_error=email.last_error)
+    _deliver_after_commit(email.pk)
+    return email

@@ -1,35 +1,40 @@
 """Thin Celery tasks: take a primary key, call a service, retry on transient errors."""
 
+import logging
+
 from celery import shared_task
 
 from . import outbox
 
-
-def backoff(retries: int) -> int:
-    """Seconds before retry number `retries + 1`: 10 s, 20 s, 40 s ... capped at an hour."""
-    return min(10 * 2**retries, 3600)
+log = logging.getLogger(__name__)
 
 
-@shared_task(bind=True, acks_late=True, max_retries=None)
-def deliver_email(self, email_id: int) -> bool:
-    """Deliver one outbox row; idempotent (a sent row is skipped).
-
-    The row itself counts attempts and gives up after OUTBOX_MAX_ATTEMPTS, so the task retries
-    without a bound of its own.
-    """
-    try:
-        return outbox.deliver(email_id)
-    except outbox.DeliveryFailed as exc:
-        raise self.retry(exc=exc, countdown=backoff(self.request.retries)) from exc
+# Delivery tasks keep no result (nothing reads it, and publishing a task that keeps one would
+# also wait for the result store when Redis is down) and never retry through a countdown held in
+# Redis: a failed attempt moves the row's `due_at` on, and `deliver_pending` picks it up when due.
 
 
-@shared_task(acks_late=True)
+@shared_task(acks_late=True, ignore_result=True)
+def deliver_email(email_id: int) -> None:
+    """Deliver one outbox row; idempotent (a sent row is skipped, a row another worker is sending
+    is left to it)."""
+    outbox.deliver(email_id)
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def deliver_batch(email_ids: list[int]) -> None:
+    """Deliver a batch of outbox rows over one SMTP connection; idempotent like `deliver_email`."""
+    outcome = outbox.deliver_batch(email_ids)
+    log.info("Outbox batch of %s: %s", len(email_ids), outcome)
+
+
+@shared_task(acks_late=True, ignore_result=True)
 def deliver_pending() -> int:
-    """Periodic sweep: enqueue delivery of every due row still unsent (a worker died, Redis was
-    down when the event happened, or the row was scheduled for later)."""
+    """Periodic sweep (beat, every OUTBOX_SWEEP_SECONDS): queue every due row still unsent, in
+    batches. It delivers what a dead worker or a Redis outage left behind, retries after their
+    backoff, and messages scheduled for later."""
     ids = outbox.pending_ids()
-    for email_id in ids:
-        deliver_email.delay(email_id)
+    outbox.dispatch(ids)
     return len(ids)
 
 

@@ -1,4 +1,5 @@
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -67,7 +68,8 @@ def start_worker(redis_broker_url, tmp_path_factory):
     celery_app.conf.task_default_queue = queue
     processes = []
 
-    def start(extra_env: dict | None = None, pool: str = "solo") -> subprocess.Popen:
+    def start(extra_env: dict | None = None, pool: str = "solo", beat: bool = False) -> subprocess.Popen:
+        """`beat=True` also runs beat in the worker (`-B`), for tests of the periodic sweeps."""
         env = {**os.environ, "CELERY_BROKER_URL": redis_broker_url, "CELERY_QUEUE": queue,
                "DJANGO_SETTINGS_MODULE": "coalition.settings", **(extra_env or {})}
         if connection.vendor == "postgresql":
@@ -75,8 +77,9 @@ def start_worker(redis_broker_url, tmp_path_factory):
         process = subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "coalition", "worker", f"--pool={pool}", "--loglevel=INFO",
              "-Q", queue, "--without-gossip", "--without-mingle", "--without-heartbeat",
-             "-n", f"{queue}-{len(processes)}@%h"],
-            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+             "-n", f"{queue}-{len(processes)}@%h"]
+            + (["-B", "-s", str(log_path.parent / f"beat-schedule-{len(processes)}")] if beat else []),
+            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
         )
         processes.append(process)
         return process
@@ -94,7 +97,20 @@ def start_worker(redis_broker_url, tmp_path_factory):
                 process.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 process.kill()
+        try:  # whatever the worker left in its own process group (beat, a pool process)
+            os.killpg(process.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
     celery_app.conf.task_default_queue = previous_queue
+
+
+@pytest.fixture
+def smtp_server():
+    """A real SMTP server on loopback that records every message it accepts (tests/smtp.py)."""
+    from .smtp import LoopbackSMTP
+
+    with LoopbackSMTP() as server:
+        yield server
 
 
 @pytest.fixture(autouse=True)
