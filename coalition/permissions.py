@@ -88,9 +88,10 @@ def can_create_statement(user, coalition: Coalition) -> bool:
 
 
 def can_view_statement(user, statement) -> bool:
-    """Published and withdrawn statements are public; drafts, open and closed ones are seen only by
-    staff of the coalition's current member organisations and its coordinators."""
-    if statement.status in (statement.Status.PUBLISHED, statement.Status.WITHDRAWN):
+    """Published statements are public, and stay public, marked withdrawn, if withdrawn later.
+    Drafts, open and closed ones, and those withdrawn before publication, are seen only by staff of
+    the coalition's current member organisations and its coordinators."""
+    if statement.is_public:
         return True
     return is_member_staff(user, statement.coalition)
 

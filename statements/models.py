@@ -65,7 +65,8 @@ class Statement(models.Model):
 
     @property
     def is_public(self) -> bool:
-        return self.status in (self.Status.PUBLISHED, self.Status.WITHDRAWN)
+        """Published, or withdrawn after publication (its page stays, marked withdrawn)."""
+        return self.status in (self.Status.PUBLISHED, self.Status.WITHDRAWN) and self.published_at is not None
 
 
 class Revision(models.Model):

@@ -18,7 +18,9 @@ def _with_text(queryset: QuerySet) -> QuerySet:
 
 
 def published_statements() -> QuerySet:
-    return _with_text(Statement.objects.filter(status__in=[Status.PUBLISHED, Status.WITHDRAWN])).order_by(
+    """Published statements, and those withdrawn after publication (shown marked withdrawn)."""
+    public = Statement.objects.filter(status__in=[Status.PUBLISHED, Status.WITHDRAWN], published_at__isnull=False)
+    return _with_text(public).order_by(
         "-published_at", "-created_at"
     )
 

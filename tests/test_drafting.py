@@ -337,11 +337,19 @@ def test_published_and_withdrawn_statements_are_public_but_their_drafting_is_not
     assert client.get(reverse("statement_history", args=[published.slug])).status_code == 404
 
 
+def test_a_statement_withdrawn_before_publication_stays_private(client, coalition, staff, coordinator):
+    statement = make_statement(coalition, by=staff, coordinator=coordinator, status="withdrawn", body="Internal.")
+    assert client.get(statement.get_absolute_url()).status_code == 404
+    page = signed_in(client, staff).get(statement.get_absolute_url()).content.decode()
+    assert "Internal." in page and "No longer needed." in page
+
+
 def test_the_statement_list_shows_only_published_statements(client, coalition, staff, coordinator):
     make_statement(coalition, by=staff, coordinator=coordinator, status="published", title="Out in the open")
     make_statement(coalition, by=staff, title="Still a draft")
+    make_statement(coalition, by=staff, coordinator=coordinator, status="withdrawn", title="Withdrawn unpublished")
     page = client.get(reverse("statement_list")).content.decode()
-    assert "Out in the open" in page and "Still a draft" not in page
+    assert "Out in the open" in page and "Still a draft" not in page and "Withdrawn unpublished" not in page
 
 
 # History, differences, events -----------------------------------------------------------------

@@ -17,8 +17,9 @@ def fast_passwords(settings):
 
 ROLES = ["anonymous", "outsider", "staff", "signer", "coordinator", "former_member_staff",
          "staff_of_another_coalition", "coordinator_of_another_coalition"]
-STATES = ["draft", "open", "closed", "published", "withdrawn"]
-PUBLIC = {"published", "withdrawn"}
+STATES = ["draft", "open", "closed", "published", "withdrawn", "withdrawn_after_publication"]
+# A statement withdrawn before publication was never public, and does not become so.
+PUBLIC = {"published", "withdrawn_after_publication"}
 MEMBERS = {"staff", "signer", "coordinator"}
 
 # question -> (roles answered yes, states in which they are; None means every state)
@@ -65,8 +66,13 @@ def people(coalition, member_org, coordinator, staff, signer, outsider):
 
 @pytest.fixture
 def statements(coalition, staff, coordinator):
-    return {state: make_statement(coalition, by=staff, coordinator=coordinator, status=state, title=state)
-            for state in STATES}
+    from statements import services
+
+    made = {state: make_statement(coalition, by=staff, coordinator=coordinator, status=state, title=state)
+            for state in STATES[:-1]}
+    published = make_statement(coalition, by=staff, coordinator=coordinator, status="published")
+    made["withdrawn_after_publication"] = services.withdraw(published, by=coordinator, reason="Facts changed.")
+    return made
 
 
 @pytest.mark.parametrize("question", list(GRID))
