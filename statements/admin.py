@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import OutboundEmail
+from .models import Comment, OutboundEmail, Revision, Statement
 
 
 @admin.register(OutboundEmail)
@@ -15,3 +15,35 @@ class OutboundEmailAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Statements change only through the site's pages (audited); the admin shows them."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Statement)
+class StatementAdmin(ReadOnlyAdmin):
+    list_display = ["slug", "coalition", "status", "primary_language", "deadline", "created_at"]
+    list_filter = ["status", "coalition"]
+    search_fields = ["slug", "current_revision__title"]
+
+
+@admin.register(Revision)
+class RevisionAdmin(ReadOnlyAdmin):
+    list_display = ["statement", "number", "language", "title", "author", "created_at"]
+    list_filter = ["language"]
+    search_fields = ["title", "statement__slug"]
+
+
+@admin.register(Comment)
+class CommentAdmin(ReadOnlyAdmin):
+    list_display = ["statement", "revision", "author", "created_at", "resolved_at"]
