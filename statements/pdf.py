@@ -47,6 +47,7 @@ from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko.sign.validation.status import SignatureCoverageLevel
 from pyhanko.stamp import TextStampStyle
 from pyhanko_certvalidator import ValidationContext
+from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from . import signing
@@ -253,7 +254,7 @@ def html_to_pdf(html: str, *, pdf_variant: str | None = PDF_VARIANT) -> bytes:
     """Any HTML as a PDF through the allowlist fetcher: relative URLs resolve against
     `ASSET_BASE`; anything not in `ASSETS` is refused, attachments included."""
     fetcher = AssetFetcher()
-    font_config = weasyprint.text.fonts.FontConfiguration()
+    font_config = FontConfiguration()
     page = weasyprint.HTML(string=html, base_url=ASSET_BASE, url_fetcher=fetcher)
     return page.write_pdf(font_config=font_config, pdf_variant=pdf_variant)
 
@@ -266,9 +267,14 @@ def render_pdf(document: PdfDocument) -> bytes:
 # Signing ---------------------------------------------------------------------------------------
 
 
-def _pages(reader: PdfFileReader):
-    """(object number, page dictionary) of every page, in order."""
-    stack = [reader.root.raw_get("/Pages")]
+def _page_numbers(reader: PdfFileReader) -> list[int | None]:
+    """The object number of every page, in order. WeasyPrint writes a flat page tree, whose kids
+    are all pages: then no page needs to be read (reading them all takes a while in a long file)."""
+    tree = reader.root["/Pages"]
+    kids = tree["/Kids"]
+    if int(tree["/Count"]) == len(kids):
+        return [getattr(kids.raw_get(i), "idnum", None) for i in range(len(kids))]
+    numbers, stack = [], [reader.root.raw_get("/Pages")]
     while stack:
         reference = stack.pop()
         node = reference.get_object()
@@ -276,7 +282,8 @@ def _pages(reader: PdfFileReader):
             kids = node["/Kids"]
             stack.extend(kids.raw_get(i) for i in reversed(range(len(kids))))
         else:
-            yield getattr(reference, "idnum", None), node
+            numbers.append(getattr(reference, "idnum", None))
+    return numbers
 
 
 def _named_destination(reader: PdfFileReader, name: str):
@@ -293,15 +300,15 @@ def _named_destination(reader: PdfFileReader, name: str):
 def stamp_place(reader: PdfFileReader) -> tuple[int, tuple[int, int, int, int]]:
     """Where the visible stamp goes: the box the template reserved (found through its named
     destination), or, in a PDF made elsewhere, the bottom right corner of the last page."""
-    pages = list(_pages(reader))
+    pages = _page_numbers(reader)
     destination = _named_destination(reader, STAMP_ANCHOR)
     if destination is not None and isinstance(destination.raw_get(0), generic.IndirectObject):
         idnum = destination.raw_get(0).idnum
-        index = next((i for i, (number, _page) in enumerate(pages) if number == idnum), None)
-        if index is not None:
+        if idnum in pages:
             left, top = float(destination[2]), float(destination[3])
-            return index, (round(left), round(top - STAMP_HEIGHT_PT), round(left + STAMP_WIDTH_PT), round(top))
-    right = round(float(pages[-1][1]["/MediaBox"][2])) - 36
+            box = (round(left), round(top - STAMP_HEIGHT_PT), round(left + STAMP_WIDTH_PT), round(top))
+            return pages.index(idnum), box
+    right = 595 - 36  # half an inch inside the right edge of an A4 page (or a wider one)
     return len(pages) - 1, (right - STAMP_WIDTH_PT, 36, right, 36 + STAMP_HEIGHT_PT)
 
 
@@ -330,7 +337,8 @@ def sign_pdf(pdf_bytes: bytes, *, signer_name: str | None = None, language: str 
     stamp's words are in `language` (default: the active language). The result must be stored
     and served byte for byte: any change breaks the signature.
 
-    Raises `signing.SigningIdentityMissing` when no key is configured.
+    Raises `signing.SigningIdentityMissing` when no key is configured, and pyHanko's
+    `TimestampRequestError` when the timestamp server does not answer (worth a retry).
     """
     signer = signing.load_signer()
     name = signer_name or _common_name(signer.signing_cert)

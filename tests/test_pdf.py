@@ -303,3 +303,30 @@ def test_signature_carries_a_trusted_timestamp_when_a_timestamp_server_is_config
     assert result.authentic
     assert result.timestamped
     assert abs(result.signed_at - datetime.datetime.now(datetime.UTC)) < datetime.timedelta(minutes=5)
+
+
+def test_signed_pdf_keeps_its_pdfa_3b_marks_and_embeds_every_font(signed):
+    # No PDF/A validator (veraPDF) is at hand: these are the requirements a signature could break.
+    reader = PdfReader(BytesIO(signed))
+    root = reader.trailer["/Root"]
+    xmp = root["/Metadata"].get_object().get_data().decode()
+    assert 'pdfaid:part="3"' in xmp and 'pdfaid:conformance="B"' in xmp
+    assert root["/OutputIntents"][0].get_object()["/S"] == "/GTS_PDFA1"
+    assert "/NeedAppearances" not in root["/AcroForm"]
+    for page in reader.pages:
+        for annotation in page.get("/Annots") or []:
+            annotation = annotation.get_object()
+            assert annotation["/F"] & 4  # printed
+            if annotation["/Subtype"] == "/Widget":
+                assert "/N" in annotation["/AP"]
+    fonts = subprocess.run(["pdffonts", "-"], input=signed, capture_output=True, check=True).stdout.decode()
+    rows = fonts.splitlines()[2:]
+    assert rows and all(row.split()[-5] == "yes" for row in rows)  # the "emb" column
+
+
+def test_a_pdf_made_elsewhere_is_signed_with_its_stamp_on_the_last_page():
+    other = pdf.html_to_pdf("<p>One</p><p style='break-before: page'>Two</p>")
+    signed = pdf.sign_pdf(other, signer_name="Test Coalition", language="en")
+    assert pdf.verify_pdf(signed).authentic
+    last_page = subprocess.run(["pdftotext", "-f", "2", "-l", "2", "-", "-"], input=signed, capture_output=True).stdout
+    assert "Digitally signed by" in last_page.decode()
