@@ -39,6 +39,7 @@ from django.utils.translation import gettext as _
 
 from coalition import audit, permissions
 from coalition import unsubscribe as unsubscribe_links
+from coalition.models import EmailOptOut
 
 from .models import OutboundEmail
 
@@ -350,6 +351,12 @@ def deliver(email_id: int) -> bool:
 
 
 # What coordinators see ----------------------------------------------------------------------
+
+
+def kind_label(kind: str) -> str:
+    """The words for a kind of message, for people; the code itself for a kind without words."""
+    labels = {**dict(EmailOptOut.Kind.choices), "invitation": _("Invitation to join")}
+    return str(labels.get(kind, kind))
 
 
 def failed_for(coalition):

@@ -2,6 +2,7 @@
 accepts, and can be told to refuse for a while or to hold a message in flight."""
 
 import asyncio
+import logging
 import threading
 import time
 from collections import Counter
@@ -9,6 +10,9 @@ from email import message_from_bytes, policy
 from email.message import EmailMessage
 
 from aiosmtpd.smtp import SMTP
+
+# aiosmtpd logs every connection and command at INFO; only problems are worth reading here.
+logging.getLogger("mail.log").setLevel(logging.WARNING)
 
 
 class RecordingHandler:

@@ -32,8 +32,10 @@ class OutboxProblemsView(LoginRequiredMixin, TemplateView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         coalition = _coalition_for_outbox(self.request, self.kwargs["slug"])
-        context.update(coalition=coalition, failed=outbox.failed_for(coalition)[:SHOWN],
-                       delayed=outbox.delayed_for(coalition)[:SHOWN])
+        failed, delayed = list(outbox.failed_for(coalition)[:SHOWN]), list(outbox.delayed_for(coalition)[:SHOWN])
+        for email in failed + delayed:
+            email.kind_label = outbox.kind_label(email.kind)
+        context.update(coalition=coalition, failed=failed, delayed=delayed)
         return context
 
 
