@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -156,6 +157,158 @@ class Comment(models.Model):
     @property
     def is_resolved(self) -> bool:
         return self.resolved_at is not None
+
+
+class SignatureQuerySet(models.QuerySet):
+    def live(self):
+        """Not withdrawn: what the one-per-organisation and one-per-email constraints count."""
+        return self.filter(withdrawn_at__isnull=True)
+
+    def counted(self):
+        """What the public sees: live organisations, and individuals confirmed and not hidden."""
+        return self.live().filter(
+            models.Q(kind=Signature.Kind.ORGANISATION)
+            | models.Q(kind=Signature.Kind.INDIVIDUAL, confirmed_at__isnull=False, hidden_at__isnull=True)
+        )
+
+
+class Signature(models.Model):
+    """Who signed which exact text of a statement.
+
+    `revision` is the text signed; `sha256` is copied from it when signing, so the signature states
+    on its own which words it binds to. An organisation signs through a user who held `can_sign`
+    for it at that moment (`signed_by`). An individual gives a name, an optional affiliation and an
+    email address (kept as typed, compared case-insensitively); the signature counts only once the
+    emailed link is followed and its button pressed (`confirmed_at`). The link's token is stored
+    hashed. Signatures are never deleted: withdrawing sets `withdrawn_at`, and a coordinator hides
+    an abusive individual signature with `hidden_at` and a reason."""
+
+    class Kind(models.TextChoices):
+        ORGANISATION = "organisation", _("Organisation")
+        INDIVIDUAL = "individual", _("Individual")
+
+    statement = models.ForeignKey(Statement, on_delete=models.PROTECT, related_name="signatures")
+    revision = models.ForeignKey(Revision, on_delete=models.PROTECT, related_name="signatures",
+                                 verbose_name=_("text signed"))
+    sha256 = models.CharField(_("SHA-256 of the text signed"), max_length=64)
+    kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices)
+    organisation = models.ForeignKey(
+        "coalition.Organisation", on_delete=models.PROTECT, null=True, blank=True, related_name="signatures",
+        verbose_name=_("organisation"),
+    )
+    signed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="signatures",
+        verbose_name=_("signed by"),
+    )
+    name = models.CharField(_("name"), max_length=200, blank=True)
+    affiliation = models.CharField(_("affiliation"), max_length=200, blank=True)
+    email = models.EmailField(_("email address"), blank=True)
+    language = models.CharField(_("language"), max_length=8, choices=settings.LANGUAGES, default="en")
+    token_hash = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
+    token_expires_at = models.DateTimeField(_("link expires"), null=True, blank=True)
+    confirmed_at = models.DateTimeField(_("confirmed"), null=True, blank=True)
+    created_at = models.DateTimeField(_("signed"), default=timezone.now)
+    # When (and by whom) the signature was last bound to a newer text after a change while open.
+    rebound_at = models.DateTimeField(_("new text confirmed"), null=True, blank=True)
+    rebound_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    withdrawn_at = models.DateTimeField(_("withdrawn"), null=True, blank=True)
+    withdrawn_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    hidden_at = models.DateTimeField(_("hidden"), null=True, blank=True)
+    hidden_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    hidden_reason = models.TextField(_("reason for hiding"), blank=True)
+
+    objects = SignatureQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = _("signature")
+        verbose_name_plural = _("signatures")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["statement", "organisation"],
+                condition=models.Q(kind="organisation", withdrawn_at__isnull=True),
+                name="one_live_signature_per_organisation",
+            ),
+            models.UniqueConstraint(
+                "statement", Lower("email"),
+                condition=models.Q(kind="individual", withdrawn_at__isnull=True),
+                name="one_live_signature_per_email",
+            ),
+            models.CheckConstraint(
+                condition=(
+                    models.Q(kind="organisation", organisation__isnull=False, signed_by__isnull=False)
+                    | (models.Q(kind="individual", organisation__isnull=True)
+                       & ~models.Q(name="") & ~models.Q(email=""))
+                ),
+                name="signature_is_organisation_or_individual",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        who = self.organisation if self.kind == self.Kind.ORGANISATION else self.name
+        return f"{who} on {self.statement_id}"
+
+    @property
+    def is_live(self) -> bool:
+        return self.withdrawn_at is None
+
+    @property
+    def short_hash(self) -> str:
+        return self.sha256[:12]
+
+
+class Decline(models.Model):
+    """An organisation's answer that it will not sign, with an optional reason only coordinators
+    read; it lets the roster tell "declined" from "no answer yet". Taking it back (or signing)
+    sets `retracted_at`; rows are never deleted."""
+
+    statement = models.ForeignKey(Statement, on_delete=models.PROTECT, related_name="declines")
+    organisation = models.ForeignKey("coalition.Organisation", on_delete=models.PROTECT, related_name="+")
+    declined_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    reason = models.TextField(_("reason (seen only by coordinators)"), blank=True)
+    created_at = models.DateTimeField(_("declined"), default=timezone.now)
+    retracted_at = models.DateTimeField(_("taken back"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = _("decline")
+        verbose_name_plural = _("declines")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["statement", "organisation"], condition=models.Q(retracted_at__isnull=True),
+                name="one_live_decline_per_organisation",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organisation} declined {self.statement_id}"
+
+
+class InvitedPartner(models.Model):
+    """An organisation from outside the coalition that coordinators invited to sign one statement
+    (a joint issuer); its staff with `can_sign` may then sign it like a member's."""
+
+    statement = models.ForeignKey(Statement, on_delete=models.PROTECT, related_name="invited_partners")
+    organisation = models.ForeignKey("coalition.Organisation", on_delete=models.PROTECT, related_name="+")
+    invited_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(_("invited"), default=timezone.now)
+
+    class Meta:
+        ordering = ["organisation__name"]
+        verbose_name = _("invited partner")
+        verbose_name_plural = _("invited partners")
+        constraints = [
+            models.UniqueConstraint(fields=["statement", "organisation"], name="one_invitation_per_partner"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organisation} invited to {self.statement_id}"
 
 
 class OutboundEmailQuerySet(models.QuerySet):
