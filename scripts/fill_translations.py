@@ -18,10 +18,12 @@ for e in po:
         else:
             e.msgstr = v
         if "fuzzy" in e.flags: e.flags.remove("fuzzy")
-    elif not (e.msgstr or any(e.msgstr_plural.values()) if e.msgid_plural else e.msgstr):
+    elif "fuzzy" in e.flags or not (any(e.msgstr_plural.values()) if e.msgid_plural else e.msgstr):
+        # A fuzzy entry is a guess from a similar string and is not used: it counts as missing.
         missing.append(e.msgid)
 po.metadata["Plural-Forms"] = "nplurals=3; plural=(n%10==1 && n%100!=11 ? 0 : n%10>=2 && n%10<=4 && (n%100<10 || n%100>=20) ? 1 : 2);"
 po.metadata["Language"] = "uk"
+po.metadata_is_fuzzy = False  # a fuzzy header is dropped by msgfmt, and the plural forms with it
 po.metadata["Content-Type"] = "text/plain; charset=UTF-8"
 po.save()
 print("untranslated:", len(missing))

@@ -124,6 +124,12 @@ def tasks_run_in_process():
 
 
 @pytest.fixture(autouse=True)
+def fast_passwords(settings):
+    # Tests make many users; hashing their passwords properly is not what they test.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
 def fresh_cache():
     from django.core.cache import cache
 

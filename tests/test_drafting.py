@@ -26,11 +26,6 @@ from .factories import PASSWORD, CoordinatorFactory, MembershipFactory, Organisa
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def signed_in(client, user):
     client.force_login(user)
     return client

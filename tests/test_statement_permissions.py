@@ -10,11 +10,6 @@ from .factories import CoordinatorFactory, MembershipFactory, OrganisationRoleFa
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    # These tests make many users; hashing their passwords properly is not what they test.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
 ROLES = ["anonymous", "outsider", "staff", "signer", "coordinator", "former_member_staff",
          "staff_of_another_coalition", "coordinator_of_another_coalition"]
 STATES = ["draft", "open", "closed", "published", "withdrawn", "withdrawn_after_publication"]

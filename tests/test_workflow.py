@@ -17,11 +17,6 @@ from .factories import make_statement
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    # These tests make many users; hashing their passwords properly is not what they test.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
 Status = Statement.Status
 ALL_STATES = [Status.DRAFT, Status.OPEN, Status.CLOSED, Status.PUBLISHED, Status.WITHDRAWN]
 
