@@ -12,7 +12,7 @@ pages) and, for each size, one summary line with the ratios the targets speak of
 wall-clock time mostly measures the neighbours. Each case runs `--repeat` times and the fastest
 run is kept. Run from the project folder:
 
-    .venv/bin/python bench/pdf_bench.py [--sizes 100,1000,5000] [--repeat 3]
+    .venv/bin/python bench/pdf_bench.py [--sizes 100,1000,5000] [--repeat 5]
 """
 
 import argparse
@@ -109,7 +109,7 @@ def measure(case: str, count: int) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", default="100,1000,5000")
-    parser.add_argument("--repeat", type=int, default=3, help="runs per case below 5,000 signatories (the best is kept)")
+    parser.add_argument("--repeat", type=int, default=5, help="runs per case below 5,000 signatories (the best is kept)")
     parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
