@@ -5,6 +5,7 @@ Each `can_*` function takes the user (possibly anonymous) and the object and ret
 """
 
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q
 
 from .models import Coalition, CoalitionRole, Membership, Organisation, OrganisationRole
 
@@ -88,12 +89,15 @@ def can_create_statement(user, coalition: Coalition) -> bool:
 
 
 def can_view_statement(user, statement) -> bool:
-    """Published statements are public, and stay public, marked withdrawn, if withdrawn later.
-    Drafts, open and closed ones, and those withdrawn before publication, are seen only by staff of
-    the coalition's current member organisations and its coordinators."""
+    """Published statements are public, and stay public, marked withdrawn, if withdrawn later; so is
+    a statement open for signature by individuals, while it is open. Drafts, other open and closed
+    ones, and those withdrawn before publication, are seen only by staff of the coalition's current
+    member organisations, its coordinators and staff of partners invited to sign."""
     if statement.is_public:
         return True
-    return is_member_staff(user, statement.coalition)
+    if statement.status == statement.Status.OPEN and statement.allows_individuals:
+        return True  # anyone may read, and sign, a statement open to individuals
+    return is_member_staff(user, statement.coalition) or can_view_statement_as_partner(user, statement)
 
 
 def can_view_drafting(user, statement) -> bool:
@@ -141,4 +145,62 @@ def can_withdraw(user, statement) -> bool:
 
 def can_view_history(user, statement) -> bool:
     """The statement's audit events: who did what, when."""
+    return is_coordinator(user, statement.coalition)
+
+
+# Signatures. Whether signing is open (state and deadline) is `statements.cosigning`'s question.
+
+
+def is_invited_partner(organisation: Organisation, statement) -> bool:
+    """An organisation from outside the coalition that coordinators invited to sign `statement`."""
+    return statement.invited_partners.filter(organisation=organisation).exists()
+
+
+def may_sign_statement(organisation: Organisation, statement) -> bool:
+    """A current member of the statement's coalition, or a partner invited to sign it."""
+    return is_current_member(organisation, statement.coalition) or is_invited_partner(organisation, statement)
+
+
+def signable_organisations(user, statement):
+    """The organisations `user` may sign `statement` for: they hold `can_sign` for it, and it is a
+    current member of the coalition or an invited partner."""
+    if not _signed_in(user):
+        return Organisation.objects.none()
+    eligible = Organisation.objects.filter(
+        Q(memberships__coalition=statement.coalition, memberships__left__isnull=True)
+        | Q(pk__in=statement.invited_partners.values("organisation"))
+    )
+    return signing_organisations(user).filter(pk__in=eligible.values("pk")).order_by("name")
+
+
+def can_sign_statement_for(user, statement, organisation: Organisation) -> bool:
+    """Holds signing authority for `organisation` now, and the organisation may sign `statement`.
+    The same question answers declining and confirming a changed text for the organisation."""
+    return can_sign_for(user, organisation) and may_sign_statement(organisation, statement)
+
+
+def can_withdraw_signature(user, signature) -> bool:
+    """An organisation's signature is withdrawn by someone who may sign for it now."""
+    return signature.organisation_id is not None and can_sign_for(user, signature.organisation)
+
+
+def can_view_statement_as_partner(user, statement) -> bool:
+    """Staff of an invited partner see the statement they were invited to sign while it is not
+    yet public (they do not see the coalition's drafting)."""
+    if not _signed_in(user):
+        return False
+    return statement.invited_partners.filter(organisation__roles__user=user).exists()
+
+
+def can_view_roster(user, statement) -> bool:
+    """Which organisations signed, declined or have not answered; the signatures export."""
+    return is_coordinator(user, statement.coalition)
+
+
+def can_hide_signature(user, signature) -> bool:
+    """Coordinators hide an abusive individual signature (organisations withdraw their own)."""
+    return signature.organisation_id is None and is_coordinator(user, signature.statement.coalition)
+
+
+def can_invite_partner(user, statement) -> bool:
     return is_coordinator(user, statement.coalition)

@@ -258,6 +258,10 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "statements.tasks.deliver_pending",
         "schedule": float(env("OUTBOX_SWEEP_SECONDS", "60")),
     },
+    "close-signing-at-deadline": {
+        "task": "statements.tasks.close_signing_at_deadlines",
+        "schedule": float(env("DEADLINE_SWEEP_SECONDS", "60")),
+    },
 }
 
 # Email. Development prints to the console; production sets EMAIL_HOST and friends.
@@ -288,6 +292,17 @@ OUTBOX_BATCH_SIZE = int(env("OUTBOX_BATCH_SIZE", "100"))
 OUTBOX_SWEEP_GRACE_SECONDS = float(env("OUTBOX_SWEEP_GRACE_SECONDS", "120"))
 
 INVITATION_VALID_DAYS = int(env("INVITATION_VALID_DAYS", "14"))
+
+# Individual signatures: the emailed confirmation link works this many hours. Rate limits
+# ("amount/period", period s, m, h or d) count sign submissions per client IP and per email
+# address in the cache (Redis in production, so they hold across web processes);
+# SIGNING_RATE_LIMITS_ENABLED=0 lifts them, for benchmarks only.
+SIGNATURE_CONFIRMATION_HOURS = int(env("SIGNATURE_CONFIRMATION_HOURS", "72"))
+SIGNING_RATE_LIMITS_ENABLED = env_bool("SIGNING_RATE_LIMITS_ENABLED", True)
+SIGNING_RATE_LIMITS = {
+    "ip": env("SIGNING_RATE_LIMIT_PER_IP", "60/h"),
+    "email": env("SIGNING_RATE_LIMIT_PER_EMAIL", "5/h"),
+}
 
 # Signing published PDFs (statements/signing.py): a PKCS#12 file and its passphrase, or PEM key and
 # certificate files; the root certificate is the trust root of verification and is offered for

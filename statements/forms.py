@@ -2,6 +2,8 @@ from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
+from coalition.models import Organisation
+
 from .models import Revision, Statement
 from .services import COMMENT_MAX_LENGTH, Draft
 
@@ -100,3 +102,87 @@ class WithdrawForm(forms.Form):
 class CompareForm(forms.Form):
     old = forms.IntegerField(label=_("From revision"), min_value=1)
     new = forms.IntegerField(label=_("To revision"), min_value=1)
+
+
+# Signing ----------------------------------------------------------------------------------------
+
+
+class TextHashField(forms.CharField):
+    """The SHA-256 of the text the signer was shown, sent back with their confirmation."""
+
+    def __init__(self, **kwargs):
+        super().__init__(widget=forms.HiddenInput(), min_length=64, max_length=64, **kwargs)
+
+
+class OrganisationSignForm(forms.Form):
+    """The confirmation step's button. Any organisation may be named: whether this person may
+    sign for it is the service's question (a 403), not the form's."""
+
+    organisation = forms.ModelChoiceField(queryset=Organisation.objects.all(), to_field_name="slug",
+                                          widget=forms.HiddenInput())
+    sha256 = TextHashField()
+
+
+class ConfirmTextForm(forms.Form):
+    sha256 = TextHashField()
+
+
+class DeclineForm(forms.Form):
+    organisation = forms.ModelChoiceField(queryset=Organisation.objects.all(), to_field_name="slug",
+                                          widget=forms.HiddenInput())
+    reason = forms.CharField(
+        label=_("Reason (optional)"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Only the coalition's coordinators read it."),
+    )
+
+
+class IndividualSignForm(forms.Form):
+    name = forms.CharField(label=_("Your name"), max_length=200, widget=forms.TextInput(attrs={"autocomplete": "name"}))
+    affiliation = forms.CharField(
+        label=_("Affiliation (optional)"), max_length=200, required=False,
+        help_text=_("For example your profession or organisation, shown after your name."),
+        widget=forms.TextInput(attrs={"autocomplete": "organization"}),
+    )
+    email = forms.EmailField(
+        label=_("Email address"), widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+        help_text=_("We send you a link to confirm your signature. Your address is never shown."),
+    )
+    # A field people never see (hidden by the stylesheet and from screen readers): scripts fill it.
+    website = forms.CharField(
+        label=_("Leave this field empty"), required=False,
+        widget=forms.TextInput(attrs={"tabindex": "-1", "autocomplete": "off"}),
+    )
+
+    def clean_name(self):
+        name = " ".join(self.cleaned_data["name"].split())
+        if not name:
+            raise forms.ValidationError(_("Write your name."))
+        return name
+
+    def clean_affiliation(self):
+        return " ".join(self.cleaned_data["affiliation"].split())
+
+    @property
+    def is_bot(self) -> bool:
+        return bool(self.cleaned_data.get("website"))
+
+
+class IndividualConfirmForm(forms.Form):
+    sha256 = TextHashField()
+
+
+class HideSignatureForm(forms.Form):
+    reason = forms.CharField(label=_("Reason for hiding"), max_length=2000,
+                             widget=forms.TextInput(), help_text=_("Kept on the record with the signature."))
+
+
+class InvitePartnerForm(forms.Form):
+    organisation = forms.ModelChoiceField(label=_("Organisation"), queryset=Organisation.objects.none(),
+                                          empty_label=_("Choose an organisation"))
+
+    def __init__(self, *args, statement: Statement, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["organisation"].queryset = (
+            Organisation.objects.exclude(memberships__coalition=statement.coalition, memberships__left__isnull=True)
+            .exclude(pk__in=statement.invited_partners.values("organisation")).order_by("name")
+        )

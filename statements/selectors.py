@@ -5,10 +5,10 @@ from dataclasses import dataclass
 from django.db.models import Q, QuerySet
 
 from coalition import audit, permissions
-from coalition.models import Coalition, Membership
+from coalition.models import Coalition, Membership, Organisation, OrganisationRole
 
 from . import text
-from .models import Revision, Statement
+from .models import Decline, Revision, Signature, Statement
 
 Status = Statement.Status
 
@@ -111,3 +111,98 @@ def diff(old: Revision, new: Revision, labels: dict[str, str]) -> list[FieldDiff
 
 def history(statement: Statement) -> QuerySet:
     return audit.events_for(statement).select_related("actor").order_by("-id")
+
+
+# Signatures -------------------------------------------------------------------------------------
+
+
+@dataclass
+class Signatories:
+    """Who signed, as the statement's page lists them: organisations (alphabetical), then
+    confirmed individuals not hidden (in the order they confirmed)."""
+
+    organisations: list[Signature]
+    individuals: list[Signature]
+
+    @property
+    def count(self) -> int:
+        return len(self.organisations) + len(self.individuals)
+
+
+def signatories(statement: Statement) -> Signatories:
+    """One query, whatever the number of signatures."""
+    organisations, individuals = [], []
+    for signature in statement.signatures.counted().select_related("organisation", "revision").order_by("id"):
+        (organisations if signature.kind == Signature.Kind.ORGANISATION else individuals).append(signature)
+    organisations.sort(key=lambda s: s.organisation.name.casefold())
+    individuals.sort(key=lambda s: (s.confirmed_at, s.pk))
+    return Signatories(organisations, individuals)
+
+
+def live_signature_for(statement: Statement, organisation) -> Signature | None:
+    return (statement.signatures.live().filter(organisation=organisation)
+            .select_related("revision", "signed_by", "organisation").first())
+
+
+@dataclass
+class RosterRow:
+    organisation: Organisation
+    partner: bool  # invited from outside the coalition
+    signature: Signature | None
+    decline: Decline | None
+    signers: list  # who may sign for it (users), to ask those that have not answered
+
+    @property
+    def status(self) -> str:
+        return "signed" if self.signature else "declined" if self.decline else "no_answer"
+
+
+@dataclass
+class Roster:
+    statement: Statement
+    rows: list[RosterRow]
+
+    def with_status(self, status: str) -> list[RosterRow]:
+        return [row for row in self.rows if row.status == status]
+
+    @property
+    def no_answer(self) -> list[RosterRow]:
+        return self.with_status("no_answer")
+
+    @property
+    def declined(self) -> list[RosterRow]:
+        return self.with_status("declined")
+
+    @property
+    def signed(self) -> list[RosterRow]:
+        return self.with_status("signed")
+
+
+def roster(statement: Statement) -> Roster:
+    """Every current member organisation and invited partner (and any other organisation with a
+    live signature, such as one that left the coalition after signing): signed (which text, by
+    whom, when), declined (with the reason), or no answer yet. A fixed number of queries."""
+    members = Organisation.objects.filter(
+        memberships__coalition=statement.coalition, memberships__left__isnull=True)
+    partner_ids = set(statement.invited_partners.values_list("organisation_id", flat=True))
+    signatures = {s.organisation_id: s for s in statement.signatures.live()
+                  .filter(kind=Signature.Kind.ORGANISATION).select_related("revision", "signed_by")}
+    declines = {d.organisation_id: d for d in statement.declines.filter(retracted_at__isnull=True)
+                .select_related("declined_by")}
+    organisations = Organisation.objects.filter(
+        Q(pk__in=members.values("pk")) | Q(pk__in=partner_ids) | Q(pk__in=list(signatures))
+    ).order_by("name")
+    signers: dict[int, list] = {}
+    for role in (OrganisationRole.objects.filter(organisation__in=organisations, can_sign=True)
+                 .select_related("user").order_by("user__name", "user__email")):
+        signers.setdefault(role.organisation_id, []).append(role.user)
+    rows = [RosterRow(organisation, organisation.pk in partner_ids, signatures.get(organisation.pk),
+                      declines.get(organisation.pk), signers.get(organisation.pk, []))
+            for organisation in organisations]
+    return Roster(statement, rows)
+
+
+def signatures_for_export(statement: Statement) -> QuerySet:
+    """Organisations' live signatures, then confirmed individuals' (hidden ones left out)."""
+    return (statement.signatures.counted().select_related("organisation", "signed_by", "revision")
+            .order_by("-kind", "organisation__name", "confirmed_at", "id"))  # organisations first

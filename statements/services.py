@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from coalition import audit, permissions
 from coalition.models import Coalition, User
 
-from . import text, workflow
+from . import cosigning, text, workflow
 from .models import Comment, Revision, Statement
 from .workflow import Transition
 
@@ -137,6 +137,8 @@ def save_revision(statement: Statement, *, by: User, based_on: Revision, draft: 
     audit.record(by, "statement.edited", statement, revision=revision.number, based_on=current.number,
                  sha256=revision.sha256, note=revision.note,
                  signed_revision_replaced=replaced.number if replaced else None)
+    if replaced is not None:
+        cosigning.ask_to_confirm_new_text(statement)
     return revision
 
 
@@ -214,14 +216,20 @@ def open_for_signature(statement: Statement, *, by: User, deadline: datetime | N
 
 
 @transaction.atomic
-def close_signing(statement: Statement, *, by: User) -> Statement:
-    """A coordinator stops signing."""
+def close_signing(statement: Statement, *, by: User | None) -> Statement:
+    """A coordinator stops signing; or, with `by=None`, the site does once the deadline has passed
+    (the periodic task). Closing a statement that is no longer open raises ValidationError."""
     statement = _locked(statement)
-    permissions.require(permissions.can_close(by, statement))
+    if by is None:
+        if statement.deadline is None or statement.deadline > timezone.now():
+            raise ValidationError(_("Signing closes by itself only once its deadline has passed."), code="deadline")
+    else:
+        permissions.require(permissions.can_close(by, statement))
     statement.status = workflow.check(statement, Transition.CLOSE)
     statement.closed_at = timezone.now()
     statement.save(update_fields=["status", "closed_at"])
-    audit.record(by, "statement.closed", statement, revision=statement.signed_revision.number)
+    audit.record(by, "statement.closed", statement, revision=statement.signed_revision.number,
+                 **({"at_deadline": True} if by is None else {}))
     return statement
 
 

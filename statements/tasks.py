@@ -42,3 +42,27 @@ def deliver_pending() -> int:
 def ping(value: str) -> str:
     """Answers with what it was given: lets operators (and a test) see that a worker runs."""
     return f"pong: {value}"
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def close_signing_at_deadlines() -> int:
+    """Periodic (beat, every DEADLINE_SWEEP_SECONDS): close, through the close service, every
+    statement still open whose signing deadline has passed. Idempotent: a statement closed in the
+    meantime (by a coordinator, or by another run) is left as it is. Returns how many it closed."""
+    from django.core.exceptions import ValidationError
+    from django.utils import timezone
+
+    from . import services
+    from .models import Statement
+
+    closed = 0
+    due = Statement.objects.filter(status=Statement.Status.OPEN, deadline__lte=timezone.now())
+    for statement in due.only("pk"):
+        try:
+            services.close_signing(statement, by=None)
+        except ValidationError:
+            continue
+        closed += 1
+    if closed:
+        log.info("Closed signing of %s statement(s) at their deadline.", closed)
+    return closed

@@ -19,4 +19,17 @@ urlpatterns = [
     path("statements/<slug:slug>/close/", views.close_statement, name="statement_close"),
     path("statements/<slug:slug>/publish/", views.publish_statement, name="statement_publish"),
     path("statements/<slug:slug>/withdraw/", views.withdraw_statement, name="statement_withdraw"),
+    # Signing
+    path("statements/<slug:slug>/sign/", views.SignView.as_view(), name="statement_sign"),
+    path("statements/<slug:slug>/sign/sent/", views.SignatureSentView.as_view(), name="signature_sent"),
+    path("statements/<slug:slug>/sign/confirm/<str:token>/", views.ConfirmSignatureView.as_view(),
+         name="signature_confirm"),
+    path("statements/<slug:slug>/decline/", views.decline_to_sign, name="statement_decline"),
+    path("statements/<slug:slug>/signatures/<int:pk>/withdraw/", views.withdraw_signature, name="signature_withdraw"),
+    path("statements/<slug:slug>/signatures/<int:pk>/confirm-text/", views.confirm_new_text,
+         name="signature_confirm_text"),
+    path("statements/<slug:slug>/signatures/<int:pk>/hide/", views.hide_signature, name="signature_hide"),
+    path("statements/<slug:slug>/roster/", views.RosterView.as_view(), name="statement_roster"),
+    path("statements/<slug:slug>/partners/", views.invite_partner, name="statement_invite_partner"),
+    path("statements/<slug:slug>/signatures.csv", views.signatures_csv, name="statement_signatures_csv"),
 ]

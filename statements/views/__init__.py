@@ -12,9 +12,23 @@ from .pages import (
     StatementListView,
     TranslationEditView,
 )
+from .signing import (
+    ConfirmSignatureView,
+    RosterView,
+    SignatureSentView,
+    SignView,
+    confirm_new_text,
+    decline_to_sign,
+    hide_signature,
+    invite_partner,
+    signatures_csv,
+    withdraw_signature,
+)
 
 __all__ = [
     "DashboardView", "RevisionDiffView", "RevisionHistoryView", "StatementCreateView", "StatementDetailView",
     "StatementEditView", "StatementEventsView", "StatementListView", "TranslationEditView", "add_comment",
     "close_statement", "open_statement", "publish_statement", "resolve_comment", "withdraw_statement",
+    "ConfirmSignatureView", "RosterView", "SignView", "SignatureSentView", "confirm_new_text", "decline_to_sign",
+    "hide_signature", "invite_partner", "signatures_csv", "withdraw_signature",
 ]

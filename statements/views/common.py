@@ -7,7 +7,7 @@ from django.shortcuts import get_object_or_404, render
 
 from coalition import permissions
 
-from .. import selectors, workflow
+from .. import cosigning, selectors, workflow
 from ..forms import CommentForm, OpenForm, WithdrawForm
 from ..models import Statement
 
@@ -76,6 +76,10 @@ def statement_context(request, statement: Statement, **forms) -> dict:
         "can_comment": permissions.can_comment(user, statement),
         "can_resolve": permissions.is_coordinator(user, statement.coalition),
         "can_view_history": permissions.can_view_history(user, statement),
+        "can_view_roster": permissions.can_view_roster(user, statement),
+        "signatories": selectors.signatories(statement) if statement.signed_revision_id else None,
+        "signing_refusal": cosigning.signing_refusal(statement),
+        "may_sign": permissions.signable_organisations(user, statement).exists(),
         "actions": actions(user, statement),
         "comments": statement.comments.select_related("author", "revision", "resolved_by") if drafting else [],
         "comment_form": forms.get("comment_form") or CommentForm(statement=statement, initial={"revision": revision}),

@@ -23,12 +23,13 @@ def field_labels() -> dict[str, str]:
 
 
 class SubnavMixin:
-    """The statement's tabs show "Events" only to those who may see them."""
+    """The statement's tabs show "Signatures" and "Events" only to those who may see them."""
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         if "statement" in context:
             context["can_view_history"] = permissions.can_view_history(self.request.user, context["statement"])
+            context["can_view_roster"] = permissions.can_view_roster(self.request.user, context["statement"])
         return context
 
 
@@ -219,6 +220,14 @@ EVENT_LABELS = {
     "statement.closed": gettext_lazy("Signing closed"),
     "statement.published": gettext_lazy("Published"),
     "statement.withdrawn": gettext_lazy("Withdrawn"),
+    "statement.partner_invited": gettext_lazy("Partner organisation invited to sign"),
+    "signature.signed": gettext_lazy("Signed for an organisation"),
+    "signature.withdrawn": gettext_lazy("Organisation's signature withdrawn"),
+    "signature.declined": gettext_lazy("Organisation declined to sign"),
+    "signature.text_confirmed": gettext_lazy("Signature confirmed on the new text"),
+    "signature.individual_signed": gettext_lazy("Individual signed (awaiting confirmation)"),
+    "signature.confirmed": gettext_lazy("Individual signature confirmed"),
+    "signature.hidden": gettext_lazy("Individual signature hidden"),
 }
 
 

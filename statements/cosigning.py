@@ -1,0 +1,348 @@
+"""Co-signing: one function per thing a signer or coordinator does with signatures.
+
+Each runs in one transaction that starts by locking the statement's row, so the check that
+signing is open and the insert or change agree (closing, re-freezing the text and signing all take
+the same lock). One live signature per organisation and per email address is held by the
+database's constraints; the checks here only turn a refusal into a clear message. Each writes one
+audit event on the statement, and email goes only through `notifications` (the outbox).
+
+Individuals sign without an account: the signature counts once the emailed link is followed and
+the button on its page pressed. The token in the link is stored only as its SHA-256.
+"""
+
+import hashlib
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import formats, timezone
+from django.utils.translation import gettext as _
+
+from coalition import audit, permissions
+from coalition.models import Organisation, User
+
+from . import notifications, outbox, ratelimits, text
+from .models import Decline, InvitedPartner, Signature, Statement
+
+Status = Statement.Status
+REASON_MAX_LENGTH = 2000
+
+
+@dataclass
+class Individual:
+    """What a person signing as an individual typed."""
+
+    name: str
+    email: str
+    affiliation: str = ""
+    language: str = "en"
+
+
+def token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _new_token(signature: Signature) -> str:
+    token = secrets.token_urlsafe(32)
+    signature.token_hash = token_digest(token)
+    signature.token_expires_at = timezone.now() + timedelta(hours=settings.SIGNATURE_CONFIRMATION_HOURS)
+    return token
+
+
+def _locked(statement: Statement) -> Statement:
+    return (Statement.objects.select_for_update(of=("self",))
+            .select_related("coalition", "signed_revision").get(pk=statement.pk))
+
+
+# When signing is open -------------------------------------------------------------------------
+
+
+def deadline_passed(statement: Statement, now=None) -> bool:
+    return statement.deadline is not None and statement.deadline <= (now or timezone.now())
+
+
+def signing_refusal(statement: Statement, now=None) -> str:
+    """Why nobody may sign `statement` now, in words, or "" while signing is open."""
+    if statement.status == Status.DRAFT:
+        return _("This statement is not open for signature yet.")
+    if statement.status != Status.OPEN:
+        return _("Signing of this statement is closed.")
+    if deadline_passed(statement, now):
+        when = formats.date_format(timezone.localtime(statement.deadline), "j E Y, H:i")
+        return _("The signing deadline passed on %(date)s; signing is closed.") % {"date": when}
+    return ""
+
+
+def check_signing_open(statement: Statement) -> None:
+    refusal = signing_refusal(statement)
+    if refusal:
+        raise ValidationError(refusal, code="closed")
+
+
+def _check_text(statement: Statement, sha256: str) -> None:
+    """The signer confirms the text they were shown (by its hash); if a coordinator changed it
+    in between, nothing is signed."""
+    if sha256 != statement.signed_revision.sha256:
+        raise ValidationError(_("The text changed while you were reading it. Read the new text and sign again."),
+                              code="text_changed")
+
+
+# Organisations --------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def sign_for_organisation(statement: Statement, *, by: User, organisation: Organisation, sha256: str) -> Signature:
+    """Someone with signing authority signs the frozen text for an organisation (a current
+    member, or a partner invited to sign). `sha256` is the hash of the text they confirmed."""
+    statement = _locked(statement)
+    permissions.require(permissions.can_sign_statement_for(by, statement, organisation),
+                        _("You may not sign this statement for that organisation."))
+    check_signing_open(statement)
+    _check_text(statement, sha256)
+    if statement.signatures.live().filter(organisation=organisation).exists():
+        raise ValidationError(_("%(organisation)s has already signed this statement.")
+                              % {"organisation": organisation.name}, code="already_signed")
+    revision = statement.signed_revision
+    try:
+        with transaction.atomic():
+            signature = Signature.objects.create(
+                statement=statement, revision=revision, sha256=revision.sha256,
+                kind=Signature.Kind.ORGANISATION, organisation=organisation, signed_by=by,
+            )
+    except IntegrityError as exc:  # only without the row lock (never on PostgreSQL): the constraint holds
+        raise ValidationError(_("%(organisation)s has already signed this statement.")
+                              % {"organisation": organisation.name}, code="already_signed") from exc
+    Decline.objects.filter(statement=statement, organisation=organisation, retracted_at__isnull=True) \
+        .update(retracted_at=signature.created_at)
+    audit.record(by, "signature.signed", statement, signature=signature.pk, organisation=organisation.name,
+                 organisation_id=organisation.pk, revision=revision.number, sha256=revision.sha256)
+    return signature
+
+
+@transaction.atomic
+def withdraw_signature(signature: Signature, *, by: User) -> Signature:
+    """Someone who may sign for the organisation withdraws its signature while signing is open.
+    The signature leaves the public list; the row and the audit log keep it."""
+    statement = _locked(signature.statement)
+    signature = Signature.objects.select_related("organisation").get(pk=signature.pk)
+    permissions.require(permissions.can_withdraw_signature(by, signature))
+    check_signing_open(statement)
+    if not signature.is_live:
+        raise ValidationError(_("This signature was already withdrawn."), code="withdrawn")
+    signature.withdrawn_at, signature.withdrawn_by = timezone.now(), by
+    signature.save(update_fields=["withdrawn_at", "withdrawn_by"])
+    audit.record(by, "signature.withdrawn", statement, signature=signature.pk,
+                 organisation=signature.organisation.name, organisation_id=signature.organisation_id)
+    return signature
+
+
+@transaction.atomic
+def decline(statement: Statement, *, by: User, organisation: Organisation, reason: str = "") -> Decline:
+    """An organisation answers that it will not sign; the reason is for coordinators only.
+    Signing later takes the answer back."""
+    statement = _locked(statement)
+    permissions.require(permissions.can_sign_statement_for(by, statement, organisation),
+                        _("You may not answer for that organisation."))
+    check_signing_open(statement)
+    reason = text.normalise(reason)
+    if len(reason) > REASON_MAX_LENGTH:
+        raise ValidationError(_("The reason can be at most %(n)d characters long.") % {"n": REASON_MAX_LENGTH},
+                              code="too_long")
+    if statement.signatures.live().filter(organisation=organisation).exists():
+        raise ValidationError(_("%(organisation)s has signed this statement: withdraw the signature before declining.")
+                              % {"organisation": organisation.name}, code="signed")
+    if statement.declines.filter(organisation=organisation, retracted_at__isnull=True).exists():
+        raise ValidationError(_("%(organisation)s has already declined to sign.")
+                              % {"organisation": organisation.name}, code="declined")
+    answer = Decline.objects.create(statement=statement, organisation=organisation, declined_by=by, reason=reason)
+    audit.record(by, "signature.declined", statement, organisation=organisation.name,
+                 organisation_id=organisation.pk, reason=reason)
+    return answer
+
+
+@transaction.atomic
+def confirm_new_text(signature: Signature, *, by: User, sha256: str) -> Signature:
+    """After a coordinator changed the text while it was open, someone who may sign for the
+    organisation binds its signature to the new text."""
+    statement = _locked(signature.statement)
+    signature = Signature.objects.select_related("organisation", "revision").get(pk=signature.pk)
+    permissions.require(signature.organisation_id is not None
+                        and permissions.can_sign_statement_for(by, statement, signature.organisation))
+    check_signing_open(statement)
+    if not signature.is_live:
+        raise ValidationError(_("This signature was withdrawn."), code="withdrawn")
+    if signature.revision_id == statement.signed_revision_id:
+        raise ValidationError(_("This signature is already on the current text."), code="current")
+    _check_text(statement, sha256)
+    previous = signature.revision
+    _rebind(signature, statement, by=by)
+    audit.record(by, "signature.text_confirmed", statement, signature=signature.pk,
+                 organisation=signature.organisation.name, organisation_id=signature.organisation_id,
+                 previous_revision=previous.number, revision=statement.signed_revision.number,
+                 sha256=signature.sha256)
+    return signature
+
+
+def _rebind(signature: Signature, statement: Statement, *, by: User | None) -> None:
+    signature.revision, signature.sha256 = statement.signed_revision, statement.signed_revision.sha256
+    signature.rebound_at, signature.rebound_by = timezone.now(), by
+    signature.save(update_fields=["revision", "sha256", "rebound_at", "rebound_by"])
+
+
+def ask_to_confirm_new_text(statement: Statement) -> int:
+    """Called in the transaction that re-froze the text: every live signature on an earlier text
+    (organisations, and confirmed individuals, who get a new link) is asked to confirm the new
+    one. Unconfirmed individuals' links already confirm the current text. Returns how many."""
+    signatures = (statement.signatures.live().exclude(revision=statement.signed_revision)
+                  .exclude(kind=Signature.Kind.INDIVIDUAL, confirmed_at__isnull=True)
+                  .select_related("signed_by", "organisation"))
+    count = 0
+    with outbox.batched():
+        for signature in signatures:
+            signature.statement = statement
+            token = None
+            if signature.kind == Signature.Kind.INDIVIDUAL:
+                token = _new_token(signature)
+                signature.save(update_fields=["token_hash", "token_expires_at"])
+            notifications.signed_text_changed(signature, token=token)
+            count += 1
+    return count
+
+
+# Individuals ----------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def sign_as_individual(statement: Statement, *, person: Individual, ip: str) -> None:
+    """Anyone signs a statement open to individuals; an email with a confirmation link follows.
+
+    Answers the same whether or not the address has signed before, so nobody can find out who
+    signed: for an address that has, nothing is created, and its owner is told (a confirmed
+    signature) or sent a fresh link (one not yet confirmed). Raises `ratelimits.RateLimited` past
+    the limits per IP and per address."""
+    ratelimits.check_individual_signing(ip=ip, email=person.email)
+    statement = _locked(statement)
+    if not statement.allows_individuals:
+        raise ValidationError(_("Only organisations sign this statement."), code="organisations_only")
+    check_signing_open(statement)
+    existing = (statement.signatures.live().filter(kind=Signature.Kind.INDIVIDUAL, email__iexact=person.email)
+                .select_related("statement").first())
+    if existing is not None:
+        _answer_again(existing)
+        return
+    revision = statement.signed_revision
+    signature = Signature(
+        statement=statement, revision=revision, sha256=revision.sha256, kind=Signature.Kind.INDIVIDUAL,
+        name=person.name, affiliation=person.affiliation, email=person.email, language=person.language,
+    )
+    token = _new_token(signature)
+    signature.save(force_insert=True)
+    audit.record(None, "signature.individual_signed", statement, signature=signature.pk, name=signature.name,
+                 revision=revision.number, sha256=revision.sha256)
+    notifications.individual_signature_confirmation(signature, token)
+
+
+def _answer_again(signature: Signature) -> None:
+    if signature.confirmed_at is not None:
+        notifications.individual_already_signed(signature, attempt=uuid.uuid4().hex)
+        return
+    token = _new_token(signature)
+    signature.save(update_fields=["token_hash", "token_expires_at"])
+    notifications.individual_signature_confirmation(signature, token)
+
+
+def find_by_token(statement: Statement, token: str) -> Signature | None:
+    return (Signature.objects.filter(statement=statement, kind=Signature.Kind.INDIVIDUAL,
+                                     token_hash=token_digest(token), withdrawn_at__isnull=True)
+            .select_related("revision").first())
+
+
+def confirmation_refusal(statement: Statement, signature: Signature | None) -> ValidationError | None:
+    """Why this confirmation link cannot confirm now, or None. Asked by the link's page (GET,
+    which never confirms) and again by `confirm_individual`."""
+    if signature is None:
+        return ValidationError(_("This confirmation link is not valid. Check that you copied all of it."),
+                               code="unknown")
+    if signature.confirmed_at is not None and signature.revision_id == statement.signed_revision_id:
+        return ValidationError(_("Your signature is already confirmed: this link has been used."), code="used")
+    if signature.token_expires_at <= timezone.now():
+        return ValidationError(_("This confirmation link has expired. Sign again to get a new one."), code="expired")
+    refusal = signing_refusal(statement)
+    if refusal:
+        return ValidationError(refusal, code="closed")
+    return None
+
+
+@transaction.atomic
+def confirm_individual(statement: Statement, *, token: str, sha256: str) -> Signature:
+    """The person pressed the button on the emailed link's page: their signature counts, bound to
+    the text the page showed (the current one). A confirmed signature asked to confirm a changed
+    text is bound to the new one."""
+    statement = _locked(statement)
+    signature = find_by_token(statement, token)
+    refusal = confirmation_refusal(statement, signature)
+    if refusal is not None:
+        raise refusal
+    _check_text(statement, sha256)
+    previous = signature.revision
+    if signature.confirmed_at is None:
+        signature.revision, signature.sha256 = statement.signed_revision, statement.signed_revision.sha256
+        signature.confirmed_at = timezone.now()
+        signature.save(update_fields=["revision", "sha256", "confirmed_at"])
+        action = "signature.confirmed"
+    else:
+        _rebind(signature, statement, by=None)
+        action = "signature.text_confirmed"
+    audit.record(None, action, statement, signature=signature.pk, name=signature.name,
+                 previous_revision=previous.number, revision=statement.signed_revision.number,
+                 sha256=signature.sha256)
+    return signature
+
+
+@transaction.atomic
+def hide_signature(signature: Signature, *, by: User, reason: str) -> Signature:
+    """A coordinator hides an abusive individual signature from every list, giving the reason;
+    the row stays, marked hidden, on the record."""
+    statement = _locked(signature.statement)
+    signature = Signature.objects.select_related("statement__coalition").get(pk=signature.pk)
+    permissions.require(permissions.can_hide_signature(by, signature))
+    reason = text.normalise(reason)
+    if not reason:
+        raise ValidationError(_("Give the reason for hiding the signature."), code="reason")
+    if len(reason) > REASON_MAX_LENGTH:
+        raise ValidationError(_("The reason can be at most %(n)d characters long.") % {"n": REASON_MAX_LENGTH},
+                              code="too_long")
+    if signature.hidden_at is not None:
+        raise ValidationError(_("This signature is already hidden."), code="hidden")
+    signature.hidden_at, signature.hidden_by, signature.hidden_reason = timezone.now(), by, reason
+    signature.save(update_fields=["hidden_at", "hidden_by", "hidden_reason"])
+    audit.record(by, "signature.hidden", statement, signature=signature.pk, name=signature.name, reason=reason)
+    return signature
+
+
+# Partners -------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def invite_partner(statement: Statement, *, by: User, organisation: Organisation) -> InvitedPartner:
+    """A coordinator invites an organisation from outside the coalition to sign this statement
+    (a joint issuer); its staff with signing authority may then sign it."""
+    statement = _locked(statement)
+    permissions.require(permissions.can_invite_partner(by, statement))
+    if statement.status not in (Status.DRAFT, Status.OPEN):
+        raise ValidationError(_("Partners can be invited only before signing closes."), code="wrong_state")
+    if permissions.is_current_member(organisation, statement.coalition):
+        raise ValidationError(_("%(organisation)s is a member of the coalition and may sign already.")
+                              % {"organisation": organisation.name}, code="member")
+    partner, created = InvitedPartner.objects.get_or_create(
+        statement=statement, organisation=organisation, defaults={"invited_by": by})
+    if not created:
+        raise ValidationError(_("%(organisation)s is already invited to sign.")
+                              % {"organisation": organisation.name}, code="invited")
+    audit.record(by, "statement.partner_invited", statement, organisation=organisation.name,
+                 organisation_id=organisation.pk)
+    return partner

@@ -1,0 +1,291 @@
+"""Signing pages and actions: the sign page (organisations and individuals), the individual's
+confirmation link, withdrawal, declining, confirming a changed text, and for coordinators the
+roster, the CSV export, hiding an individual signature and inviting partners."""
+
+import csv
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.text import slugify
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+from django.views.generic import TemplateView
+
+from coalition import permissions
+
+from .. import cosigning, ratelimits, selectors
+from ..forms import (
+    ConfirmTextForm,
+    DeclineForm,
+    HideSignatureForm,
+    IndividualConfirmForm,
+    IndividualSignForm,
+    InvitePartnerForm,
+    OrganisationSignForm,
+)
+from ..models import Signature
+from .common import visible_statement
+
+
+def sign_url(statement, organisation=None) -> str:
+    url = reverse("statement_sign", args=[statement.slug])
+    return f"{url}?organisation={organisation.slug}" if organisation else url
+
+
+def _refused(request, statement, exc: ValidationError, organisation=None):
+    messages.error(request, " ".join(exc.messages))
+    return redirect(sign_url(statement, organisation))
+
+
+class SignView(TemplateView):
+    """GET: the frozen text, what the person's organisations have answered, the confirmation
+    step for one of them (`?organisation=<slug>`), and the form for individuals.
+    POST: sign, for an organisation (the confirmation step's button) or as an individual."""
+
+    template_name = "statements/sign.html"
+
+    def dispatch(self, request, *args, **kwargs):
+        self.statement = visible_statement(request, kwargs["slug"])
+        if self.statement.signed_revision_id is None:
+            raise Http404
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        statement, user = self.statement, self.request.user
+        organisations = list(permissions.signable_organisations(user, statement))
+        rows = [{"organisation": o, "signature": selectors.live_signature_for(statement, o),
+                 "declined": statement.declines.filter(organisation=o, retracted_at__isnull=True).exists()}
+                for o in organisations]
+        chosen = self.request.GET.get("organisation")
+        chosen = next((row for row in rows if row["organisation"].slug == chosen), None)
+        if chosen is None and len(rows) == 1 and not rows[0]["signature"] and not rows[0]["declined"]:
+            chosen = rows[0]
+        return super().get_context_data(
+            statement=statement, revision=statement.signed_revision, refusal=cosigning.signing_refusal(statement),
+            rows=rows, chosen=chosen, individual_form=kwargs.pop("individual_form", None) or IndividualSignForm(),
+            decline_form=DeclineForm(), **kwargs,
+        )
+
+    def post(self, request, *args, **kwargs):
+        if "organisation" in request.POST:
+            return self.sign_for_organisation()
+        return self.sign_as_individual()
+
+    def sign_for_organisation(self):
+        request, statement = self.request, self.statement
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        form = OrganisationSignForm(request.POST)
+        if not form.is_valid():
+            messages.error(request, _("Choose the organisation to sign for, then confirm."))
+            return redirect(sign_url(statement))
+        organisation = form.cleaned_data["organisation"]
+        try:
+            cosigning.sign_for_organisation(statement, by=request.user, organisation=organisation,
+                                            sha256=form.cleaned_data["sha256"])
+        except ValidationError as exc:
+            return _refused(request, statement, exc, organisation)
+        messages.success(request, _("You signed “%(title)s” for %(organisation)s.")
+                         % {"title": statement.signed_revision.title, "organisation": organisation.name})
+        return redirect(sign_url(statement))
+
+    def sign_as_individual(self):
+        request, statement = self.request, self.statement
+        form = IndividualSignForm(request.POST)
+        if not form.is_valid():
+            return self.render_to_response(self.get_context_data(individual_form=form), status=400)
+        if form.is_bot:  # answered as a signature would be, and nothing is made
+            return redirect("signature_sent", statement.slug)
+        person = cosigning.Individual(language=request.LANGUAGE_CODE, **{
+            name: form.cleaned_data[name] for name in ("name", "email", "affiliation")})
+        try:
+            cosigning.sign_as_individual(statement, person=person, ip=ratelimits.client_ip(request))
+        except ratelimits.RateLimited:
+            form.add_error(None, _("Too many signatures were sent from here or for this address. "
+                                   "Please try again in an hour."))
+            return self.render_to_response(self.get_context_data(individual_form=form), status=429)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+            return self.render_to_response(self.get_context_data(individual_form=form), status=400)
+        return redirect("signature_sent", statement.slug)
+
+
+class SignatureSentView(TemplateView):
+    """After signing as an individual (or trying again with the same address): check your email."""
+
+    template_name = "statements/signature_sent.html"
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(statement=visible_statement(self.request, kwargs["slug"]),
+                                        confirmation_hours=settings.SIGNATURE_CONFIRMATION_HOURS, **kwargs)
+
+
+class ConfirmSignatureView(TemplateView):
+    """The emailed link's page. A GET only shows what will be confirmed (mail scanners open
+    links); the button's POST confirms."""
+
+    template_name = "statements/signature_confirm.html"
+
+    def dispatch(self, request, *args, **kwargs):
+        from ..models import Statement
+
+        self.statement = get_object_or_404(Statement.objects.select_related("coalition", "signed_revision"),
+                                           slug=kwargs["slug"])
+        self.signature = cosigning.find_by_token(self.statement, kwargs["token"])
+        return super().dispatch(request, *args, **kwargs)
+
+    def get(self, request, *args, **kwargs):
+        refusal = cosigning.confirmation_refusal(self.statement, self.signature)
+        return self.render_page(refusal, status=200 if refusal is None else 410 if refusal.code != "unknown" else 404)
+
+    def post(self, request, *args, **kwargs):
+        form = IndividualConfirmForm(request.POST)
+        if not form.is_valid():
+            return self.render_page(None, status=400)
+        try:
+            cosigning.confirm_individual(self.statement, token=kwargs["token"], sha256=form.cleaned_data["sha256"])
+        except ValidationError as exc:
+            return self.render_page(exc, status=409 if exc.code == "text_changed" else 410)
+        return self.render_page(None, confirmed=True)
+
+    def render_page(self, refusal, status=200, confirmed=False):
+        return self.render_to_response(self.get_context_data(
+            statement=self.statement, revision=self.statement.signed_revision, signature=self.signature,
+            refusal=refusal, confirmed=confirmed), status=status)
+
+
+def _statement_signature(request, slug, pk):
+    statement = visible_statement(request, slug)
+    return statement, get_object_or_404(Signature.objects.select_related("organisation"), pk=pk, statement=statement)
+
+
+@login_required
+@require_POST
+def withdraw_signature(request, slug, pk):
+    statement, signature = _statement_signature(request, slug, pk)
+    try:
+        cosigning.withdraw_signature(signature, by=request.user)
+    except ValidationError as exc:
+        return _refused(request, statement, exc)
+    messages.success(request, _("The signature of %(organisation)s is withdrawn.")
+                     % {"organisation": signature.organisation.name})
+    return redirect(sign_url(statement))
+
+
+@login_required
+@require_POST
+def confirm_new_text(request, slug, pk):
+    statement, signature = _statement_signature(request, slug, pk)
+    form = ConfirmTextForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise ValidationError(_("Confirm the text from the signing page."))
+        cosigning.confirm_new_text(signature, by=request.user, sha256=form.cleaned_data["sha256"])
+    except ValidationError as exc:
+        return _refused(request, statement, exc)
+    messages.success(request, _("The signature of %(organisation)s is now on the new text.")
+                     % {"organisation": signature.organisation.name})
+    return redirect(sign_url(statement))
+
+
+@login_required
+@require_POST
+def decline_to_sign(request, slug):
+    statement = visible_statement(request, slug)
+    form = DeclineForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+        return redirect(sign_url(statement))
+    organisation = form.cleaned_data["organisation"]
+    try:
+        cosigning.decline(statement, by=request.user, organisation=organisation, reason=form.cleaned_data["reason"])
+    except ValidationError as exc:
+        return _refused(request, statement, exc, organisation)
+    messages.success(request, _("You answered that %(organisation)s will not sign.") % {"organisation": organisation.name})
+    return redirect(sign_url(statement))
+
+
+class RosterView(TemplateView):
+    """For coordinators: every member organisation (and invited partner): signed, declined, no
+    answer; individuals, with hiding; inviting partners."""
+
+    template_name = "statements/roster.html"
+
+    def get_context_data(self, **kwargs):
+        statement = visible_statement(self.request, kwargs["slug"])
+        permissions.require(permissions.can_view_roster(self.request.user, statement))
+        individuals = (statement.signatures.live().filter(kind=Signature.Kind.INDIVIDUAL)
+                       .select_related("hidden_by").order_by("-created_at"))
+        return super().get_context_data(
+            statement=statement, roster=selectors.roster(statement), individuals=individuals,
+            partner_form=kwargs.pop("partner_form", None) or InvitePartnerForm(statement=statement),
+            can_view_history=True, can_view_roster=True, drafting=True, **kwargs,
+        )
+
+
+@login_required
+@require_POST
+def hide_signature(request, slug, pk):
+    statement, signature = _statement_signature(request, slug, pk)
+    form = HideSignatureForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise ValidationError(_("Give the reason for hiding the signature."))
+        cosigning.hide_signature(signature, by=request.user, reason=form.cleaned_data["reason"])
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("The signature of %(name)s is hidden.") % {"name": signature.name})
+    return redirect("statement_roster", statement.slug)
+
+
+@login_required
+@require_POST
+def invite_partner(request, slug):
+    statement = visible_statement(request, slug)
+    permissions.require(permissions.can_invite_partner(request.user, statement))
+    form = InvitePartnerForm(request.POST, statement=statement)
+    try:
+        if not form.is_valid():
+            raise ValidationError(_("Choose an organisation from the list."))
+        cosigning.invite_partner(statement, by=request.user, organisation=form.cleaned_data["organisation"])
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("%(organisation)s may now sign.") % {"organisation": form.cleaned_data["organisation"]})
+    return redirect("statement_roster", statement.slug)
+
+
+CSV_HEADER = ["kind", "organisation", "name", "affiliation", "email", "signed_by", "signed_at", "confirmed_at",
+              "revision", "sha256", "current_text"]
+
+
+def signatures_csv(request, slug):
+    """Organisations and confirmed individuals, UTF-8 with a BOM so that Excel reads Cyrillic."""
+    statement = visible_statement(request, slug)
+    permissions.require(permissions.can_view_roster(request.user, statement))
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    name = slugify(statement.slug)[:60] or "statement"
+    response["Content-Disposition"] = f'attachment; filename="{name}-signatures.csv"'
+    response.write("\ufeff")
+    writer = csv.writer(response)
+    writer.writerow(CSV_HEADER)
+    for s in selectors.signatures_for_export(statement):
+        writer.writerow([
+            s.kind, s.organisation.name if s.organisation_id else "", s.name, s.affiliation, s.email,
+            s.signed_by.email if s.signed_by_id else "", _iso(s.created_at), _iso(s.confirmed_at),
+            s.revision.number, s.sha256, "yes" if s.revision_id == statement.signed_revision_id else "no",
+        ])
+    return response
+
+
+def _iso(moment) -> str:
+    return timezone.localtime(moment).isoformat(timespec="seconds") if moment else ""
+
