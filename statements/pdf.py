@@ -17,10 +17,12 @@ The renderer fetches nothing from the network and reads no file outside the asse
 `ASSETS`: WeasyPrint gets `AssetFetcher`, which serves those and refuses every other URL.
 """
 
+import asyncio
 import hashlib
 import logging
 import re
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from io import BytesIO
@@ -312,6 +314,17 @@ def stamp_place(reader: PdfFileReader) -> tuple[int, tuple[int, int, int, int]]:
     return len(pages) - 1, (right - STAMP_WIDTH_PT, 36, right, 36 + STAMP_HEIGHT_PT)
 
 
+def _outside_event_loop(function, *args, **kwargs):
+    """Call one of pyHanko's synchronous functions. They run `asyncio.run()`, which refuses to
+    start inside a running event loop (an async view, a browser driver); there, use a thread."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return function(*args, **kwargs)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(function, *args, **kwargs).result()
+
+
 def _common_name(certificate: asn1_x509.Certificate) -> str:
     subject = certificate.subject.native
     return subject.get("organization_name") or subject.get("common_name") or certificate.subject.human_friendly
@@ -361,7 +374,7 @@ def sign_pdf(pdf_bytes: bytes, *, signer_name: str | None = None, language: str 
         new_field_spec=fields.SigFieldSpec(SIGNATURE_FIELD, on_page=page, box=box),
     )
     output = BytesIO()
-    pdf_signer.sign_pdf(writer, output=output, appearance_text_params={"signer": name})
+    _outside_event_loop(pdf_signer.sign_pdf, writer, output=output, appearance_text_params={"signer": name})
     return output.getvalue()
 
 
@@ -420,7 +433,7 @@ def verify_pdf(pdf_bytes: bytes) -> Verification:
         trust_roots=[signing.trust_root()], allow_fetching=False, revocation_mode="soft-fail"
     )
     try:
-        status = validate_pdf_signature(embedded, signer_validation_context=context)
+        status = _outside_event_loop(validate_pdf_signature, embedded, signer_validation_context=context)
     except Exception as exc:  # noqa: BLE001 (a mangled signature is a changed file, not a crash)
         logger.info("verify_pdf: signature of %s could not be validated: %s", digest, exc)
         return Verification(

@@ -330,3 +330,16 @@ def test_a_pdf_made_elsewhere_is_signed_with_its_stamp_on_the_last_page():
     assert pdf.verify_pdf(signed).authentic
     last_page = subprocess.run(["pdftotext", "-f", "2", "-l", "2", "-", "-"], input=signed, capture_output=True).stdout
     assert "Digitally signed by" in last_page.decode()
+
+
+def test_signing_and_verifying_work_inside_a_running_event_loop(document):
+    import asyncio
+
+    async def inside_a_loop():
+        return pdf.verify_pdf(pdf.sign_pdf(pdf.render_pdf(document)))
+
+    results = []  # in a thread of its own, since this one may already run a loop (browser tests)
+    thread = threading.Thread(target=lambda: results.append(asyncio.run(inside_a_loop())))
+    thread.start()
+    thread.join()
+    assert results and results[0].authentic
