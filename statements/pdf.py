@@ -85,9 +85,11 @@ STAMP_HEIGHT_PT = 58
 STAMP_FONT = STATIC / "fonts" / "NotoSans-Stamp.ttf"  # see scripts/make_stamp_font.py
 SIGNATURE_FIELD = "CoalitionSignature"
 
-# WeasyPrint writes PDF/A-3b (ISO 19005-3, level B): embedded fonts, XMP metadata, an sRGB output
-# intent. pyHanko's signature is an incremental update with an embedded font and an appearance
-# stream, which PDF/A-3 allows.
+# WeasyPrint writes PDF/A-3b (ISO 19005-3, level B): embedded fonts, XMP metadata with the PDF/A
+# identification, an sRGB output intent, printable annotations. pyHanko's signature is an
+# incremental update (which PDF/A-3 allows) with an embedded font and an appearance stream, and it
+# keeps the XMP identification. Not checked with a PDF/A validator (veraPDF cannot be installed
+# here); tests/test_pdf.py checks the marks a signature could break.
 PDF_VARIANT = "pdf/a-3b"
 
 
