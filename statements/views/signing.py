@@ -67,9 +67,10 @@ class SignView(TemplateView):
         chosen = next((row for row in rows if row["organisation"].slug == chosen), None)
         if chosen is None and len(rows) == 1 and not rows[0]["signature"] and not rows[0]["declined"]:
             chosen = rows[0]
+        refusal = cosigning.signing_refusal(statement)
         return super().get_context_data(
-            statement=statement, revision=statement.signed_revision, refusal=cosigning.signing_refusal(statement),
-            rows=rows, chosen=chosen, individual_form=kwargs.pop("individual_form", None) or IndividualSignForm(),
+            statement=statement, revision=statement.signed_revision, refusal=refusal,
+            individuals_may_sign=statement.allows_individuals and not refusal, rows=rows, chosen=chosen, individual_form=kwargs.pop("individual_form", None) or IndividualSignForm(),
             decline_form=DeclineForm(), **kwargs,
         )
 
