@@ -361,3 +361,88 @@ class OutboundEmail(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} to {self.recipient}"
+
+
+def publication_path(publication, filename: str) -> str:
+    return f"publications/{publication.statement.slug}/issue-{publication.number}.pdf"
+
+
+class PublicationQuerySet(models.QuerySet):
+    def ready(self):
+        return self.filter(state=Publication.State.READY)
+
+    def public(self):
+        """Ready and released (an embargoed issue is released by `release_due_publications`)."""
+        return self.ready().filter(released_at__isnull=False)
+
+
+class Publication(models.Model):
+    """A numbered issue of a published statement: the revision, the signatories as they stood, and
+    the signed PDF, stored byte for byte as signing returned it. A correction is issue n+1, never an
+    overwrite; an issue is superseded by any newer ready one.
+
+    Once ready, an issue never changes except for `released_at` (set once, when it goes public);
+    `save()` refuses the rest, and in PostgreSQL a trigger refuses it for raw SQL too."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("Being prepared")
+        READY = "ready", _("Ready")
+        FAILED = "failed", _("Failed")
+
+    statement = models.ForeignKey(Statement, on_delete=models.PROTECT, related_name="publications")
+    number = models.PositiveIntegerField(_("issue"))
+    revision = models.ForeignKey(Revision, on_delete=models.PROTECT, related_name="publications",
+                                 verbose_name=_("text published"))
+    # {"organisations": [name, ...], "individuals": [{"name": ..., "affiliation": ...}, ...]}
+    signatories = models.JSONField(_("signatories"), default=dict)
+    place = models.CharField(_("place"), max_length=100, default="Kyiv")
+    pdf = models.FileField(_("PDF"), upload_to=publication_path, blank=True)
+    sha256 = models.CharField(_("SHA-256 of the PDF"), max_length=64, blank=True, db_index=True)
+    certificate_sha256 = models.CharField(_("fingerprint of the signing certificate"), max_length=64, blank=True)
+    state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.PENDING)
+    failure = models.TextField(_("why it failed"), blank=True)
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    correction_note = models.TextField(_("what this correction changes"), blank=True)
+    public_from = models.DateTimeField(_("embargoed until"), null=True, blank=True)
+    released_at = models.DateTimeField(_("made public"), null=True, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
+                                   verbose_name=_("published by"))
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    ready_at = models.DateTimeField(_("ready"), null=True, blank=True)
+
+    objects = PublicationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["statement", "number"]
+        verbose_name = _("publication")
+        verbose_name_plural = _("publications")
+        constraints = [
+            models.UniqueConstraint(fields=["statement", "number"], name="one_publication_number_per_statement"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.statement_id} issue {self.number}"
+
+    @property
+    def is_ready(self) -> bool:
+        return self.state == self.State.READY
+
+    @property
+    def is_public(self) -> bool:
+        return self.is_ready and self.released_at is not None
+
+    @property
+    def file_name(self) -> str:
+        return f"{self.statement.slug}-issue-{self.number}.pdf"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None and not self._state.adding:
+            stored = type(self).objects.filter(pk=self.pk).values("state", "released_at").first()
+            if stored and stored["state"] == self.State.READY:
+                fields = kwargs.get("update_fields")
+                if not (fields and set(fields) == {"released_at"} and stored["released_at"] is None):
+                    raise ValidationError(_("A ready publication never changes; publish a correction instead."))
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValidationError(_("A publication is never deleted."))
