@@ -291,16 +291,16 @@ def test_a_text_changed_while_open_asks_the_signer_to_confirm_and_confirming_bin
     assert email.recipient == signer.email and email.language == "uk"
     assert "Free the hostages" in email.subject and "Текст, який ви підписали, змінено" in email.subject
     assert sign_url(statement) in email.body_text
-    client.force_login(signer)
+    client.force_login(signer)  # who reads the site in Ukrainian, their saved language
     page = client.get(statement.get_absolute_url()).content.decode()
-    assert "signed an earlier text" in page
+    assert "підписано попередній текст" in page
     response = client.post(reverse("signature_confirm_text", args=[statement.slug, signature.pk]),
                            {"sha256": new.sha256})
     assert response.status_code == 302
     signature.refresh_from_db()
     assert signature.revision == new and signature.sha256 == new.sha256 and signature.rebound_by == signer
     assert audit.events_for(statement).get(action="signature.text_confirmed").data["previous_revision"] == old.number
-    assert "signed an earlier text" not in client.get(statement.get_absolute_url()).content.decode()
+    assert "підписано попередній текст" not in client.get(statement.get_absolute_url()).content.decode()
 
 
 def test_confirming_the_new_text_needs_signing_authority(client, statement, coordinator, signer, staff, member_org):
