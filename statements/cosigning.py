@@ -217,13 +217,14 @@ def ask_to_confirm_new_text(statement: Statement) -> int:
 
 
 @transaction.atomic
-def sign_as_individual(statement: Statement, *, person: Individual, ip: str) -> None:
+def sign_as_individual(statement: Statement, *, person: Individual, ip: str) -> str | None:
     """Anyone signs a statement open to individuals; an email with a confirmation link follows.
 
     Answers the same whether or not the address has signed before, so nobody can find out who
     signed: for an address that has, nothing is created, and its owner is told (a confirmed
     signature) or sent a fresh link (one not yet confirmed). Raises `ratelimits.RateLimited` past
-    the limits per IP and per address."""
+    the limits per IP and per address. Returns the token of the link just emailed, if any (for
+    the demo and tests; pages never show it)."""
     ratelimits.check_individual_signing(ip=ip, email=person.email)
     statement = _locked(statement)
     if not statement.allows_individuals:
@@ -232,8 +233,7 @@ def sign_as_individual(statement: Statement, *, person: Individual, ip: str) -> 
     existing = (statement.signatures.live().filter(kind=Signature.Kind.INDIVIDUAL, email__iexact=person.email)
                 .select_related("statement").first())
     if existing is not None:
-        _answer_again(existing)
-        return
+        return _answer_again(existing)
     revision = statement.signed_revision
     signature = Signature(
         statement=statement, revision=revision, sha256=revision.sha256, kind=Signature.Kind.INDIVIDUAL,
@@ -244,15 +244,17 @@ def sign_as_individual(statement: Statement, *, person: Individual, ip: str) -> 
     audit.record(None, "signature.individual_signed", statement, signature=signature.pk, name=signature.name,
                  revision=revision.number, sha256=revision.sha256)
     notifications.individual_signature_confirmation(signature, token)
+    return token
 
 
-def _answer_again(signature: Signature) -> None:
+def _answer_again(signature: Signature) -> str | None:
     if signature.confirmed_at is not None:
         notifications.individual_already_signed(signature, attempt=uuid.uuid4().hex)
-        return
+        return None
     token = _new_token(signature)
     signature.save(update_fields=["token_hash", "token_expires_at"])
     notifications.individual_signature_confirmation(signature, token)
+    return token
 
 
 def find_by_token(statement: Statement, token: str) -> Signature | None:

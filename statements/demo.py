@@ -8,13 +8,14 @@ address already exists is left as it is.
 
 from datetime import timedelta
 
+from allauth.account.models import EmailAddress
 from django.db import transaction
 from django.utils import timezone
 
-from coalition.demo import COALITION
-from coalition.models import Coalition, User
+from coalition.demo import COALITION, DEMO_PASSWORD, PARTNER
+from coalition.models import Coalition, Organisation, OrganisationRole, User
 
-from . import services
+from . import cosigning, services
 from .models import Statement
 from .services import Draft
 
@@ -217,6 +218,55 @@ def _users() -> dict[str, User]:
     return {name: User.objects.get(email=f"{name}@example.org") for name in ("coordinator", "signer", "drafter")}
 
 
+# Staff of other organisations who sign for them in the demo (password as for every demo user).
+DEMO_SIGNERS = [
+    ("ulag@example.org", "Mariia Tkachenko", "uk", "Ukrainian Legal Advisory Group"),
+    ("reckoning@example.org", "Daniel Brooks", "en", "The Reckoning Project"),
+    ("crimea-hrg@example.org", "Olha Savchuk", "uk", "Crimean Human Rights Group"),
+    ("uhhru@example.org", "Taras Lysenko", "uk", "Ukrainian Helsinki Human Rights Union"),
+    ("ccl@example.org", "Natalia Ivanenko", "uk", PARTNER["name"]),
+]
+# People who sign the open statement as individuals: (name, affiliation, email, confirmed?).
+DEMO_INDIVIDUALS = [
+    ("Halyna Moroz", "Lawyer, Kharkiv", "halyna.moroz@example.org", True),
+    ("Jonas Berg", "Researcher in international criminal law", "jonas.berg@example.org", True),
+    ("Ostap Kravets", "", "ostap.kravets@example.org", True),
+    ("Serhii Bondarenko", "Journalist", "serhii.bondarenko@example.org", False),
+]
+
+
+def seed_signers() -> dict[str, User]:
+    """The extra demo signers, by the name of the organisation each signs for."""
+    signers = {}
+    for email, name, language, organisation_name in DEMO_SIGNERS:
+        user = User.objects.filter(email=email).first()
+        if user is None:
+            user = User(email=email, name=name, language=language)
+            user.set_password(DEMO_PASSWORD)
+            user.save()
+        EmailAddress.objects.get_or_create(user=user, email=email, defaults={"verified": True, "primary": True})
+        organisation = Organisation.objects.get(name=organisation_name)
+        OrganisationRole.objects.update_or_create(user=user, organisation=organisation, defaults={"can_sign": True})
+        signers[organisation_name] = user
+    return signers
+
+
+def _sign(statement, user, *organisation_names):
+    statement.refresh_from_db()
+    for name in organisation_names:
+        cosigning.sign_for_organisation(statement, by=user, organisation=Organisation.objects.get(name=name),
+                                        sha256=statement.signed_revision.sha256)
+
+
+def _individuals(statement):
+    statement.refresh_from_db()
+    for name, affiliation, email, confirmed in DEMO_INDIVIDUALS:
+        person = cosigning.Individual(name=name, email=email, affiliation=affiliation)
+        token = cosigning.sign_as_individual(statement, person=person, ip="seed-demo")
+        if confirmed and token:
+            cosigning.confirm_individual(statement, token=token, sha256=statement.signed_revision.sha256)
+
+
 def _published_kazan(coalition, u):
     statement = services.create_draft(coalition, by=u["drafter"], draft=KAZAN_EN_1, language="en", slug=KAZAN_SLUG)
     first = statement.current_revision
@@ -230,7 +280,12 @@ def _published_kazan(coalition, u):
         services.resolve_comment(comment, by=u["coordinator"])
     services.add_translation(statement, by=u["signer"], language="uk", based_on=None,
                              translation_of=second, draft=KAZAN_UK)
+    cosigning.invite_partner(statement, by=u["coordinator"], organisation=Organisation.objects.get(name=PARTNER["name"]))
     services.open_for_signature(statement, by=u["coordinator"], deadline=None)
+    signers = u["signers"]
+    _sign(statement, u["signer"], "Truth Hounds", "Human Rights Center ZMINA")
+    for name in (PARTNER["name"], "Ukrainian Legal Advisory Group", "The Reckoning Project", "Crimean Human Rights Group"):
+        _sign(statement, signers[name], name)
     services.close_signing(statement, by=u["coordinator"])
     services.publish(statement, by=u["coordinator"])
 
@@ -243,6 +298,15 @@ def _open_arrest(coalition, u):
                              translation_of=first, draft=ARREST_UK_1)
     services.save_revision(statement, by=u["drafter"], based_on=first, draft=ARREST_EN_2)
     services.open_for_signature(statement, by=u["coordinator"], deadline=timezone.now() + timedelta(days=14))
+    # Some members signed, one declined, the rest (ZMINA among them: try signing as signer@) have not answered.
+    signers = u["signers"]
+    _sign(statement, u["signer"], "Truth Hounds")
+    for name in ("Ukrainian Legal Advisory Group", "The Reckoning Project", "Crimean Human Rights Group"):
+        _sign(statement, signers[name], name)
+    cosigning.decline(statement, by=signers["Ukrainian Helsinki Human Rights Union"],
+                      organisation=Organisation.objects.get(name="Ukrainian Helsinki Human Rights Union"),
+                      reason="Our board meets only after the deadline; we may join a later statement on this.")
+    _individuals(statement)
 
 
 def _draft_children(coalition, u):
@@ -281,7 +345,7 @@ STATEMENTS = [
 
 def seed_statements(stdout) -> None:
     coalition = Coalition.objects.get(slug=COALITION["slug"])
-    users = _users()
+    users = {**_users(), "signers": seed_signers()}
     for slug, make in STATEMENTS:
         if Statement.objects.filter(slug=slug).exists():
             continue
@@ -290,6 +354,9 @@ def seed_statements(stdout) -> None:
     stdout.write("Demo statements:")
     for statement in Statement.objects.filter(coalition=coalition).select_related("current_revision"):
         stdout.write(f"  {statement.get_status_display():<20} /statements/{statement.slug}/")
+    stdout.write(f"Demo signers of other organisations (password: {DEMO_PASSWORD}):")
+    for email, _name, _language, organisation in DEMO_SIGNERS:
+        stdout.write(f"  {email:<26} may sign for {organisation}")
 
 
 seeders = [seed_statements]

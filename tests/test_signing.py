@@ -423,3 +423,25 @@ def test_a_user_who_lost_signing_authority_cannot_sign(statement, signer, member
 def test_an_outsider_does_not_see_an_open_statement_for_organisations_only(client, statement):
     client.force_login(UserFactory())
     assert client.get(sign_url(statement)).status_code == 404
+
+
+# The demo ----------------------------------------------------------------------------------------
+
+
+def test_seed_demo_shows_signatures_on_the_open_and_the_published_statement_and_is_idempotent(client):
+    from django.core.management import call_command
+
+    call_command("seed_demo", stdout=io.StringIO())
+    call_command("seed_demo", stdout=io.StringIO())
+    open_one = Statement.objects.get(slug="states-parties-must-arrest")
+    names = set(open_one.signatures.counted().filter(kind="organisation").values_list("organisation__name", flat=True))
+    assert names == {"Truth Hounds", "Ukrainian Legal Advisory Group", "The Reckoning Project", "Crimean Human Rights Group"}
+    assert open_one.declines.get().organisation.name == "Ukrainian Helsinki Human Rights Union"
+    assert open_one.signatures.counted().filter(kind="individual").count() == 3
+    assert open_one.signatures.filter(kind="individual", confirmed_at__isnull=True).count() == 1
+    page = client.get(open_one.get_absolute_url()).content.decode()
+    assert "Halyna Moroz" in page and "Serhii Bondarenko" not in page and "Human Rights Center ZMINA" not in page
+    kazan = Statement.objects.get(slug="un-secretary-general-kazan-2024")
+    assert kazan.invited_partners.get().organisation.name == "Center for Civil Liberties"
+    assert "Center for Civil Liberties" in set(kazan.signatures.values_list("organisation__name", flat=True))
+    assert audit.verify().intact
