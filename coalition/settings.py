@@ -262,7 +262,13 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "statements.tasks.close_signing_at_deadlines",
         "schedule": float(env("DEADLINE_SWEEP_SECONDS", "60")),
     },
+    "release-embargoed-publications": {
+        "task": "statements.tasks.release_due_publications",
+        "schedule": float(env("EMBARGO_SWEEP_SECONDS", "60")),
+    },
 }
+# The largest file /verify/ accepts.
+VERIFY_MAX_UPLOAD_BYTES = int(env("VERIFY_MAX_UPLOAD_BYTES", str(20 * 1024 * 1024)))
 
 # Email. Development prints to the console; production sets EMAIL_HOST and friends.
 EMAIL_BACKEND = env(

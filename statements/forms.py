@@ -1,3 +1,5 @@
+import re
+
 from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
@@ -186,3 +188,59 @@ class InvitePartnerForm(forms.Form):
             Organisation.objects.exclude(memberships__coalition=statement.coalition, memberships__left__isnull=True)
             .exclude(pk__in=statement.invited_partners.values("organisation")).order_by("name")
         )
+
+
+# Publishing -------------------------------------------------------------------------------------
+
+
+class PublishForm(forms.Form):
+    public_from = forms.DateTimeField(
+        label=_("Release time (embargo)"), required=False, widget=DeadlineInput(),
+        help_text=_("Optional. The signed PDF is prepared now; the statement and its PDF become public "
+                    "at this time. Until then only member organisations' staff see them."),
+    )
+
+
+class CorrectionForm(forms.Form):
+    note = forms.CharField(
+        label=_("What the correction changes"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Printed in the corrected PDF and shown on the statement's page."),
+    )
+
+
+class VerifyForm(forms.Form):
+    """A PDF to check, or the SHA-256 of one: one of the two."""
+
+    file = forms.FileField(label=_("A PDF file"), required=False)
+    sha256 = forms.CharField(
+        label=_("Or its SHA-256"), required=False, max_length=100,
+        help_text=_("64 hexadecimal characters, as `sha256sum` prints them."),
+    )
+
+    def clean_file(self):
+        upload = self.cleaned_data.get("file")
+        if upload is None:
+            return None
+        if upload.size > settings.VERIFY_MAX_UPLOAD_BYTES:
+            raise forms.ValidationError(
+                _("The file is too large: we check files up to %(mb)d MB.")
+                % {"mb": settings.VERIFY_MAX_UPLOAD_BYTES // (1024 * 1024)}, code="too_large")
+        upload.seek(0)
+        head = upload.read(1024)
+        upload.seek(0)
+        if b"%PDF-" not in head:
+            raise forms.ValidationError(_("This is not a PDF file."), code="not_pdf")
+        return upload
+
+    def clean_sha256(self):
+        value = "".join(self.cleaned_data.get("sha256", "").split()).lower()
+        if value and not re.fullmatch(r"[0-9a-f]{64}", value):
+            raise forms.ValidationError(
+                _("A SHA-256 is 64 hexadecimal characters (0-9, a-f)."), code="malformed")
+        return value
+
+    def clean(self):
+        cleaned = super().clean()
+        if not self.errors and bool(cleaned.get("file")) == bool(cleaned.get("sha256")):
+            raise forms.ValidationError(_("Choose a PDF file, or give its SHA-256: one of the two."), code="one")
+        return cleaned

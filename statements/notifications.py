@@ -87,3 +87,32 @@ def signed_text_changed(signature, *, token: str | None = None) -> None:
         language=language,
         coalition=statement.coalition,
     )
+
+
+# Publishing ---------------------------------------------------------------------------------
+
+
+def publication_released(publication) -> None:
+    """An issue went public: everyone who signed it (the person who signed for each organisation,
+    and confirmed individuals) gets the link to the PDF, once per issue."""
+    from .models import Signature
+
+    statement = publication.statement
+    pdf_url = _url(reverse("statement_pdf", args=[statement.slug])) + f"?issue={publication.number}"
+    recipients: dict[str, str] = {}
+    for signature in statement.signatures.counted().select_related("signed_by"):
+        if signature.kind == Signature.Kind.ORGANISATION:
+            recipients.setdefault(signature.signed_by.email.lower(), signature.signed_by.language or "en")
+        else:
+            recipients.setdefault(signature.email.lower(), signature.language)
+    for email, language in recipients.items():
+        outbox.enqueue(
+            kind=EmailOptOut.Kind.STATEMENT_PUBLISHED,
+            dedupe_key=f"publication-released:{publication.pk}:{email}",
+            recipient=email,
+            template="publication_released",
+            context={"publication": publication, "statement": statement, "revision": publication.revision,
+                     "pdf_url": pdf_url, "statement_url": _url(statement.get_absolute_url())},
+            language=language,
+            coalition=statement.coalition,
+        )

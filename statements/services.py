@@ -234,15 +234,22 @@ def close_signing(statement: Statement, *, by: User | None) -> Statement:
 
 
 @transaction.atomic
-def publish(statement: Statement, *, by: User) -> Statement:
-    """A coordinator publishes a closed statement (the transition; the PDF is made elsewhere)."""
+def publish(statement: Statement, *, by: User, public_from: datetime | None = None) -> Statement:
+    """A coordinator publishes a closed statement: issue 1 is written (pending) and its signed PDF
+    made by a task after commit. With `public_from` (an embargo) the PDF is made at once, but the
+    statement and its PDF become public only at that time; until then only member staff see them."""
+    from . import publishing
+
     statement = _locked(statement)
     permissions.require(permissions.can_publish(by, statement))
     statement.status = workflow.check(statement, Transition.PUBLISH)
-    statement.published_at = timezone.now()
+    if public_from is not None and public_from <= timezone.now():
+        raise ValidationError(_("The release time must be in the future."), code="public_from")
+    statement.published_at = None if public_from else timezone.now()
     statement.save(update_fields=["status", "published_at"])
+    publication = publishing.start_issue(statement, by=by, public_from=public_from)
     audit.record(by, "statement.published", statement, revision=statement.signed_revision.number,
-                 sha256=statement.signed_revision.sha256)
+                 sha256=statement.signed_revision.sha256, issue=publication.number, public_from=public_from)
     return statement
 
 

@@ -66,3 +66,24 @@ def close_signing_at_deadlines() -> int:
     if closed:
         log.info("Closed signing of %s statement(s) at their deadline.", closed)
     return closed
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def prepare_publication(publication_id: int) -> None:
+    """Render, sign and store one issue's PDF; idempotent (an issue no longer pending is left
+    alone). A failure marks the issue failed with its reason; a coordinator tries it again."""
+    from . import publishing
+
+    publishing.prepare(publication_id)
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def release_due_publications() -> int:
+    """Periodic (beat, every EMBARGO_SWEEP_SECONDS): make public every ready issue whose embargo
+    time, stored in the database, has passed, and tell its signatories. Idempotent."""
+    from . import publishing
+
+    released = publishing.release_due()
+    if released:
+        log.info("Released %s embargoed publication(s).", released)
+    return released

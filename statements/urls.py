@@ -19,6 +19,13 @@ urlpatterns = [
     path("statements/<slug:slug>/close/", views.close_statement, name="statement_close"),
     path("statements/<slug:slug>/publish/", views.publish_statement, name="statement_publish"),
     path("statements/<slug:slug>/withdraw/", views.withdraw_statement, name="statement_withdraw"),
+    # Publishing
+    path("statements/<slug:slug>/pdf/", views.publication_pdf, name="statement_pdf"),
+    path("statements/<slug:slug>/correct/", views.correct_statement, name="statement_correct"),
+    path("statements/<slug:slug>/issues/<int:number>/retry/", views.retry_publication, name="publication_retry"),
+    path("verify/", views.verify, name="verify"),
+    path("verify/root.pem", views.root_certificate, name="verify_root"),
+    path("v/<int:pk>/", views.short_link, name="short_link"),
     # Signing
     path("statements/<slug:slug>/sign/", views.SignView.as_view(), name="statement_sign"),
     path("statements/<slug:slug>/sign/sent/", views.SignatureSentView.as_view(), name="signature_sent"),

@@ -12,6 +12,7 @@ from .pages import (
     StatementListView,
     TranslationEditView,
 )
+from .publishing import correct_statement, publication_pdf, retry_publication, root_certificate, short_link, verify
 from .signing import (
     ConfirmSignatureView,
     RosterView,
@@ -31,4 +32,5 @@ __all__ = [
     "close_statement", "open_statement", "publish_statement", "resolve_comment", "withdraw_statement",
     "ConfirmSignatureView", "RosterView", "SignView", "SignatureSentView", "confirm_new_text", "decline_to_sign",
     "hide_signature", "invite_partner", "signatures_csv", "withdraw_signature",
+    "correct_statement", "publication_pdf", "retry_publication", "root_certificate", "short_link", "verify",
 ]

@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from .. import services
-from ..forms import CommentForm, OpenForm, WithdrawForm
+from ..forms import CommentForm, OpenForm, PublishForm, WithdrawForm
 from ..models import Comment
 from .common import drafting_statement, render_statement, visible_statement
 
@@ -81,11 +81,15 @@ def close_statement(request, slug):
 @require_POST
 def publish_statement(request, slug):
     statement = visible_statement(request, slug)
+    form = PublishForm(request.POST)
+    if not form.is_valid():
+        return render_statement(request, statement, status=400, publish_form=form)
     try:
-        services.publish(statement, by=request.user)
+        services.publish(statement, by=request.user, public_from=form.cleaned_data["public_from"])
     except ValidationError as exc:
-        return _refused(request, statement, exc)
-    messages.success(request, _("The statement is published."))
+        form.add_error(None, exc)
+        return render_statement(request, statement, status=400, publish_form=form)
+    messages.success(request, _("The statement is published; its signed PDF is being prepared."))
     return redirect(statement)
 
 

@@ -7,8 +7,8 @@ from django.shortcuts import get_object_or_404, render
 
 from coalition import permissions
 
-from .. import cosigning, selectors, workflow
-from ..forms import CommentForm, OpenForm, WithdrawForm
+from .. import cosigning, publishing, selectors, workflow
+from ..forms import CommentForm, CorrectionForm, OpenForm, PublishForm, WithdrawForm
 from ..models import Statement
 
 LANGUAGE_NAMES = dict(settings.LANGUAGES)
@@ -60,6 +60,7 @@ def actions(user, statement: Statement) -> dict[str, bool]:
     return {
         "open": may(T.OPEN, permissions.can_open), "close": may(T.CLOSE, permissions.can_close),
         "publish": may(T.PUBLISH, permissions.can_publish), "withdraw": may(T.WITHDRAW, permissions.can_withdraw),
+        "correct": may(T.CORRECT, permissions.can_publish),
     }
 
 
@@ -85,6 +86,10 @@ def statement_context(request, statement: Statement, **forms) -> dict:
         "comment_form": forms.get("comment_form") or CommentForm(statement=statement, initial={"revision": revision}),
         "open_form": forms.get("open_form") or OpenForm(initial={"deadline": statement.deadline}),
         "withdraw_form": forms.get("withdraw_form") or WithdrawForm(),
+        "publish_form": forms.get("publish_form") or PublishForm(),
+        "correction_form": forms.get("correction_form") or CorrectionForm(),
+        "issues": publishing.issues(statement, user),
+        "can_retry": permissions.can_publish(user, statement),
     }
 
 

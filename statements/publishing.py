@@ -1,0 +1,300 @@
+"""Publishing: numbered issues of a statement as signed PDFs, their release, and verification.
+
+A coordinator's publish (or correction) writes a pending `Publication` with the signatories as they
+stand, and queues `tasks.prepare_publication` after commit. The task renders and signs the PDF and
+stores it byte for byte; an issue without an embargo goes public at once, an embargoed one when
+`release_due` (a periodic task) finds its time has come. Going public tells every signatory.
+"""
+
+import logging
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.db.models import Max
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from coalition import audit, permissions
+from coalition.models import User
+
+from . import notifications, pdf, selectors, signing, text, workflow
+from .models import Publication, Statement
+from .workflow import Transition
+
+log = logging.getLogger(__name__)
+
+SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
+FAILURE_MAX_LENGTH = 2000
+
+
+# Starting an issue ------------------------------------------------------------------------------
+
+
+def _snapshot(statement: Statement) -> dict:
+    """The signatories as the statement page lists them now: frozen into the issue."""
+    found = selectors.signatories(statement)
+    return {
+        "organisations": [s.organisation.name for s in found.organisations],
+        "individuals": [{"name": s.name, "affiliation": s.affiliation} for s in found.individuals],
+    }
+
+
+def start_issue(statement: Statement, *, by: User, note: str = "", public_from: datetime | None = None,
+                revision=None) -> Publication:
+    """Write the next issue (pending) and queue its PDF after commit. Runs in the caller's
+    transaction, with the statement locked by it."""
+    from . import tasks
+
+    number = (statement.publications.aggregate(n=Max("number"))["n"] or 0) + 1
+    publication = Publication.objects.create(
+        statement=statement, number=number, revision=revision or statement.signed_revision,
+        signatories=_snapshot(statement), correction_note=note, public_from=public_from, created_by=by,
+    )
+    tasks.prepare_publication.delay_on_commit(publication.pk)
+    return publication
+
+
+@transaction.atomic
+def publish_correction(statement: Statement, *, by: User, note: str) -> Publication:
+    """A coordinator publishes a corrected issue (n+1) of a published statement, from its current
+    text and signatories, saying what changed; earlier issues stay, marked superseded."""
+    statement = Statement.objects.select_for_update().get(pk=statement.pk)
+    permissions.require(permissions.can_publish(by, statement))
+    workflow.check(statement, Transition.CORRECT)
+    note = text.normalise(note)
+    if not note:
+        raise ValidationError(_("Say what the correction changes."), code="note")
+    if statement.publications.exclude(state=Publication.State.READY).exists():
+        raise ValidationError(_("An issue is still being prepared or has failed: deal with it first."),
+                              code="pending")
+    publication = start_issue(statement, by=by, note=note, revision=statement.current_revision)
+    audit.record(by, "statement.corrected", statement, issue=publication.number, note=note,
+                 sha256=publication.revision.sha256)
+    return publication
+
+
+@transaction.atomic
+def retry(publication: Publication, *, by: User) -> Publication:
+    """A coordinator tries a failed issue again: it goes back to pending and is queued."""
+    from . import tasks
+
+    publication = Publication.objects.select_for_update().select_related("statement__coalition").get(
+        pk=publication.pk)
+    permissions.require(permissions.can_publish(by, publication.statement))
+    if publication.state != Publication.State.FAILED:
+        raise ValidationError(_("Only an issue that failed can be tried again."), code="state")
+    publication.state, publication.failure = Publication.State.PENDING, ""
+    publication.save(update_fields=["state", "failure"])
+    audit.record(by, "statement.publication_retried", publication.statement, issue=publication.number)
+    tasks.prepare_publication.delay_on_commit(publication.pk)
+    return publication
+
+
+# Preparing the PDF ------------------------------------------------------------------------------
+
+
+def verification_url(statement: Statement) -> str:
+    return f"{settings.SITE_URL}{reverse('verify')}?statement={statement.slug}"
+
+
+def short_url(statement: Statement) -> str:
+    host = settings.SITE_URL.split("://", 1)[-1]
+    return f"{host}{reverse('short_link', args=[statement.pk])}"
+
+
+def _translations(revision) -> list[pdf.Translation]:
+    latest = {}
+    for translation in revision.translations.order_by("number"):
+        latest[translation.language] = translation
+    return [pdf.Translation(language=r.language, title=r.title, body_html=r.body_html, summary=r.summary)
+            for _language, r in sorted(latest.items())]
+
+
+def document(publication: Publication) -> pdf.PdfDocument:
+    """What the issue prints: the published text, the frozen signatories, and where to verify it."""
+    statement, revision = publication.statement, publication.revision
+    return pdf.PdfDocument(
+        coalition_name=statement.coalition.name, title=revision.title, language=revision.language,
+        summary=revision.summary, body_html=revision.body_html, text_sha256=revision.sha256,
+        verification_url=verification_url(statement), short_url=short_url(statement),
+        date=timezone.localdate(publication.public_from or publication.created_at), place=publication.place,
+        organisations=publication.signatories.get("organisations", []),
+        individuals=[pdf.Signatory(i["name"], i.get("affiliation", ""))
+                     for i in publication.signatories.get("individuals", [])],
+        issue=publication.number, correction_note=publication.correction_note,
+        translations=_translations(revision),
+    )
+
+
+def _claim(publication_id: int) -> Publication | None:
+    with transaction.atomic():
+        publication = Publication.objects.select_for_update().filter(pk=publication_id).first()
+        if publication is None or publication.state != Publication.State.PENDING:
+            return None  # ready (nothing to do twice), failed (waits for a coordinator) or gone
+        publication.attempts += 1
+        publication.save(update_fields=["attempts"])
+    return Publication.objects.select_related("statement__coalition", "revision").get(pk=publication_id)
+
+
+def _failure_reason(exc: Exception) -> str:
+    from pyhanko.sign.timestamps import TimestampRequestError
+
+    if isinstance(exc, signing.SigningIdentityMissing):
+        return _("No signing key is configured: %(error)s") % {"error": exc}
+    if isinstance(exc, TimestampRequestError):
+        return _("The timestamp server did not answer; try again later. (%(error)s)") % {"error": exc}
+    return _("Making the PDF failed: %(error)s") % {"error": f"{type(exc).__name__}: {exc}"}
+
+
+def prepare(publication_id: int) -> Publication | None:
+    """Render, sign and store the PDF of a pending issue, and mark it ready (and public, unless
+    embargoed). Idempotent: an issue no longer pending is left as it is, and of two runs at once
+    only the first to finish writes. A failure marks the issue failed, with the reason."""
+    publication = _claim(publication_id)
+    if publication is None:
+        return None
+    try:
+        signed = pdf.sign_pdf(pdf.render_pdf(document(publication)),
+                              signer_name=publication.statement.coalition.name,
+                              language=publication.revision.language)
+        fingerprint = signing.fingerprint(signing.signing_certificate())
+    except Exception as exc:  # noqa: BLE001 (whatever went wrong, coordinators see why and can retry)
+        log.exception("Publication %s could not be prepared", publication_id)
+        _mark_failed(publication_id, _failure_reason(exc))
+        return Publication.objects.get(pk=publication_id)
+    return _store(publication_id, signed, fingerprint)
+
+
+@transaction.atomic
+def _mark_failed(publication_id: int, reason: str) -> None:
+    publication = Publication.objects.select_for_update().get(pk=publication_id)
+    if publication.state == Publication.State.PENDING:
+        publication.state, publication.failure = Publication.State.FAILED, reason[:FAILURE_MAX_LENGTH]
+        publication.save(update_fields=["state", "failure"])
+
+
+@transaction.atomic
+def _store(publication_id: int, signed: bytes, fingerprint: str) -> Publication:
+    publication = Publication.objects.select_for_update().select_related("statement").get(pk=publication_id)
+    if publication.state != Publication.State.PENDING:
+        return publication
+    # save=False: the row is saved once below, with the file's name, hash and state together.
+    publication.pdf.save(publication.file_name, ContentFile(signed), save=False)
+    publication.sha256, publication.certificate_sha256 = pdf.sha256(signed), fingerprint
+    publication.state, publication.failure = Publication.State.READY, ""
+    publication.ready_at = timezone.now()
+    publication.save(update_fields=["pdf", "sha256", "certificate_sha256", "state", "failure", "ready_at"])
+    if publication.public_from is None or publication.public_from <= publication.ready_at:
+        release(publication)
+    return publication
+
+
+# Going public ---------------------------------------------------------------------------------
+
+
+def release(publication: Publication) -> None:
+    """Make a ready issue public (in the caller's transaction): its statement too, if embargoed
+    until now; then tell every signatory, once per issue."""
+    now = timezone.now()
+    publication.released_at = now
+    publication.save(update_fields=["released_at"])
+    statement = publication.statement
+    if statement.published_at is None:
+        statement.published_at = publication.public_from or now
+        statement.save(update_fields=["published_at"])
+    audit.record(None, "statement.publication_released", statement, issue=publication.number,
+                 sha256=publication.sha256)
+    notifications.publication_released(publication)
+
+
+def release_due(now: datetime | None = None) -> int:
+    """Release every ready issue whose embargo has passed; returns how many. Idempotent."""
+    released = 0
+    due = Publication.objects.ready().filter(released_at__isnull=True, public_from__lte=now or timezone.now())
+    for publication_id in due.values_list("pk", flat=True):
+        with transaction.atomic():
+            publication = (Publication.objects.select_for_update().select_related("statement")
+                           .filter(pk=publication_id, released_at__isnull=True).first())
+            if publication is None:
+                continue
+            release(publication)
+            released += 1
+    return released
+
+
+# Reading ----------------------------------------------------------------------------------------
+
+
+@dataclass
+class Issue:
+    publication: Publication
+    superseded: bool
+
+
+def issues(statement: Statement, user) -> list[Issue]:
+    """The issues `user` may see, newest first: public ones for everyone, all for member staff
+    (pending, failed and embargoed ones included)."""
+    publications = list(statement.publications.select_related("revision").order_by("-number"))
+    if not permissions.can_view_drafting(user, statement):
+        publications = [p for p in publications if p.is_public]
+    newest_ready = max((p.number for p in publications if p.is_ready), default=0)
+    return [Issue(p, superseded=p.is_ready and p.number < newest_ready) for p in publications]
+
+
+def downloadable(statement: Statement, user, number: int | None) -> Publication | None:
+    """The ready issue `number` (the newest if None) that `user` may download, or None."""
+    ready = [i.publication for i in issues(statement, user) if i.publication.is_ready]
+    if number is None:
+        return ready[0] if ready else None
+    return next((p for p in ready if p.number == number), None)
+
+
+# Verifying --------------------------------------------------------------------------------------
+
+
+class Outcome:
+    AUTHENTIC = "authentic"
+    CHANGED = "changed"
+    UNKNOWN = "unknown"
+
+
+@dataclass
+class Answer:
+    outcome: str
+    sha256: str
+    publication: Publication | None = None
+    verification: pdf.Verification | None = None
+
+
+def _published(sha256: str) -> Publication | None:
+    return Publication.objects.public().select_related("statement__current_revision").filter(sha256=sha256).first()
+
+
+def verify_file(data: bytes) -> Answer:
+    """Is this file one we published, unchanged? Its signature is checked against the configured
+    trust root, and its SHA-256 against the issues we published."""
+    verification = pdf.verify_pdf(data)
+    publication = _published(verification.sha256)
+    if publication is not None and verification.authentic:
+        return Answer(Outcome.AUTHENTIC, verification.sha256, publication, verification)
+    if verification.has_signature and (not verification.intact or verification.trusted):
+        # Signed by us but not byte for byte an issue we published, or its signature broken.
+        return Answer(Outcome.CHANGED, verification.sha256, None, verification)
+    return Answer(Outcome.UNKNOWN, verification.sha256, None, verification)
+
+
+def verify_sha256(sha256: str) -> Answer:
+    """Is this the SHA-256 of an issue we published? If so, its stored file is checked too."""
+    publication = _published(sha256)
+    if publication is None:
+        return Answer(Outcome.UNKNOWN, sha256)
+    with publication.pdf.open("rb") as stored:
+        verification = pdf.verify_pdf(stored.read())
+    outcome = Outcome.AUTHENTIC if verification.authentic else Outcome.CHANGED
+    return Answer(outcome, sha256, publication, verification)

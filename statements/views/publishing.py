@@ -1,0 +1,137 @@
+"""Published PDFs: download, correction, retry, and the public verification page."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import FileResponse, Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from .. import publishing, signing
+from ..forms import CorrectionForm, VerifyForm
+from ..models import Publication, Statement
+from .common import render_statement, visible_statement
+
+
+def _issue_number(request) -> int | None:
+    raw = request.GET.get("issue")
+    if raw is None:
+        return None
+    if not raw.isdigit():
+        raise Http404(_("There is no such issue of this statement."))
+    return int(raw)
+
+
+@require_GET
+def publication_pdf(request, slug):
+    """The newest ready issue's PDF (`?issue=N` for another), exactly as signed."""
+    statement = visible_statement(request, slug)
+    number = _issue_number(request)
+    publication = publishing.downloadable(statement, request.user, number)
+    if publication is None:
+        pending = statement.publications.filter(state=Publication.State.PENDING).exists()
+        return render(request, "statements/publication_missing.html",
+                      {"statement": statement, "pending": pending and number is None, "number": number}, status=404)
+    response = FileResponse(publication.pdf.open("rb"), content_type="application/pdf",
+                            filename=publication.file_name)
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@login_required
+@require_POST
+def correct_statement(request, slug):
+    statement = visible_statement(request, slug)
+    form = CorrectionForm(request.POST)
+    if not form.is_valid():
+        return render_statement(request, statement, status=400, correction_form=form)
+    try:
+        publishing.publish_correction(statement, by=request.user, note=form.cleaned_data["note"])
+    except ValidationError as exc:
+        form.add_error(None, exc)
+        return render_statement(request, statement, status=400, correction_form=form)
+    messages.success(request, _("The corrected issue is being prepared."))
+    return redirect(statement)
+
+
+@login_required
+@require_POST
+def retry_publication(request, slug, number):
+    statement = visible_statement(request, slug)
+    publication = get_object_or_404(Publication, statement=statement, number=number)
+    try:
+        publishing.retry(publication, by=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect(statement)
+    messages.success(request, _("The PDF is being prepared again."))
+    return redirect(statement)
+
+
+def _configured() -> bool:
+    try:
+        signing.trust_root()
+    except signing.SigningIdentityMissing:
+        return False
+    return True
+
+
+def _statement_issues(request):
+    slug = request.GET.get("statement")
+    if not slug:
+        return None, []
+    statement = Statement.objects.filter(slug=slug).select_related("current_revision").first()
+    if statement is None or not statement.is_public:
+        return None, []
+    return statement, [i for i in publishing.issues(statement, None) if i.publication.is_public]
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def verify(request):
+    """Public: is this PDF (or this SHA-256) one we published, which issue, and is its signature
+    intact? Also lists a statement's issues with their SHA-256 (`?statement=<slug>`, where the PDF's
+    QR code leads), and `?sha256=` answers at once."""
+    answer, status = None, 200
+    if request.method == "POST":
+        form = VerifyForm(request.POST, request.FILES)
+    else:
+        form = VerifyForm({"sha256": request.GET["sha256"]} if request.GET.get("sha256") else None)
+    if form.is_bound:
+        if form.is_valid() and not _configured():
+            form.add_error(None, _("Verification is not available right now: no certificate is configured."))
+            status = 503
+        elif form.is_valid():
+            upload = form.cleaned_data["file"]
+            answer = (publishing.verify_file(upload.read()) if upload
+                      else publishing.verify_sha256(form.cleaned_data["sha256"]))
+        else:
+            status = 413 if form.has_error("file", "too_large") else 400
+    statement, issues = _statement_issues(request)
+    try:
+        certificate = signing.describe(signing.trust_root())
+    except signing.SigningIdentityMissing:
+        certificate = None
+    return render(request, "statements/verify.html", {
+        "form": form, "answer": answer, "statement": statement, "issues": issues, "root": certificate,
+    }, status=status)
+
+
+@require_GET
+def root_certificate(request):
+    """The coalition's root certificate (PEM), to check published PDFs against."""
+    response = HttpResponse(signing.trust_root_pem(), content_type="application/x-pem-file")
+    response["Content-Disposition"] = 'attachment; filename="coalition-root.pem"'
+    return response
+
+
+@require_GET
+def short_link(request, pk):
+    """The short link printed in PDFs: the statement's verification page."""
+    statement = get_object_or_404(Statement, pk=pk)
+    if not statement.is_public:
+        raise Http404
+    return redirect(f"{reverse('verify')}?statement={statement.slug}")

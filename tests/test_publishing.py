@@ -1,0 +1,205 @@
+"""Publishing a statement: issue 1 as a signed PDF, failure and retry, corrections, embargo,
+the PDF download and the statement page."""
+
+import subprocess
+from datetime import timedelta
+from io import BytesIO
+from unittest import mock
+
+import pytest
+from django.core.exceptions import PermissionDenied
+from django.urls import reverse
+from django.utils import timezone
+from pypdf import PdfReader
+
+from coalition.models import AuditEvent
+from statements import cosigning, notifications, pdf, publishing, services, signing, tasks
+from statements.models import OutboundEmail, Publication, Signature
+
+from . import factories
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+def pdftotext(data: bytes) -> str:
+    return " ".join(subprocess.run(["pdftotext", "-", "-"], input=data, capture_output=True,
+                                   check=True).stdout.decode().split())
+
+
+def closed_statement(coalition, coordinator, signer, member_org, **extra):
+    statement = factories.make_statement(coalition, by=coordinator, status="open", title="Stop the deportations",
+                                         allows_individuals=True, **extra)
+    cosigning.sign_for_organisation(statement, by=signer, organisation=member_org,
+                                    sha256=statement.signed_revision.sha256)
+    Signature.objects.create(
+        statement=statement, revision=statement.signed_revision, sha256=statement.signed_revision.sha256,
+        kind=Signature.Kind.INDIVIDUAL, name="Oleksandra Matviichuk", affiliation="Kyiv",
+        email="oleksandra@example.org", confirmed_at=timezone.now(),
+    )
+    services.close_signing(statement, by=coordinator)
+    statement.refresh_from_db()
+    return statement
+
+
+def publish(statement, coordinator, capture, **kwargs):
+    with capture(execute=True):
+        services.publish(statement, by=coordinator, **kwargs)
+    statement.refresh_from_db()
+    return statement.publications.get(number=1)
+
+
+@pytest.fixture
+def published(coalition, coordinator, signer, member_org, django_capture_on_commit_callbacks):
+    statement = closed_statement(coalition, coordinator, signer, member_org)
+    return publish(statement, coordinator, django_capture_on_commit_callbacks)
+
+
+def test_publishing_makes_issue_1_a_signed_pdf_with_the_text_and_every_signatory(published, member_org):
+    assert published.state == Publication.State.READY and published.released_at is not None
+    data = published.pdf.read()
+    assert pdf.sha256(data) == published.sha256
+    assert 1 <= len(PdfReader(BytesIO(data)).pages) <= 3
+    words = pdftotext(data)
+    assert "Stop the deportations" in words
+    assert member_org.name in words and "Oleksandra Matviichuk" in words
+    verification = pdf.verify_pdf(data)
+    assert verification.authentic
+    assert published.certificate_sha256 == signing.fingerprint(signing.signing_certificate())
+    assert verification.certificate_sha256 == published.certificate_sha256
+    assert published.signatories["organisations"] == [member_org.name]
+
+
+def test_publishing_tells_every_signatory_once(published, signer):
+    recipients = set(OutboundEmail.objects.filter(kind="statement_published").values_list("recipient", flat=True))
+    assert recipients == {signer.email.lower(), "oleksandra@example.org"}
+    notifications.publication_released(published)  # again: the dedupe key names the issue
+    assert OutboundEmail.objects.filter(kind="statement_published").count() == 2
+
+
+def test_running_the_task_twice_writes_once(published):
+    before = (published.sha256, published.pdf.name, published.attempts)
+    with mock.patch.object(pdf, "render_pdf") as render:
+        tasks.prepare_publication(published.pk)
+    render.assert_not_called()
+    published.refresh_from_db()
+    assert (published.sha256, published.pdf.name, published.attempts) == before
+
+
+def test_a_failure_is_shown_to_coordinators_and_retry_succeeds(
+        coalition, coordinator, signer, member_org, client, django_capture_on_commit_callbacks):
+    statement = closed_statement(coalition, coordinator, signer, member_org)
+    with mock.patch.object(pdf, "sign_pdf", side_effect=signing.SigningIdentityMissing("no key here")):
+        publication = publish(statement, coordinator, django_capture_on_commit_callbacks)
+    assert publication.state == Publication.State.FAILED and "no key here" in publication.failure
+
+    client.force_login(coordinator)
+    page = client.get(statement.get_absolute_url()).content.decode()
+    assert "no key here" in page and "Try again" in page
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("publication_retry", args=[statement.slug, 1]))
+    assert response.status_code == 302
+    publication.refresh_from_db()
+    assert publication.state == Publication.State.READY and publication.attempts == 2
+    assert AuditEvent.objects.filter(action="statement.publication_retried").count() == 1
+
+
+def test_while_pending_the_pages_say_it_is_being_prepared(coalition, coordinator, signer, member_org, client):
+    statement = closed_statement(coalition, coordinator, signer, member_org)
+    services.publish(statement, by=coordinator)  # the task runs only at commit, which never comes here
+    assert "being prepared" in client.get(statement.get_absolute_url()).content.decode()
+    response = client.get(reverse("statement_pdf", args=[statement.slug]))
+    assert response.status_code == 404 and "being prepared" in response.content.decode()
+
+
+def test_the_pdf_is_served_exactly_as_signed_with_a_file_name(published, client):
+    response = client.get(reverse("statement_pdf", args=[published.statement.slug]))
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    assert f'filename="{published.statement.slug}-issue-1.pdf"' in response["Content-Disposition"]
+    assert pdf.sha256(b"".join(response.streaming_content)) == published.sha256
+
+
+@pytest.mark.parametrize("issue", ["2", "x", "-1"])
+def test_an_unknown_issue_is_a_clear_404(published, client, issue):
+    response = client.get(reverse("statement_pdf", args=[published.statement.slug]), {"issue": issue})
+    assert response.status_code == 404
+
+
+def test_a_correction_is_issue_2_and_marks_issue_1_superseded(
+        published, coordinator, client, django_capture_on_commit_callbacks):
+    statement = published.statement
+    client.force_login(coordinator)
+    assert client.post(reverse("statement_correct", args=[statement.slug]), {"note": ""}).status_code == 400
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("statement_correct", args=[statement.slug]), {"note": "A signatory's name was misspelt."})
+    second = statement.publications.get(number=2)
+    assert second.state == Publication.State.READY
+    assert "misspelt" in pdftotext(second.pdf.read())
+    client.logout()
+    latest = client.get(reverse("statement_pdf", args=[statement.slug]))
+    assert pdf.sha256(b"".join(latest.streaming_content)) == second.sha256
+    earlier = client.get(reverse("statement_pdf", args=[statement.slug]), {"issue": 1})
+    assert pdf.sha256(b"".join(earlier.streaming_content)) == published.sha256
+    page = client.get(statement.get_absolute_url()).content.decode()
+    assert "superseded by a correction" in page and "Issue 2" in page
+
+
+def test_an_embargoed_statement_is_public_only_once_the_periodic_task_releases_it(
+        coalition, coordinator, signer, member_org, client, staff, django_capture_on_commit_callbacks):
+    statement = closed_statement(coalition, coordinator, signer, member_org)
+    release_at = timezone.now() + timedelta(hours=2)
+    publication = publish(statement, coordinator, django_capture_on_commit_callbacks, public_from=release_at)
+    assert publication.state == Publication.State.READY and publication.released_at is None
+    assert client.get(statement.get_absolute_url()).status_code == 404
+    assert client.get(reverse("statement_pdf", args=[statement.slug])).status_code == 404
+    assert not OutboundEmail.objects.filter(kind="statement_published").exists()
+    client.force_login(staff)
+    assert client.get(reverse("statement_pdf", args=[statement.slug])).status_code == 200
+    client.logout()
+
+    assert tasks.release_due_publications() == 0
+    with mock.patch("django.utils.timezone.now", return_value=release_at + timedelta(minutes=1)):
+        assert tasks.release_due_publications() == 1
+    assert tasks.release_due_publications() == 0
+    assert client.get(statement.get_absolute_url()).status_code == 200
+    assert client.get(reverse("statement_pdf", args=[statement.slug])).status_code == 200
+    assert OutboundEmail.objects.filter(kind="statement_published").count() == 2
+
+
+def test_the_release_time_must_be_in_the_future(coalition, coordinator, signer, member_org, client):
+    statement = closed_statement(coalition, coordinator, signer, member_org)
+    client.force_login(coordinator)
+    past = (timezone.localtime() - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M")
+    response = client.post(reverse("statement_publish", args=[statement.slug]), {"public_from": past})
+    assert response.status_code == 400 and "must be in the future" in response.content.decode()
+    statement.refresh_from_db()
+    assert statement.status == "closed" and not statement.publications.exists()
+
+
+@pytest.mark.parametrize("who", ["signer", "staff", "outsider"])
+def test_only_coordinators_publish_correct_and_retry(coalition, coordinator, signer, member_org, request, who):
+    person = request.getfixturevalue(who)
+    statement = closed_statement(coalition, coordinator, signer, member_org)
+    with pytest.raises(PermissionDenied):
+        services.publish(statement, by=person)
+    services.publish(statement, by=coordinator)
+    publication = statement.publications.get()
+    Publication.objects.filter(pk=publication.pk).update(state=Publication.State.FAILED)
+    with pytest.raises(PermissionDenied):
+        publishing.retry(publication, by=person)
+    with pytest.raises(PermissionDenied):
+        publishing.publish_correction(statement, by=person, note="A fix.")
+
+
+def test_others_get_403_from_the_coordinators_buttons(coalition, coordinator, signer, member_org, client):
+    statement = closed_statement(coalition, coordinator, signer, member_org)
+    client.force_login(signer)
+    assert client.post(reverse("statement_publish", args=[statement.slug])).status_code == 403
+    services.publish(statement, by=coordinator)
+    Publication.objects.filter(statement=statement).update(state=Publication.State.FAILED)
+    assert client.post(reverse("publication_retry", args=[statement.slug, 1])).status_code == 403
+    assert client.post(reverse("statement_correct", args=[statement.slug]), {"note": "x"}).status_code == 403
