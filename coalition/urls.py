@@ -1,3 +1,4 @@
+from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.urls import include, path
 
@@ -6,6 +7,10 @@ from statements.views import outbox as outbox_views
 from . import notification_views, views
 
 handler403 = "coalition.views.permission_denied"
+
+# The admin signs in through the site's own sign-in, so its rate limits (and two-factor
+# authentication) apply to the admin too.
+admin.site.login = secure_admin_login(admin.site.login)
 
 urlpatterns = [
     path("", views.HomeView.as_view(), name="home"),

@@ -58,3 +58,14 @@ def test_malformed_email_on_password_reset_is_a_form_error(client, db):
 def test_user_email_is_the_login_and_is_case_insensitive(client, signer):
     response = client.post(reverse("account_login"), {"login": signer.email.upper(), "password": factories.PASSWORD})
     assert response.status_code == 302
+
+
+def test_the_admin_signs_in_through_the_sites_own_sign_in(client, db):
+    response = client.get("/admin/login/?next=/admin/")
+    assert response.status_code == 302
+    assert response.url.startswith(reverse("account_login"))
+
+
+def test_a_signed_in_person_without_admin_access_is_refused_the_admin_login(client, signer):
+    client.force_login(signer)
+    assert client.get("/admin/login/").status_code == 403
