@@ -97,7 +97,7 @@ DROP FUNCTION IF EXISTS statements_refuse(text);
 def _on_postgresql(sql):
     def run(apps, schema_editor):
         if schema_editor.connection.vendor == "postgresql":
-            schema_editor.execute(sql)
+            schema_editor.execute(sql, params=None)  # the SQL holds literal % signs
     return run
 
 
