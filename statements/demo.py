@@ -359,4 +359,23 @@ def seed_statements(stdout) -> None:
         stdout.write(f"  {email:<26} may sign for {organisation}")
 
 
-seeders = [seed_statements]
+def seed_publications(stdout) -> None:
+    """The published Kazan statement gets its signed PDF, made here in-process (a worker may not be
+    running while seeding). Safe to run again: a ready issue is left as it is."""
+    from . import publishing
+    from .models import Publication
+
+    statement = Statement.objects.filter(slug=KAZAN_SLUG, status=Statement.Status.PUBLISHED).first()
+    if statement is None:
+        return
+    if not statement.publications.exists():
+        with transaction.atomic():
+            publishing.start_issue(statement, by=_users()["coordinator"])
+    for publication in statement.publications.filter(state=Publication.State.PENDING):
+        publishing.prepare(publication.pk)
+    for publication in statement.publications.all():
+        stdout.write(f"  Issue {publication.number} ({publication.get_state_display()}) "
+                     f"/statements/{statement.slug}/pdf/?issue={publication.number} {publication.failure}")
+
+
+seeders = [seed_statements, seed_publications]
