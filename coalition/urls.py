@@ -2,6 +2,7 @@ from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.urls import include, path
 
+from statements.views import ArchiveView
 from statements.views import outbox as outbox_views
 
 from . import notification_views, views
@@ -13,7 +14,7 @@ handler403 = "coalition.views.permission_denied"
 admin.site.login = secure_admin_login(admin.site.login)
 
 urlpatterns = [
-    path("", views.HomeView.as_view(), name="home"),
+    path("", ArchiveView.as_view(front_page=True), name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("coalitions/<slug:slug>/", views.CoalitionDetailView.as_view(), name="coalition_detail"),
     path("coalitions/<slug:slug>/invitations/", views.invitations, name="invitations"),
@@ -24,6 +25,7 @@ urlpatterns = [
     path("organisations/", views.OrganisationListView.as_view(), name="organisation_list"),
     path("organisations/<slug:slug>/", views.OrganisationDetailView.as_view(), name="organisation_detail"),
     path("i18n/setlang/", views.set_language, name="set_language"),
+    path("i18n/language/<str:language>/", views.choose_language, name="choose_language"),
     path("unsubscribe/<str:token>/", notification_views.unsubscribe, name="unsubscribe"),
     path("accounts/notifications/", notification_views.NotificationPreferencesView.as_view(),
          name="notification_preferences"),

@@ -3,25 +3,22 @@ from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db import connection
-from django.http import JsonResponse
+from django.conf import settings
+from django.http import Http404, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.decorators import method_decorator
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views import i18n
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from django.views.generic import DetailView, ListView, TemplateView
+from django.views.generic import DetailView, ListView
+
+from statements import selectors
+from statements.caching import cache_public_page
 
 from . import permissions, services
 from .forms import AcceptInvitationForm, InvitationForm
 from .models import Coalition, Invitation, Membership, Organisation, User
-
-
-class HomeView(TemplateView):
-    template_name = "home.html"
-
-    def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        context["coalitions"] = Coalition.objects.all()
-        return context
 
 
 @require_GET
@@ -54,6 +51,7 @@ class OrganisationListView(ListView):
     paginate_by = 100
 
 
+@method_decorator(cache_public_page, name="dispatch")
 class OrganisationDetailView(DetailView):
     model = Organisation
     template_name = "coalition/organisation_detail.html"
@@ -61,6 +59,7 @@ class OrganisationDetailView(DetailView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["memberships"] = self.object.memberships.current().select_related("coalition")
+        context["statements"] = selectors.signed_by(self.object)
         return context
 
 
@@ -166,6 +165,24 @@ def set_language(request):
     language = request.POST.get("language", "")
     if request.user.is_authenticated:
         services.set_language(request.user, language=language)
+    return response
+
+
+@require_GET
+def choose_language(request, language):
+    """The language switch for visitors not signed in: a plain link (so cached public pages carry
+    no form token) that sets Django's language cookie and goes back to `next` on this site."""
+    if language not in dict(settings.LANGUAGES):
+        raise Http404
+    next_url = request.GET.get("next", "/")
+    if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()},
+                                           require_https=request.is_secure()):
+        next_url = "/"
+    response = HttpResponseRedirect(next_url)
+    response.set_cookie(settings.LANGUAGE_COOKIE_NAME, language, max_age=settings.LANGUAGE_COOKIE_AGE,
+                        path=settings.LANGUAGE_COOKIE_PATH, domain=settings.LANGUAGE_COOKIE_DOMAIN,
+                        secure=settings.LANGUAGE_COOKIE_SECURE, httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
+                        samesite=settings.LANGUAGE_COOKIE_SAMESITE)
     return response
 
 

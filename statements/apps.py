@@ -1,7 +1,19 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_save
 from django.utils.translation import gettext_lazy as _
 
 
 class StatementsConfig(AppConfig):
     name = "statements"
     verbose_name = _("Statements")
+
+    def ready(self):
+        from coalition.models import Coalition, Membership, Organisation
+
+        from . import caching
+        from .models import Publication, Revision, Signature, Statement
+
+        # Anything public pages show: a change starts a new generation of cached pages.
+        for model in (Statement, Revision, Signature, Publication, Organisation, Membership, Coalition):
+            post_save.connect(caching.public_pages_changed, sender=model,
+                              dispatch_uid=f"public-pages-{model._meta.label_lower}")

@@ -244,3 +244,29 @@ class VerifyForm(forms.Form):
         if not self.errors and bool(cleaned.get("file")) == bool(cleaned.get("sha256")):
             raise forms.ValidationError(_("Choose a PDF file, or give its SHA-256: one of the two."), code="one")
         return cleaned
+
+
+class ArchiveSearchForm(forms.Form):
+    """The archive's search and filters, read from the query string. A value that is not valid
+    (an unknown organisation, a year with nothing published) is left out of the search."""
+
+    q = forms.CharField(label=_("Search"), max_length=200, required=False,
+                        widget=forms.TextInput(attrs={"type": "search"}))
+    organisation = forms.ModelChoiceField(label=_("Signed by"), queryset=Organisation.objects.none(),
+                                          to_field_name="slug", required=False, empty_label=_("Any organisation"))
+    year = forms.TypedChoiceField(label=_("Year"), coerce=int, required=False, empty_value=None)
+    lang = forms.ChoiceField(label=_("Language"), required=False,
+                             choices=[("", _("Any language")), *settings.LANGUAGES])
+
+    def __init__(self, *args, organisations, years, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["organisation"].queryset = organisations
+        self.fields["year"].choices = [("", _("Any year")), *((year, year) for year in years)]
+
+    def filters(self):
+        from .selectors import ArchiveFilters
+
+        self.is_valid()
+        data = self.cleaned_data
+        return ArchiveFilters(q=data.get("q", "").strip(), organisation=data.get("organisation"),
+                              year=data.get("year"), language=data.get("lang", ""))

@@ -2,7 +2,8 @@
 
 from dataclasses import dataclass
 
-from django.db.models import Q, QuerySet
+from django.db import connection
+from django.db.models import BooleanField, F, Func, Q, QuerySet, Value
 
 from coalition import audit, permissions
 from coalition.models import Coalition, Membership, Organisation, OrganisationRole
@@ -206,3 +207,85 @@ def signatures_for_export(statement: Statement) -> QuerySet:
     """Organisations' live signatures, then confirmed individuals' (hidden ones left out)."""
     return (statement.signatures.counted().select_related("organisation", "signed_by", "revision")
             .order_by("-kind", "organisation__name", "confirmed_at", "id"))  # organisations first
+
+
+# The public archive -----------------------------------------------------------------------------
+
+class SearchMatch(Func):
+    """Does a revision's text match the words `q`? English revisions are read with the English
+    stemmer ("statements" finds "statement"), others (Ukrainian) word by word, as PostgreSQL has
+    no Ukrainian stemmer; the words are tried both ways. The text expression is the one indexed
+    (GIN, migration 0006), so the search reads the index."""
+
+    output_field = BooleanField()
+
+    def __init__(self, q: str):
+        super().__init__(F("language"), F("title"), F("summary"), F("body"), Value(q), Value(q))
+
+    def as_sql(self, compiler, connection, **extra):
+        parts = [compiler.compile(expression) for expression in self.get_source_expressions()]
+        language, title, summary, body = (sql for sql, _params in parts[:4])
+        params = [param for _sql, part_params in parts for param in part_params]
+        vector = (f"to_tsvector(CASE WHEN {language} = 'en' THEN 'english'::regconfig ELSE 'simple'::regconfig END, "
+                  f"{title} || ' ' || {summary} || ' ' || {body})")
+        query = f"(websearch_to_tsquery('english', {parts[4][0]}) || websearch_to_tsquery('simple', {parts[5][0]}))"
+        return f"{vector} @@ {query}", params
+
+
+@dataclass
+class ArchiveFilters:
+    q: str = ""
+    organisation: Organisation | None = None
+    year: int | None = None
+    language: str = ""
+
+
+def _published_texts() -> QuerySet:
+    """The revisions the public reads: the signed (or current) text of a public statement and
+    its translations; earlier drafts are never searched."""
+    return Revision.objects.filter(
+        Q(pk=F("statement__signed_revision")) | Q(pk=F("statement__current_revision"))
+        | Q(translation_of=F("statement__signed_revision")) | Q(translation_of=F("statement__current_revision")),
+        statement__in=published_statements().values("pk"),
+    )
+
+
+def _matching_texts(q: str) -> QuerySet:
+    texts = _published_texts()
+    if connection.vendor == "postgresql":
+        return texts.filter(SearchMatch(q))
+    for word in q.split()[:10]:  # a plain fallback: every word somewhere in the text
+        texts = texts.filter(Q(title__icontains=word) | Q(summary__icontains=word) | Q(body__icontains=word))
+    return texts
+
+
+def search_archive(filters: ArchiveFilters) -> QuerySet:
+    """Public statements, newest first, matching the words `q` (in any language version) and
+    signed by `organisation`, published in `year`, available in `language`."""
+    statements = published_statements()
+    if filters.q:
+        statements = statements.filter(pk__in=_matching_texts(filters.q).values("statement_id"))
+    if filters.organisation is not None:
+        statements = statements.filter(pk__in=Signature.objects.counted().filter(
+            organisation=filters.organisation).values("statement_id"))
+    if filters.year:
+        statements = statements.filter(published_at__year=filters.year)
+    if filters.language:
+        statements = statements.filter(pk__in=_published_texts().filter(
+            language=filters.language).values("statement_id"))
+    return statements
+
+
+def archive_years() -> list[int]:
+    return [d.year for d in published_statements().dates("published_at", "year", order="DESC")]
+
+
+def signed_by(organisation: Organisation) -> QuerySet:
+    """The public statements an organisation signed (and has not withdrawn its signature from)."""
+    return search_archive(ArchiveFilters(organisation=organisation))
+
+
+def signing_organisations() -> QuerySet:
+    """Organisations that signed at least one public statement: the archive's organisation filter."""
+    signed = Signature.objects.counted().filter(statement__in=published_statements().values("pk"))
+    return Organisation.objects.filter(pk__in=signed.values("organisation_id")).order_by("name")

@@ -1,10 +1,18 @@
 from django.urls import path
 
-from . import views
+from . import api, feeds, views
+from .caching import cache_public_page
+from .views import discovery
 
 urlpatterns = [
     path("dashboard/", views.DashboardView.as_view(), name="dashboard"),
-    path("statements/", views.StatementListView.as_view(), name="statement_list"),
+    path("statements/", views.ArchiveView.as_view(), name="statement_list"),
+    # The public archive's other doors
+    path("feed/", cache_public_page(feeds.PublicationsFeed()), name="feed"),
+    path("api/statements/", api.statement_list, name="api_statements"),
+    path("api/statements/<slug:slug>/", api.statement_detail, name="api_statement"),
+    path("sitemap.xml", discovery.sitemap, name="sitemap"),
+    path("robots.txt", discovery.robots_txt, name="robots_txt"),
     path("statements/new/", views.StatementCreateView.as_view(), name="statement_create"),
     path("statements/<slug:slug>/", views.StatementDetailView.as_view(), name="statement_detail"),
     path("statements/<slug:slug>/edit/", views.StatementEditView.as_view(), name="statement_edit"),

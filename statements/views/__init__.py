@@ -1,6 +1,7 @@
 """Statement pages (class-based views) and one-shot actions (POST functions)."""
 
 from .actions import add_comment, close_statement, open_statement, publish_statement, resolve_comment, withdraw_statement
+from .archive import ArchiveView
 from .dashboard import DashboardView
 from .pages import (
     RevisionDiffView,
@@ -9,7 +10,6 @@ from .pages import (
     StatementDetailView,
     StatementEditView,
     StatementEventsView,
-    StatementListView,
     TranslationEditView,
 )
 from .publishing import correct_statement, publication_pdf, retry_publication, root_certificate, short_link, verify
@@ -28,7 +28,7 @@ from .signing import (
 
 __all__ = [
     "DashboardView", "RevisionDiffView", "RevisionHistoryView", "StatementCreateView", "StatementDetailView",
-    "StatementEditView", "StatementEventsView", "StatementListView", "TranslationEditView", "add_comment",
+    "StatementEditView", "StatementEventsView", "ArchiveView", "TranslationEditView", "add_comment",
     "close_statement", "open_statement", "publish_statement", "resolve_comment", "withdraw_statement",
     "ConfirmSignatureView", "RosterView", "SignView", "SignatureSentView", "confirm_new_text", "decline_to_sign",
     "hide_signature", "invite_partner", "signatures_csv", "withdraw_signature",

@@ -4,13 +4,15 @@ from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
+from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.generic import FormView, ListView, TemplateView
+from django.views.generic import FormView, TemplateView
 
 from coalition import permissions
 
 from .. import selectors, services, text
+from ..caching import cache_public_page
 from ..forms import CompareForm, RevisionForm, StatementForm, TranslationForm
 from ..models import Revision
 from .common import LANGUAGE_NAMES, drafting_statement, statement_context, visible_statement
@@ -33,15 +35,7 @@ class SubnavMixin:
         return context
 
 
-class StatementListView(ListView):
-    template_name = "statements/statement_list.html"
-    context_object_name = "statements"
-    paginate_by = 20
-
-    def get_queryset(self):
-        return selectors.published_statements()
-
-
+@method_decorator(cache_public_page, name="dispatch")
 class StatementDetailView(TemplateView):
     template_name = "statements/statement_detail.html"
 

@@ -1,0 +1,99 @@
+"""Read-only JSON of the public archive: /api/statements/ (paginated, the archive's filters) and
+/api/statements/<slug>/ (one statement with its text, translations, signatories and PDF issues)."""
+
+from django.conf import settings
+from django.core.paginator import Paginator
+from django.http import Http404, JsonResponse
+from django.urls import reverse
+from django.views.decorators.http import require_GET
+
+from . import publishing, selectors
+from .caching import cache_public_page
+from .forms import ArchiveSearchForm
+from .models import Statement
+
+PAGE_SIZE = 50
+
+
+def _url(path: str) -> str:
+    return settings.SITE_URL + path
+
+
+def _summary(statement: Statement) -> dict:
+    revision = statement.signed_revision or statement.current_revision
+    return {
+        "slug": statement.slug,
+        "url": _url(statement.get_absolute_url()),
+        "api_url": _url(reverse("api_statement", args=[statement.slug])),
+        "title": revision.title,
+        "summary": revision.summary,
+        "language": statement.primary_language,
+        "coalition": statement.coalition.name,
+        "status": statement.status,
+        "published_at": statement.published_at.isoformat() if statement.published_at else None,
+        "withdrawn_at": statement.withdrawn_at.isoformat() if statement.withdrawn_at else None,
+    }
+
+
+def _json(data: dict) -> JsonResponse:
+    return JsonResponse(data, json_dumps_params={"ensure_ascii": False, "indent": 1})
+
+
+@require_GET
+@cache_public_page
+def statement_list(request):
+    """`?q=`, `?organisation=<slug>`, `?year=`, `?lang=` as on /statements/, `?page=N`."""
+    form = ArchiveSearchForm(request.GET or None, organisations=selectors.signing_organisations(),
+                             years=selectors.archive_years())
+    filters = form.filters() if form.is_bound else selectors.ArchiveFilters()
+    statements = selectors.search_archive(filters).select_related("signed_revision")
+    page = Paginator(statements, PAGE_SIZE).get_page(request.GET.get("page"))
+
+    def page_url(number):
+        query = request.GET.copy()
+        query["page"] = number
+        return _url(f"{reverse('api_statements')}?{query.urlencode()}")
+
+    return _json({
+        "count": page.paginator.count,
+        "page": page.number,
+        "pages": page.paginator.num_pages,
+        "next": page_url(page.next_page_number()) if page.has_next() else None,
+        "previous": page_url(page.previous_page_number()) if page.has_previous() else None,
+        "results": [_summary(statement) for statement in page.object_list],
+    })
+
+
+def _revision(revision) -> dict:
+    return {"language": revision.language, "title": revision.title, "summary": revision.summary,
+            "body": revision.body, "body_html": revision.body_html, "sha256": revision.sha256}
+
+
+@require_GET
+@cache_public_page
+def statement_detail(request, slug):
+    statement = selectors.published_statements().select_related("signed_revision").filter(slug=slug).first()
+    if statement is None:
+        raise Http404
+    signatories = selectors.signatories(statement)
+    revision = statement.signed_revision or statement.current_revision
+    pdf_url = _url(reverse("statement_pdf", args=[statement.slug]))
+    return _json({
+        **_summary(statement),
+        "text": _revision(revision),
+        "translations": [_revision(t.revision) for t in selectors.translations(statement)],
+        "signatories": {
+            "organisations": [{"name": s.organisation.name, "slug": s.organisation.slug,
+                               "url": _url(s.organisation.get_absolute_url())} for s in signatories.organisations],
+            "individuals": [{"name": s.name, "affiliation": s.affiliation} for s in signatories.individuals],
+        },
+        "publications": [{
+            "issue": issue.publication.number,
+            "pdf_url": f"{pdf_url}?issue={issue.publication.number}",
+            "sha256": issue.publication.sha256,
+            "released_at": issue.publication.released_at.isoformat(),
+            "superseded": issue.superseded,
+            "correction_note": issue.publication.correction_note,
+        } for issue in publishing.issues(statement, None)],
+        "verify_url": _url(f"{reverse('verify')}?statement={statement.slug}"),
+    })

@@ -1,0 +1,12 @@
+from django import template
+
+register = template.Library()
+
+
+@register.filter
+def pdf_size(publication) -> int | None:
+    """The size in bytes of an issue's PDF, or None when the file cannot be read."""
+    try:
+        return publication.pdf.size if publication.pdf else None
+    except (OSError, ValueError):
+        return None
