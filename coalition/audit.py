@@ -51,8 +51,11 @@ def _lock_chain() -> None:
 
 
 def record(actor, action: str, obj: Model | None = None, **data) -> AuditEvent:
-    """Append one event, in the caller's transaction. `actor` may be None for the system."""
-    with transaction.atomic():
+    """Append one event, in the caller's transaction. `actor` may be None for the system.
+
+    The chain's lock is held until that transaction ends, so a service appends its event last."""
+    # No savepoint: an event that cannot be written must undo the caller's whole transaction.
+    with transaction.atomic(savepoint=False):
         _lock_chain()
         last = AuditEvent.objects.order_by("-id").values_list("hash", flat=True).first()
         event = AuditEvent(

@@ -55,7 +55,7 @@ def _new_token(signature: Signature) -> str:
 
 def _locked(statement: Statement) -> Statement:
     return (Statement.objects.select_for_update(of=("self",))
-            .select_related("coalition", "signed_revision").get(pk=statement.pk))
+            .select_related("coalition", "signed_revision", "current_revision").get(pk=statement.pk))
 
 
 # When signing is open -------------------------------------------------------------------------
@@ -241,9 +241,9 @@ def sign_as_individual(statement: Statement, *, person: Individual, ip: str) -> 
     )
     token = _new_token(signature)
     signature.save(force_insert=True)
+    notifications.individual_signature_confirmation(signature, token)
     audit.record(None, "signature.individual_signed", statement, signature=signature.pk, name=signature.name,
                  revision=revision.number, sha256=revision.sha256)
-    notifications.individual_signature_confirmation(signature, token)
     return token
 
 
