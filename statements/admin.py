@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import Comment, OutboundEmail, Revision, Statement
+from .models import Comment, OutboundEmail, Publication, Revision, Statement
 
 
 @admin.register(OutboundEmail)
@@ -47,3 +47,10 @@ class RevisionAdmin(ReadOnlyAdmin):
 @admin.register(Comment)
 class CommentAdmin(ReadOnlyAdmin):
     list_display = ["statement", "revision", "author", "created_at", "resolved_at"]
+
+
+@admin.register(Publication)
+class PublicationAdmin(ReadOnlyAdmin):
+    list_display = ["statement", "number", "state", "created_at", "ready_at", "released_at", "public_from"]
+    list_filter = ["state"]
+    search_fields = ["statement__slug", "sha256"]

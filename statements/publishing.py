@@ -70,9 +70,10 @@ def publish_correction(statement: Statement, *, by: User, note: str) -> Publicat
     note = text.normalise(note)
     if not note:
         raise ValidationError(_("Say what the correction changes."), code="note")
-    if statement.publications.exclude(state=Publication.State.READY).exists():
-        raise ValidationError(_("An issue is still being prepared or has failed: deal with it first."),
-                              code="pending")
+    if statement.publications.filter(released_at__isnull=True).exists():
+        # A pending, failed or embargoed issue comes first: a correction must not overtake it.
+        raise ValidationError(_("An issue is still being prepared, has failed or is not yet public: "
+                                "deal with it first."), code="pending")
     publication = start_issue(statement, by=by, note=note, revision=statement.current_revision)
     audit.record(by, "statement.corrected", statement, issue=publication.number, note=note,
                  sha256=publication.revision.sha256)

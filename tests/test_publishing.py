@@ -2,12 +2,13 @@
 the PDF download and the statement page."""
 
 import subprocess
+import time
 from datetime import timedelta
 from io import BytesIO
 from unittest import mock
 
 import pytest
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 from django.utils import timezone
 from pypdf import PdfReader
@@ -203,3 +204,29 @@ def test_others_get_403_from_the_coordinators_buttons(coalition, coordinator, si
     Publication.objects.filter(statement=statement).update(state=Publication.State.FAILED)
     assert client.post(reverse("publication_retry", args=[statement.slug, 1])).status_code == 403
     assert client.post(reverse("statement_correct", args=[statement.slug]), {"note": "x"}).status_code == 403
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_real_worker_prepares_the_pdf_through_redis(
+        start_worker, postgres_database, coalition, coordinator, signer, member_org, signing_identity, settings):
+    start_worker({
+        "MEDIA_ROOT": str(settings.MEDIA_ROOT), "SIGNING_PKCS12_FILE": "",
+        "SIGNING_KEY_FILE": str(signing_identity.signing_key), "SIGNING_CERT_FILE": str(signing_identity.signing_cert),
+        "SIGNING_ROOT_CERT_FILE": str(signing_identity.root_cert), "SIGNING_TIMESTAMP_URL": "",
+    })
+    statement = closed_statement(coalition, coordinator, signer, member_org)
+    services.publish(statement, by=coordinator)
+    publication = statement.publications.get()
+    deadline = time.time() + 90
+    while time.time() < deadline and publication.state == Publication.State.PENDING:
+        time.sleep(0.5)
+        publication.refresh_from_db()
+    assert publication.state == Publication.State.READY, publication.failure
+    assert pdf.verify_pdf(publication.pdf.read()).authentic
+
+
+def test_a_correction_waits_for_an_issue_not_yet_public(coalition, coordinator, signer, member_org):
+    statement = closed_statement(coalition, coordinator, signer, member_org)
+    services.publish(statement, by=coordinator, public_from=timezone.now() + timedelta(hours=1))
+    with pytest.raises(ValidationError, match="not yet public"):
+        publishing.publish_correction(statement, by=coordinator, note="A fix.")
