@@ -266,7 +266,13 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "statements.tasks.release_due_publications",
         "schedule": float(env("EMBARGO_SWEEP_SECONDS", "60")),
     },
+    "prepare-stale-publications": {
+        "task": "statements.tasks.prepare_stale_publications",
+        "schedule": float(env("EMBARGO_SWEEP_SECONDS", "60")),
+    },
 }
+# A publication still pending after this long lost its task; the sweep queues it again.
+PUBLICATION_STALE_SECONDS = int(env("PUBLICATION_STALE_SECONDS", "300"))
 # The largest file /verify/ accepts.
 VERIFY_MAX_UPLOAD_BYTES = int(env("VERIFY_MAX_UPLOAD_BYTES", str(20 * 1024 * 1024)))
 

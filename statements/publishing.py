@@ -9,7 +9,7 @@ stores it byte for byte; an issue without an embargo goes public at once, an emb
 import logging
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -49,15 +49,37 @@ def start_issue(statement: Statement, *, by: User, note: str = "", public_from: 
                 revision=None) -> Publication:
     """Write the next issue (pending) and queue its PDF after commit. Runs in the caller's
     transaction, with the statement locked by it."""
-    from . import tasks
-
     number = (statement.publications.aggregate(n=Max("number"))["n"] or 0) + 1
     publication = Publication.objects.create(
         statement=statement, number=number, revision=revision or statement.signed_revision,
         signatories=_snapshot(statement), correction_note=note, public_from=public_from, created_by=by,
     )
-    tasks.prepare_publication.delay_on_commit(publication.pk)
+    _queue_after_commit(publication.pk)
     return publication
+
+
+def _queue_after_commit(publication_id: int) -> None:
+    """Queue the PDF after commit. If the broker cannot take it (Redis down), the issue stays
+    pending and `pending_ids` finds it for the periodic sweep: the coordinator's request succeeds."""
+    from . import tasks
+
+    def queue():
+        try:
+            tasks.prepare_publication.delay(publication_id)
+        except Exception:  # noqa: BLE001 (the sweep picks it up)
+            log.warning("Publication %s could not be queued; the sweep will prepare it", publication_id,
+                        exc_info=True)
+
+    transaction.on_commit(queue)
+
+
+def pending_ids(now: datetime | None = None) -> list[int]:
+    """Issues pending for longer than PUBLICATION_STALE_SECONDS: their task was lost (broker
+    down, worker killed) and the sweep queues them again. Preparing is idempotent, so an issue
+    still being prepared elsewhere is at worst made twice and written once."""
+    since = (now or timezone.now()) - timedelta(seconds=settings.PUBLICATION_STALE_SECONDS)
+    return list(Publication.objects.filter(state=Publication.State.PENDING, created_at__lte=since)
+                .values_list("pk", flat=True))
 
 
 @transaction.atomic
@@ -83,8 +105,6 @@ def publish_correction(statement: Statement, *, by: User, note: str) -> Publicat
 @transaction.atomic
 def retry(publication: Publication, *, by: User) -> Publication:
     """A coordinator tries a failed issue again: it goes back to pending and is queued."""
-    from . import tasks
-
     publication = Publication.objects.select_for_update().select_related("statement__coalition").get(
         pk=publication.pk)
     permissions.require(permissions.can_publish(by, publication.statement))
@@ -93,7 +113,7 @@ def retry(publication: Publication, *, by: User) -> Publication:
     publication.state, publication.failure = Publication.State.PENDING, ""
     publication.save(update_fields=["state", "failure"])
     audit.record(by, "statement.publication_retried", publication.statement, issue=publication.number)
-    tasks.prepare_publication.delay_on_commit(publication.pk)
+    _queue_after_commit(publication.pk)
     return publication
 
 
@@ -295,7 +315,12 @@ def verify_sha256(sha256: str) -> Answer:
     publication = _published(sha256)
     if publication is None:
         return Answer(Outcome.UNKNOWN, sha256)
-    with publication.pdf.open("rb") as stored:
-        verification = pdf.verify_pdf(stored.read())
+    try:
+        with publication.pdf.open("rb") as stored:
+            verification = pdf.verify_pdf(stored.read())
+    except OSError:
+        # The hash is one we published; without our copy, only that much can be said.
+        log.exception("The stored PDF of publication %s cannot be read", publication.pk)
+        return Answer(Outcome.AUTHENTIC, sha256, publication)
     outcome = Outcome.AUTHENTIC if verification.authentic else Outcome.CHANGED
     return Answer(outcome, sha256, publication, verification)

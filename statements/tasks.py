@@ -87,3 +87,15 @@ def release_due_publications() -> int:
     if released:
         log.info("Released %s embargoed publication(s).", released)
     return released
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def prepare_stale_publications() -> int:
+    """Periodic (beat, every EMBARGO_SWEEP_SECONDS): queue again every issue left pending longer
+    than PUBLICATION_STALE_SECONDS (its task was lost). Returns how many."""
+    from . import publishing
+
+    ids = publishing.pending_ids()
+    for publication_id in ids:
+        prepare_publication.delay(publication_id)
+    return len(ids)

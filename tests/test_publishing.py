@@ -230,3 +230,20 @@ def test_a_correction_waits_for_an_issue_not_yet_public(coalition, coordinator, 
     services.publish(statement, by=coordinator, public_from=timezone.now() + timedelta(hours=1))
     with pytest.raises(ValidationError, match="not yet public"):
         publishing.publish_correction(statement, by=coordinator, note="A fix.")
+
+
+def test_when_the_broker_is_down_publishing_succeeds_and_the_sweep_prepares_the_pdf_later(
+        coalition, coordinator, signer, member_org, client, django_capture_on_commit_callbacks):
+    statement = closed_statement(coalition, coordinator, signer, member_org)
+    client.force_login(coordinator)
+    with mock.patch.object(tasks.prepare_publication, "delay", side_effect=ConnectionError("Redis is down")):
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client.post(reverse("statement_publish", args=[statement.slug]))
+    assert response.status_code == 302
+    publication = statement.publications.get()
+    assert publication.state == Publication.State.PENDING
+    assert tasks.prepare_stale_publications() == 0  # not stale yet
+    with mock.patch("django.utils.timezone.now", return_value=timezone.now() + timedelta(minutes=10)):
+        assert tasks.prepare_stale_publications() == 1
+    publication.refresh_from_db()
+    assert publication.state == Publication.State.READY

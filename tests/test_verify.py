@@ -98,3 +98,9 @@ def test_the_short_link_in_the_pdf_leads_to_the_statements_issues(published, cli
     statement = published.statement
     response = client.get(reverse("short_link", args=[statement.pk]), follow=True)
     assert published.sha256 in response.content.decode()
+
+
+def test_a_published_hash_is_recognised_even_if_our_copy_cannot_be_read(published, client):
+    published.pdf.storage.delete(published.pdf.name)
+    response = client.post(VERIFY, {"sha256": published.sha256})
+    assert response.status_code == 200 and "Issue 1 of" in response.content.decode()
