@@ -1,0 +1,65 @@
+"""axe-core finds no accessibility violations on the public pages, in headless Chromium, and the
+archive's search works with the keyboard alone."""
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+
+from statements import cosigning, services
+from tests import factories
+from tests.factories import make_statement
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def public_statements(coalition, coordinator, member_org, signer):
+    published = make_statement(coalition, by=coordinator, status="open", title="On deported children",
+                               summary="The coalition calls for their return.", body="Children were *deported*.",
+                               allows_individuals=True)
+    cosigning.sign_for_organisation(published, by=signer, organisation=member_org,
+                                    sha256=published.signed_revision.sha256)
+    services.close_signing(published, by=coordinator)
+    services.publish(published, by=coordinator)  # the PDF is made at commit (tasks run in-process)
+    make_statement(coalition, by=coordinator, status="published", title="Про вибори", language="uk",
+                   body="Вибори неможливі під окупацією.")
+    open_one = make_statement(coalition, by=coordinator, status="open", title="Open for signature",
+                              allows_individuals=True)
+    factories.MembershipFactory(coalition=coalition)
+    return {"published": published, "open": open_one}
+
+
+def check(page, url: str, steps, name: str) -> None:
+    page.goto(url)
+    steps.shot(page, name)
+    results = Axe().run(page)
+    assert results.violations_count == 0, f"{url}:\n{results.generate_report()}"
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_public_pages_have_no_axe_violations(new_page, steps, public_statements, width):
+    page = new_page(width, 900)
+    published, open_one = public_statements["published"], public_statements["open"]
+    check(page, "/", steps, "front page")
+    check(page, "/statements/?q=children&lang=en", steps, "archive with a search")
+    check(page, "/statements/?year=x", steps, "archive with a bad filter")
+    check(page, published.get_absolute_url(), steps, "statement page")
+    check(page, f"/statements/{open_one.slug}/sign/", steps, "sign form")
+    check(page, "/verify/", steps, "verify page")
+    check(page, f"/verify/?statement={published.slug}", steps, "verify page for a statement")
+
+
+def test_the_archive_is_searched_with_the_keyboard_alone(new_page, steps, public_statements):
+    page = new_page()
+    page.goto("/")
+    for _ in range(15):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.name") == "q":
+            break
+    else:
+        pytest.fail("Tab never reached the search box")
+    page.keyboard.type("deported")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/statements/?q=deported*")
+    steps.shot(page, "searched by keyboard")
+    assert page.get_by_role("link", name="On deported children").is_visible()
+    assert page.get_by_role("link", name="Про вибори").count() == 0
