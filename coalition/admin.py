@@ -3,7 +3,9 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.utils.translation import gettext_lazy as _
 
 from . import services
-from .models import AuditEvent, Coalition, CoalitionRole, Invitation, Membership, Organisation, OrganisationRole, User
+from .models import (
+    AuditEvent, Coalition, CoalitionRole, EmailOptOut, Invitation, Membership, Organisation, OrganisationRole, User,
+)
 
 
 class OrganisationRoleInline(admin.TabularInline):
@@ -104,4 +106,19 @@ class AuditEventAdmin(admin.ModelAdmin):
         return False
 
     def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(EmailOptOut)
+class EmailOptOutAdmin(admin.ModelAdmin):
+    """Who asked for which bulk email to stop: for answering "why did I not get it?"."""
+
+    list_display = ["email", "kind", "created_at"]
+    list_filter = ["kind"]
+    search_fields = ["email"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
         return False

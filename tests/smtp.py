@@ -7,6 +7,7 @@ import threading
 import time
 from collections import Counter
 from email import message_from_bytes, policy
+from email.parser import BytesHeaderParser
 from email.message import EmailMessage
 
 from aiosmtpd.smtp import SMTP
@@ -17,7 +18,7 @@ logging.getLogger("mail.log").setLevel(logging.WARNING)
 
 class RecordingHandler:
     def __init__(self):
-        self.messages: list[EmailMessage] = []
+        self.received: list[bytes] = []  # parsed only when read, so accepting a message stays cheap
         self.connections = 0
         self.refused = 0
         self._refuse_next = 0
@@ -37,10 +38,9 @@ class RecordingHandler:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
-        message = message_from_bytes(envelope.content, policy=policy.default)
         with self._changed:
-            self.messages.append(message)
-            count = len(self.messages)
+            self.received.append(envelope.original_content or envelope.content)
+            count = len(self.received)
             self._changed.notify_all()
         if self._delay:
             await asyncio.sleep(self._delay)
@@ -91,18 +91,25 @@ class LoopbackSMTP:
     @property
     def messages(self) -> list[EmailMessage]:
         with self.handler._changed:
-            return list(self.handler.messages)
+            received = list(self.handler.received)
+        return [message_from_bytes(raw, policy=policy.default) for raw in received]
+
+    @property
+    def count(self) -> int:
+        return len(self.handler.received)
 
     def message_id_counts(self) -> Counter:
-        return Counter(message["Message-ID"] for message in self.messages)
+        with self.handler._changed:
+            received = list(self.handler.received)
+        return Counter(BytesHeaderParser(policy=policy.default).parsebytes(raw)["Message-ID"] for raw in received)
 
     def wait_for(self, count: int, timeout: float) -> list[EmailMessage]:
         """Wait until at least `count` messages arrived (or the timeout passed); return them all."""
         deadline = time.monotonic() + timeout
         with self.handler._changed:
-            while len(self.handler.messages) < count and time.monotonic() < deadline:
+            while len(self.handler.received) < count and time.monotonic() < deadline:
                 self.handler._changed.wait(min(0.5, max(deadline - time.monotonic(), 0.01)))
-            return list(self.handler.messages)
+        return self.messages
 
     def env(self) -> dict:
         """Settings for a worker process to send here."""
