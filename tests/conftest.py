@@ -9,6 +9,7 @@ from urllib.parse import quote, urlparse
 
 import pytest
 from django.conf import settings
+from kombu import Exchange, Queue
 from django.db import connection
 
 from coalition.celery import app as celery_app
@@ -101,6 +102,13 @@ def start_worker(redis_broker_url, tmp_path_factory):
             os.killpg(process.pid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
             pass
+    try:  # the test's own queue goes too, with anything published into it at the last moment
+        with celery_app.connection_for_write(redis_broker_url) as broker:
+            bound = Queue(queue, Exchange(queue), routing_key=queue)(broker.default_channel)
+            bound.declare()  # so the channel knows the binding it removes with the queue
+            bound.delete()
+    except Exception as exc:  # noqa: BLE001  (cleaning up is best effort)
+        print(f"could not delete queue {queue}: {exc}")
     celery_app.conf.task_default_queue = previous_queue
 
 
