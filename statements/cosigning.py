@@ -53,9 +53,20 @@ def _new_token(signature: Signature) -> str:
     return token
 
 
+_ROW = [field.attname for field in Statement._meta.concrete_fields]
+
+
 def _locked(statement: Statement) -> Statement:
-    return (Statement.objects.select_for_update(of=("self",))
-            .select_related("coalition", "signed_revision", "current_revision").get(pk=statement.pk))
+    """Lock the statement's row until the transaction ends and return the statement as it is now:
+    the caller's copy with its state refreshed from the locked row (keeping the related rows it
+    brought along), or a fresh copy if its texts changed in between."""
+    row = Statement.objects.select_for_update().filter(pk=statement.pk).values(*_ROW).get()
+    if (row["signed_revision_id"], row["current_revision_id"]) != (statement.signed_revision_id,
+                                                                   statement.current_revision_id):
+        return Statement.objects.select_related("coalition", "signed_revision", "current_revision").get(pk=statement.pk)
+    for name, value in row.items():
+        setattr(statement, name, value)
+    return statement
 
 
 # When signing is open -------------------------------------------------------------------------
@@ -230,9 +241,9 @@ def sign_as_individual(statement: Statement, *, person: Individual, ip: str) -> 
     if not statement.allows_individuals:
         raise ValidationError(_("Only organisations sign this statement."), code="organisations_only")
     check_signing_open(statement)
-    existing = (statement.signatures.live().filter(kind=Signature.Kind.INDIVIDUAL, email__iexact=person.email)
-                .select_related("statement").first())
+    existing = statement.signatures.live().filter(kind=Signature.Kind.INDIVIDUAL, email__iexact=person.email).first()
     if existing is not None:
+        existing.statement = statement
         return _answer_again(existing)
     revision = statement.signed_revision
     signature = Signature(
