@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import Comment, OutboundEmail, Publication, Revision, Statement
+from .models import Comment, Decline, InvitedPartner, OutboundEmail, Publication, Revision, Signature, Statement
 
 
 @admin.register(OutboundEmail)
@@ -54,3 +54,22 @@ class PublicationAdmin(ReadOnlyAdmin):
     list_display = ["statement", "number", "state", "created_at", "ready_at", "released_at", "public_from"]
     list_filter = ["state"]
     search_fields = ["statement__slug", "sha256"]
+
+
+@admin.register(Signature)
+class SignatureAdmin(ReadOnlyAdmin):
+    list_display = ["statement", "kind", "organisation", "name", "revision", "created_at", "confirmed_at",
+                    "withdrawn_at", "hidden_at"]
+    list_filter = ["kind"]
+    search_fields = ["statement__slug", "organisation__name", "name", "email"]
+    exclude = ["token_hash"]
+
+
+@admin.register(Decline)
+class DeclineAdmin(ReadOnlyAdmin):
+    list_display = ["statement", "organisation", "declined_by", "created_at", "retracted_at"]
+
+
+@admin.register(InvitedPartner)
+class InvitedPartnerAdmin(ReadOnlyAdmin):
+    list_display = ["statement", "organisation", "invited_by", "created_at"]

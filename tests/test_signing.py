@@ -445,3 +445,15 @@ def test_seed_demo_shows_signatures_on_the_open_and_the_published_statement_and_
     assert kazan.invited_partners.get().organisation.name == "Center for Civil Liberties"
     assert "Center for Civil Liberties" in set(kazan.signatures.values_list("organisation__name", flat=True))
     assert audit.verify().intact
+
+
+def test_the_admin_shows_signatures_read_only_without_the_token(client, statement, signer, member_org, coordinator):
+    sign(statement, signer, member_org)
+    coordinator.is_staff = coordinator.is_superuser = True
+    coordinator.save()
+    client.force_login(coordinator)
+    signature = Signature.objects.get()
+    page = client.get(reverse("admin:statements_signature_change", args=[signature.pk]))
+    assert page.status_code == 200 and "token_hash" not in page.content.decode()
+    assert client.post(reverse("admin:statements_signature_delete", args=[signature.pk]), {"post": "yes"}).status_code == 403
+    assert Signature.objects.exists()
