@@ -247,3 +247,15 @@ def test_when_the_broker_is_down_publishing_succeeds_and_the_sweep_prepares_the_
         assert tasks.prepare_stale_publications() == 1
     publication.refresh_from_db()
     assert publication.state == Publication.State.READY
+
+
+def test_a_timestamp_server_that_does_not_answer_fails_the_issue_with_a_reason_to_try_again(
+        coalition, coordinator, signer, member_org, django_capture_on_commit_callbacks):
+    from pyhanko.sign.timestamps import TimestampRequestError
+
+    statement = closed_statement(coalition, coordinator, signer, member_org)
+    with mock.patch.object(pdf, "render_pdf", return_value=b"%PDF-1.7"), \
+            mock.patch.object(pdf, "sign_pdf", side_effect=TimestampRequestError("timed out")):
+        publication = publish(statement, coordinator, django_capture_on_commit_callbacks)
+    assert publication.state == Publication.State.FAILED
+    assert "timestamp server did not answer" in publication.failure
