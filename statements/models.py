@@ -262,6 +262,21 @@ class Signature(models.Model):
     def short_hash(self) -> str:
         return self.sha256[:12]
 
+    def _published(self) -> bool:
+        return self.pk is not None and Publication.objects.filter(statement_id=self.statement_id).exists()
+
+    def save(self, *args, **kwargs):
+        """A signature of a statement with a publication is frozen (in PostgreSQL a trigger also
+        refuses raw SQL); a new signature, or a change before publishing, is saved as usual."""
+        if not self._state.adding and self._published():
+            raise ValidationError(_("The signatures of a published statement never change."))
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        if self._published():
+            raise ValidationError(_("The signatures of a published statement never change."))
+        return super().delete(*args, **kwargs)
+
 
 class Decline(models.Model):
     """An organisation's answer that it will not sign, with an optional reason only coordinators

@@ -87,3 +87,12 @@ def test_the_allowed_changes_still_work(postgres_database, coalition, coordinato
     statement.refresh_from_db()
     assert statement.status == Statement.Status.WITHDRAWN
     assert refused("UPDATE statements_publication SET released_at = now() WHERE id = %s", [publication.pk])
+
+
+def test_the_orm_refuses_to_change_or_delete_a_signature_of_a_published_statement(ready):
+    signature = ready.statement.signatures.first()
+    signature.name = "Someone else"
+    with pytest.raises(ValidationError):
+        signature.save()
+    with pytest.raises(ValidationError):
+        signature.delete()
