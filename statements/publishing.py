@@ -261,7 +261,8 @@ class Issue:
 def issues(statement: Statement, user) -> list[Issue]:
     """The issues `user` may see, newest first: public ones for everyone, all for member staff
     (pending, failed and embargoed ones included)."""
-    publications = list(statement.publications.select_related("revision").order_by("-number"))
+    # Not the frozen signatories (a large JSON document at 1,000 signatories): pages never show them.
+    publications = list(statement.publications.select_related("revision").defer("signatories").order_by("-number"))
     if not permissions.can_view_drafting(user, statement):
         publications = [p for p in publications if p.is_public]
     newest_ready = max((p.number for p in publications if p.is_ready), default=0)
