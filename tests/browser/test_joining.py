@@ -51,14 +51,14 @@ def test_invited_staff_member_joins_and_lands_signed_in_with_the_role(new_page, 
     steps.shot(invitee, "the link does not work twice")
 
 
-def test_language_switch_works_without_javascript(browser, live_server, steps, coalition):
+def test_visitors_language_switch_works_without_javascript(browser, live_server, steps, coalition):
     context = browser.new_context(java_script_enabled=False, base_url=live_server.url)
     page = context.new_page()
     page.goto("/")
-    page.get_by_role("button", name="Українська").click()
+    page.get_by_role("link", name="Українська").click()
     assert page.locator("html").get_attribute("lang") == "uk"
     assert page.get_by_role("heading", name="Коаліції").is_visible()
     steps.shot(page, "ukrainian")
-    page.get_by_role("button", name="English").click()
+    page.get_by_role("link", name="English").click()
     assert page.locator("html").get_attribute("lang") == "en"
     context.close()
