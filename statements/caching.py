@@ -1,14 +1,16 @@
 """Anonymous visitors' copies of public pages (archive, statement, organisation, feed, API).
 
-A cached page is keyed by the path with its query, the language, and a generation number; any
-change to what public pages show (a statement, revision, signature, publication, organisation or
-membership saved) starts a new generation, so every cached page is recomputed on its next visit.
-That is coarse, but always right, and public pages change rarely. The generation moves both at
-once (the writer's next page is fresh) and after commit (no other request can have cached, in
-between, what the transaction was still changing).
+A view opts in with `cache_public_page`; `PublicPageCacheMiddleware`, early in the middleware
+stack, stores what such a view answered and serves the stored copy to the next anonymous
+visitor before sessions, CSRF, authentication and the view run. A copy is keyed by the path with
+its query, the language, and a generation number; any change to what public pages show (a
+statement, revision, signature, publication, organisation or membership saved) starts a new
+generation, so every page is recomputed on its next visit. That is coarse, but always right, and
+public pages change rarely. The generation moves both at once (the writer's next page is fresh)
+and after commit (so a copy made from what the transaction was still changing is not kept).
 
-Only responses that carry nothing of the visitor's own are cached: GET by an anonymous visitor
-with no session or pending messages, answered 200 with no cookie set.
+Only what carries nothing of the visitor's own is stored or served: GET with no session or
+messages cookie (so nobody is signed in), answered 200 with no cookie set and no form token used.
 """
 
 import hashlib
@@ -17,6 +19,8 @@ from functools import wraps
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
+from django.http import HttpResponse
+from django.utils import translation
 from django.utils.cache import patch_cache_control
 
 GENERATION_KEY = "public-pages:generation"
@@ -45,34 +49,58 @@ def public_pages_changed(**kwargs) -> None:
     transaction.on_commit(_bump)
 
 
-def _cacheable_request(request) -> bool:
-    return (request.method in ("GET", "HEAD") and not request.user.is_authenticated
-            and settings.SESSION_COOKIE_NAME not in request.COOKIES and "messages" not in request.COOKIES)
-
-
-def _key(request) -> str:
-    path = hashlib.sha256(request.get_full_path().encode()).hexdigest()
-    return f"public-page:{generation()}:{request.LANGUAGE_CODE}:{request.method}:{path}"
-
-
 def cache_public_page(view):
-    """Serve anonymous visitors a stored copy of the page while nothing it shows has changed."""
+    """Mark the view's answers as the same for every anonymous visitor (see the module's doc)."""
 
     @wraps(view)
     def wrapper(request, *args, **kwargs):
-        if not _cacheable_request(request):
-            return view(request, *args, **kwargs)
-        key = _key(request)
-        response = cache.get(key)
-        if response is not None:
-            return response
         response = view(request, *args, **kwargs)
-        if hasattr(response, "render") and callable(response.render):
-            response = response.render()
-        if (response.status_code == 200 and not response.cookies and not getattr(response, "streaming", False)
-                and not request.META.get("CSRF_COOKIE_NEEDS_UPDATE")):  # no form token in the page
-            patch_cache_control(response, public=True, max_age=60)
-            cache.set(key, response, TIMEOUT)
+        response.public_page = True
         return response
 
     return wrapper
+
+
+def _anonymous_get(request) -> bool:
+    return (request.method == "GET" and settings.SESSION_COOKIE_NAME not in request.COOKIES
+            and "messages" not in request.COOKIES)
+
+
+def _key(request) -> str:
+    language = translation.get_language_from_request(request)
+    path = hashlib.sha256(request.get_full_path().encode()).hexdigest()
+    return f"public-page:{generation()}:{language}:{path}"
+
+
+def _storable(request, response) -> bool:
+    user = getattr(request, "user", None)
+    return (getattr(response, "public_page", False) and response.status_code == 200
+            and not response.streaming and not response.cookies
+            and not request.META.get("CSRF_COOKIE_NEEDS_UPDATE")  # no form token in the page
+            and (user is None or not user.is_authenticated))
+
+
+class PublicPageCacheMiddleware:
+    """Serve and store anonymous visitors' copies of pages marked with `cache_public_page`."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if not _anonymous_get(request):
+            return self.get_response(request)
+        key = _key(request)
+        stored = cache.get(key)
+        if stored is not None:
+            status, headers, content = stored
+            response = HttpResponse(content, status=status)
+            for name, value in headers:
+                response[name] = value
+            return response
+        response = self.get_response(request)
+        if _storable(request, response):
+            if hasattr(response, "render") and not response.is_rendered:
+                response.render()
+            patch_cache_control(response, public=True, max_age=60)
+            cache.set(key, (response.status_code, list(response.items()), response.content), TIMEOUT)
+        return response
