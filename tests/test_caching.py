@@ -1,6 +1,8 @@
 """Anonymous visitors get stored copies of public pages, renewed whenever what they show changes."""
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from statements import services
@@ -70,3 +72,23 @@ def test_each_language_has_its_own_copy(client, coalition, coordinator):
     assert 'lang="en"' in client.get("/").content.decode()
     client.cookies["django_language"] = "uk"
     assert 'lang="uk"' in client.get("/").content.decode()
+
+
+def test_a_stored_copy_keeps_the_headers_and_is_not_served_to_a_visitor_with_a_session(client, coalition,
+                                                                                      coordinator):
+    make_statement(coalition, by=coordinator, status="published", title="Headers kept")
+    first = client.get("/")
+    again = client.get("/")
+    assert again["Content-Language"] == first["Content-Language"] == "en"
+    assert again["X-Frame-Options"] == "DENY" and "public" in again["Cache-Control"]
+    client.cookies["sessionid"] = "not-a-real-session"
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get("/").status_code == 200
+    assert len(queries) > 0  # rendered for this visitor, not the stored copy
+
+
+def test_an_error_page_is_never_stored(client, db):
+    assert client.get("/statements/no-such-statement/").status_code == 404
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get("/statements/no-such-statement/").status_code == 404
+    assert len(queries) > 0  # answered by the view again, not from a stored copy
