@@ -272,7 +272,14 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "statements.tasks.prepare_stale_publications",
         "schedule": float(env("EMBARGO_SWEEP_SECONDS", "60")),
     },
+    "signature-reminders": {
+        "task": "statements.tasks.send_signature_reminders",
+        "schedule": float(env("REMINDER_SWEEP_SECONDS", "300")),
+    },
 }
+# Organisations that have neither signed nor declined are reminded this many days before a
+# statement's signing deadline (once per organisation per statement).
+SIGNATURE_REMINDER_DAYS = float(env("SIGNATURE_REMINDER_DAYS", "2"))
 # A publication still pending after this long lost its task; the sweep queues it again.
 PUBLICATION_STALE_SECONDS = int(env("PUBLICATION_STALE_SECONDS", "300"))
 # The largest file /verify/ accepts.

@@ -1,12 +1,17 @@
 """Who is told what. Each function writes outbox rows in the caller's transaction; Celery
 delivers them after commit."""
 
+from datetime import timedelta
+
 from django.conf import settings
+from django.db import transaction
 from django.urls import reverse
+from django.utils import timezone
 
 from coalition.models import EmailOptOut
 
 from . import outbox
+from .models import OutboundEmail
 
 
 def invitation_sent(invitation) -> None:
@@ -87,6 +92,116 @@ def signed_text_changed(signature, *, token: str | None = None) -> None:
         language=language,
         coalition=statement.coalition,
     )
+
+
+# Signing opens, reminders, the deadline ----------------------------------------------------
+
+
+def _coordinators(coalition):
+    from coalition.models import CoalitionRole, User
+
+    return User.objects.filter(is_active=True, coalition_roles__coalition=coalition,
+                               coalition_roles__role=CoalitionRole.Role.COORDINATOR).distinct()
+
+
+def statement_opened(statement) -> None:
+    """A coordinator opened a statement: everyone who may sign for a member organisation or an
+    invited partner (told which organisations), and the coalition's coordinators, once each."""
+    from .selectors import roster
+
+    organisations: dict[int, tuple] = {}
+    for row in roster(statement).rows:
+        for user in row.signers:
+            if user.is_active:
+                organisations.setdefault(user.pk, (user, []))[1].append(row.organisation.name)
+    for user in _coordinators(statement.coalition):
+        organisations.setdefault(user.pk, (user, []))
+    sign_url = _url(reverse("statement_sign", args=[statement.slug]))
+    with outbox.batched():
+        for user, names in organisations.values():
+            outbox.enqueue(
+                kind=EmailOptOut.Kind.STATEMENT_OPENED,
+                dedupe_key=f"statement-opened:{statement.pk}:{user.email.lower()}",
+                recipient=user.email,
+                template="statement_opened",
+                context={"statement": statement, "revision": statement.signed_revision,
+                         "organisations": names, "sign_url": sign_url},
+                language=user.language or "en",
+                coalition=statement.coalition,
+            )
+
+
+def signature_reminders(statement) -> int:
+    """Remind those who may sign for each organisation that has neither signed nor declined,
+    once per organisation per statement (an organisation already reminded is left out, so someone
+    given signing authority later is not reminded again). Returns how many messages it wrote."""
+    from .selectors import roster
+
+    prefix = f"signature-reminder:{statement.pk}:"
+    reminded = {key.split(":")[2] for key in
+                OutboundEmail.objects.filter(dedupe_key__startswith=prefix).values_list("dedupe_key", flat=True)}
+    sign_url = _url(reverse("statement_sign", args=[statement.slug]))
+    written = 0
+    with outbox.batched():
+        for row in roster(statement).no_answer:
+            if str(row.organisation.pk) in reminded:
+                continue
+            for user in row.signers:
+                if user.is_active and outbox.enqueue(
+                    kind=EmailOptOut.Kind.SIGNATURE_REMINDER,
+                    dedupe_key=f"{prefix}{row.organisation.pk}:{user.email.lower()}",
+                    recipient=user.email,
+                    template="signature_reminder",
+                    context={"statement": statement, "revision": statement.signed_revision,
+                             "organisation": row.organisation, "sign_url": sign_url},
+                    language=user.language or "en",
+                    coalition=statement.coalition,
+                ):
+                    written += 1
+    return written
+
+
+def remind_before_deadlines(now=None) -> int:
+    """Periodic: for every open statement whose deadline (stored on the statement) is at most
+    SIGNATURE_REMINDER_DAYS away, remind the organisations that have not answered. A statement
+    opened less than that before its deadline gets no reminder (the opening message gave the
+    date). Idempotent; returns how many messages it wrote."""
+    from .models import Statement
+
+    now = now or timezone.now()
+    lead = timedelta(days=settings.SIGNATURE_REMINDER_DAYS)
+    due = Statement.objects.filter(status=Statement.Status.OPEN, deadline__gt=now, deadline__lte=now + lead)
+    written = 0
+    for statement_id in due.values_list("pk", flat=True):
+        with transaction.atomic():
+            statement = (Statement.objects.select_for_update().select_related("coalition", "signed_revision")
+                         .filter(pk=statement_id, status=Statement.Status.OPEN).first())
+            if statement is None or (statement.opened_at and statement.opened_at > statement.deadline - lead):
+                continue
+            written += signature_reminders(statement)
+    return written
+
+
+def deadline_passed(statement) -> None:
+    """Signing closed at the deadline: the coalition's coordinators get the counts, once per
+    statement."""
+    from .selectors import roster
+
+    rows = roster(statement)
+    counts = {"signed": len(rows.signed), "declined": len(rows.declined), "no_answer": len(rows.no_answer),
+              "individuals": statement.signatures.counted().filter(kind="individual").count()}
+    roster_url = _url(reverse("statement_roster", args=[statement.slug]))
+    for user in _coordinators(statement.coalition):
+        outbox.enqueue(
+            kind=EmailOptOut.Kind.DEADLINE_PASSED,
+            dedupe_key=f"deadline-passed:{statement.pk}:{user.email.lower()}",
+            recipient=user.email,
+            template="deadline_passed",
+            context={"statement": statement, "revision": statement.signed_revision, "roster_url": roster_url,
+                     **counts},
+            language=user.language or "en",
+            coalition=statement.coalition,
+        )
 
 
 # Publishing ---------------------------------------------------------------------------------

@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from coalition import audit, permissions
 from coalition.models import Coalition, User
 
-from . import cosigning, text, workflow
+from . import cosigning, notifications, text, workflow
 from .models import Comment, Revision, Statement
 from .workflow import Transition
 
@@ -212,6 +212,7 @@ def open_for_signature(statement: Statement, *, by: User, deadline: datetime | N
     statement.save(update_fields=["status", "signed_revision", "deadline", "opened_at"])
     audit.record(by, "statement.opened", statement, revision=statement.signed_revision.number,
                  sha256=statement.signed_revision.sha256, deadline=deadline)
+    notifications.statement_opened(statement)
     return statement
 
 
@@ -230,6 +231,8 @@ def close_signing(statement: Statement, *, by: User | None) -> Statement:
     statement.save(update_fields=["status", "closed_at"])
     audit.record(by, "statement.closed", statement, revision=statement.signed_revision.number,
                  **({"at_deadline": True} if by is None else {}))
+    if by is None:
+        notifications.deadline_passed(statement)
     return statement
 
 

@@ -69,6 +69,19 @@ def close_signing_at_deadlines() -> int:
 
 
 @shared_task(acks_late=True, ignore_result=True)
+def send_signature_reminders() -> int:
+    """Periodic (beat, every REMINDER_SWEEP_SECONDS): remind organisations that have not answered
+    a statement whose deadline, stored in the database, is SIGNATURE_REMINDER_DAYS away or less.
+    Idempotent: each organisation is reminded once per statement. Returns how many messages."""
+    from . import notifications
+
+    written = notifications.remind_before_deadlines()
+    if written:
+        log.info("Wrote %s signature reminder(s).", written)
+    return written
+
+
+@shared_task(acks_late=True, ignore_result=True)
 def prepare_publication(publication_id: int) -> None:
     """Render, sign and store one issue's PDF; idempotent (an issue no longer pending is left
     alone). A failure marks the issue failed with its reason; a coordinator tries it again."""
