@@ -324,6 +324,13 @@ SIGNING_RATE_LIMITS = {
     "ip": env("SIGNING_RATE_LIMIT_PER_IP", "60/h"),
     "email": env("SIGNING_RATE_LIMIT_PER_EMAIL", "5/h"),
 }
+# Public subscription to new publications: the confirmation link works this many hours; requests
+# are limited per client IP and per address like signing.
+SUBSCRIPTION_CONFIRMATION_HOURS = int(env("SUBSCRIPTION_CONFIRMATION_HOURS", "72"))
+SUBSCRIPTION_RATE_LIMITS = {
+    "ip": env("SUBSCRIPTION_RATE_LIMIT_PER_IP", "20/h"),
+    "email": env("SUBSCRIPTION_RATE_LIMIT_PER_EMAIL", "3/h"),
+}
 
 # Signing published PDFs (statements/signing.py): a PKCS#12 file and its passphrase, or PEM key and
 # certificate files; the root certificate is the trust root of verification and is offered for

@@ -270,3 +270,19 @@ class ArchiveSearchForm(forms.Form):
         data = self.cleaned_data
         return ArchiveFilters(q=data.get("q", "").strip(), organisation=data.get("organisation"),
                               year=data.get("year"), language=data.get("lang", ""))
+
+
+class SubscribeForm(forms.Form):
+    """An address for new publications; nothing else is asked."""
+
+    email = forms.EmailField(label=_("Your email address"), max_length=254,
+                             widget=forms.EmailInput(attrs={"autocomplete": "email"}))
+    # A field people never see (hidden by the stylesheet and from screen readers): scripts fill it.
+    website = forms.CharField(
+        label=_("Leave this field empty"), required=False,
+        widget=forms.TextInput(attrs={"tabindex": "-1", "autocomplete": "off"}),
+    )
+
+    @property
+    def is_bot(self) -> bool:
+        return bool(self.cleaned_data.get("website"))

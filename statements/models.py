@@ -461,3 +461,28 @@ class Publication(models.Model):
 
     def delete(self, *args, **kwargs):
         raise ValidationError(_("A publication is never deleted."))
+
+
+class Subscriber(models.Model):
+    """A member of the public who asked to get new publications by email (no account). The row
+    counts once the emailed link's button is pressed (`confirmed_at`, double opt-in); one-click
+    unsubscribe (an `EmailOptOut` of kind `statement_published`) ends it (`unsubscribed_at`), and
+    subscribing again starts a new row. One live row per address, case-insensitively."""
+
+    email = models.EmailField(_("email address"))
+    language = models.CharField(_("language"), max_length=8, choices=settings.LANGUAGES, default="en")
+    created_at = models.DateTimeField(_("subscribed"), default=timezone.now)
+    confirmed_at = models.DateTimeField(_("confirmed"), null=True, blank=True)
+    unsubscribed_at = models.DateTimeField(_("unsubscribed"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = _("subscriber")
+        verbose_name_plural = _("subscribers")
+        constraints = [
+            models.UniqueConstraint(Lower("email"), condition=models.Q(unsubscribed_at__isnull=True),
+                                    name="one_live_subscriber_per_email"),
+        ]
+
+    def __str__(self) -> str:
+        return self.email

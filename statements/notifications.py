@@ -209,25 +209,49 @@ def deadline_passed(statement) -> None:
 
 def publication_released(publication) -> None:
     """An issue went public: everyone who signed it (the person who signed for each organisation,
-    and confirmed individuals) gets the link to the PDF, once per issue."""
+    and confirmed individuals) and every confirmed subscriber gets the link to the PDF, once per
+    issue and address, queued in batches."""
     from .models import Signature
+    from .subscriptions import confirmed_subscribers
 
     statement = publication.statement
     pdf_url = _url(reverse("statement_pdf", args=[statement.slug])) + f"?issue={publication.number}"
-    recipients: dict[str, str] = {}
+    recipients: dict[str, tuple[str, bool]] = {}
     for signature in statement.signatures.counted().select_related("signed_by"):
         if signature.kind == Signature.Kind.ORGANISATION:
-            recipients.setdefault(signature.signed_by.email.lower(), signature.signed_by.language or "en")
+            recipients.setdefault(signature.signed_by.email.lower(), (signature.signed_by.language or "en", True))
         else:
-            recipients.setdefault(signature.email.lower(), signature.language)
-    for email, language in recipients.items():
-        outbox.enqueue(
-            kind=EmailOptOut.Kind.STATEMENT_PUBLISHED,
-            dedupe_key=f"publication-released:{publication.pk}:{email}",
-            recipient=email,
-            template="publication_released",
-            context={"publication": publication, "statement": statement, "revision": publication.revision,
-                     "pdf_url": pdf_url, "statement_url": _url(statement.get_absolute_url())},
-            language=language,
-            coalition=statement.coalition,
-        )
+            recipients.setdefault(signature.email.lower(), (signature.language, True))
+    for email, language in confirmed_subscribers().values_list("email", "language").iterator():
+        recipients.setdefault(email.lower(), (language, False))
+    with outbox.batched():
+        for email, (language, signed) in recipients.items():
+            outbox.enqueue(
+                kind=EmailOptOut.Kind.STATEMENT_PUBLISHED,
+                dedupe_key=f"publication-released:{publication.pk}:{email}",
+                recipient=email,
+                template="publication_released",
+                context={"publication": publication, "statement": statement, "revision": publication.revision,
+                         "pdf_url": pdf_url, "statement_url": _url(statement.get_absolute_url()), "signed": signed},
+                language=language,
+                coalition=statement.coalition,
+            )
+
+
+# Subscriptions --------------------------------------------------------------------------------
+
+
+def subscription_confirmation(subscriber, token: str) -> None:
+    """The link a new subscriber follows (and whose page's button they press) to start getting
+    new publications. A new link is a new message (the dedupe key names the token)."""
+    import hashlib
+
+    outbox.enqueue(
+        kind="subscription_confirmation",
+        dedupe_key=f"subscription-confirmation:{subscriber.pk}:{hashlib.sha256(token.encode()).hexdigest()[:24]}",
+        recipient=subscriber.email,
+        template="subscription_confirmation",
+        context={"confirm_url": _url(reverse("subscription_confirm", args=[token])),
+                 "hours": settings.SUBSCRIPTION_CONFIRMATION_HOURS},
+        language=subscriber.language,
+    )

@@ -357,7 +357,8 @@ def kind_label(kind: str) -> str:
     """The words for a kind of message, for people; the code itself for a kind without words."""
     labels = {**dict(EmailOptOut.Kind.choices), "invitation": _("Invitation to join"),
               "signature_confirmation": _("Link to confirm an individual's signature"),
-              "signature_already_signed": _("Notice to an individual who signed again")}
+              "signature_already_signed": _("Notice to an individual who signed again"),
+              "subscription_confirmation": _("Link to confirm a subscription")}
     return str(labels.get(kind, kind))
 
 

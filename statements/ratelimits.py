@@ -62,3 +62,15 @@ def check_individual_signing(*, ip: str, email: str) -> None:
     within_email = _hit("email", email.strip().lower(), limits["email"])
     if not (within_ip and within_email):
         raise RateLimited
+
+
+def check_subscription(*, ip: str, email: str) -> None:
+    """Count a subscription request against SUBSCRIPTION_RATE_LIMITS, per IP and per address;
+    raise RateLimited when either is used up (lifted with the signing limits)."""
+    if not settings.SIGNING_RATE_LIMITS_ENABLED:
+        return
+    limits = settings.SUBSCRIPTION_RATE_LIMITS
+    within_ip = _hit("subscribe-ip", ip or "unknown", limits["ip"])
+    within_email = _hit("subscribe-email", email.strip().lower(), limits["email"])
+    if not (within_ip and within_email):
+        raise RateLimited

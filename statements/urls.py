@@ -2,7 +2,7 @@ from django.urls import path
 
 from . import api, feeds, views
 from .caching import cache_public_page
-from .views import discovery
+from .views import discovery, subscriptions
 
 urlpatterns = [
     path("dashboard/", views.DashboardView.as_view(), name="dashboard"),
@@ -13,6 +13,11 @@ urlpatterns = [
     path("api/statements/<slug:slug>/", api.statement_detail, name="api_statement"),
     path("sitemap.xml", discovery.sitemap, name="sitemap"),
     path("robots.txt", discovery.robots_txt, name="robots_txt"),
+    # Public subscription to new publications (unsubscribing is /unsubscribe/<token>/)
+    path("subscribe/", subscriptions.SubscribeView.as_view(), name="subscribe"),
+    path("subscribe/sent/", subscriptions.SubscriptionSentView.as_view(), name="subscription_sent"),
+    path("subscribe/confirm/<str:token>/", subscriptions.ConfirmSubscriptionView.as_view(),
+         name="subscription_confirm"),
     path("statements/new/", views.StatementCreateView.as_view(), name="statement_create"),
     path("statements/<slug:slug>/", views.StatementDetailView.as_view(), name="statement_detail"),
     path("statements/<slug:slug>/edit/", views.StatementEditView.as_view(), name="statement_edit"),
