@@ -14,6 +14,7 @@ messages cookie (so nobody is signed in), answered 200 with no cookie set and no
 """
 
 import hashlib
+import logging
 from functools import wraps
 
 from django.conf import settings
@@ -25,6 +26,23 @@ from django.utils.cache import patch_cache_control
 
 GENERATION_KEY = "public-pages:generation"
 TIMEOUT = 60 * 60
+log = logging.getLogger(__name__)
+
+
+def _tolerant(function):
+    """The cache is an optimisation: if it cannot be reached (Redis down), pages are served and
+    saves succeed without it, and the problem is logged. Copies stored before an outage expire
+    within TIMEOUT even if a change made during the outage could not renew them."""
+
+    @wraps(function)
+    def wrapper(*args, **kwargs):
+        try:
+            return function(*args, **kwargs)
+        except Exception:  # noqa: BLE001  (any cache failure)
+            log.warning("Public page cache unavailable in %s", function.__name__, exc_info=True)
+            return None
+
+    return wrapper
 
 
 def generation() -> int:
@@ -35,6 +53,7 @@ def generation() -> int:
     return value
 
 
+@_tolerant
 def _bump() -> None:
     try:
         cache.incr(GENERATION_KEY)
@@ -89,8 +108,10 @@ class PublicPageCacheMiddleware:
     def __call__(self, request):
         if not _anonymous_get(request):
             return self.get_response(request)
-        key = _key(request)
-        stored = cache.get(key)
+        key = _tolerant(_key)(request)
+        if key is None:
+            return self.get_response(request)
+        stored = _tolerant(cache.get)(key)
         if stored is not None:
             status, headers, content = stored
             response = HttpResponse(content, status=status)
@@ -102,5 +123,5 @@ class PublicPageCacheMiddleware:
             if hasattr(response, "render") and not response.is_rendered:
                 response.render()
             patch_cache_control(response, public=True, max_age=60)
-            cache.set(key, (response.status_code, list(response.items()), response.content), TIMEOUT)
+            _tolerant(cache.set)(key, (response.status_code, list(response.items()), response.content), TIMEOUT)
         return response

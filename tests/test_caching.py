@@ -92,3 +92,15 @@ def test_an_error_page_is_never_stored(client, db):
     with CaptureQueriesContext(connection) as queries:
         assert client.get("/statements/no-such-statement/").status_code == 404
     assert len(queries) > 0  # answered by the view again, not from a stored copy
+
+
+def test_pages_and_saves_work_when_the_cache_cannot_be_reached(client, settings, db):
+    """Redis down: the public pages are served uncached and saving what they show still works."""
+    from tests import factories
+
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                                   "LOCATION": "redis://127.0.0.1:1/0",
+                                   "OPTIONS": {"socket_connect_timeout": 0.2}}}
+    assert client.get("/").status_code == 200
+    assert client.get("/statements/").status_code == 200
+    factories.OrganisationFactory()  # a save that would renew the cached pages
