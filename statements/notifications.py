@@ -174,7 +174,8 @@ def remind_before_deadlines(now=None) -> int:
     written = 0
     for statement_id in due.values_list("pk", flat=True):
         with transaction.atomic():
-            statement = (Statement.objects.select_for_update().select_related("coalition", "signed_revision")
+            statement = (Statement.objects.select_for_update(of=("self",))
+                         .select_related("coalition", "signed_revision")
                          .filter(pk=statement_id, status=Statement.Status.OPEN).first())
             if statement is None or (statement.opened_at and statement.opened_at > statement.deadline - lead):
                 continue
