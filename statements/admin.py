@@ -1,6 +1,8 @@
 from django.contrib import admin
 
-from .models import Comment, Decline, InvitedPartner, OutboundEmail, Publication, Revision, Signature, Statement
+from .models import (
+    Comment, Decline, InvitedPartner, OutboundEmail, Publication, Revision, Signature, Statement, Subscriber,
+)
 
 
 @admin.register(OutboundEmail)
@@ -73,3 +75,12 @@ class DeclineAdmin(ReadOnlyAdmin):
 @admin.register(InvitedPartner)
 class InvitedPartnerAdmin(ReadOnlyAdmin):
     list_display = ["statement", "organisation", "invited_by", "created_at"]
+
+
+@admin.register(Subscriber)
+class SubscriberAdmin(ReadOnlyAdmin):
+    """Subscriptions start and end only through the public pages and the unsubscribe link."""
+
+    list_display = ["email", "language", "created_at", "confirmed_at", "unsubscribed_at"]
+    list_filter = ["language"]
+    search_fields = ["email"]
