@@ -27,6 +27,7 @@ import statistics
 import string
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -163,6 +164,36 @@ def database_pids() -> list[int]:
         return [row[0] for row in cursor.fetchall()]
 
 
+class DatabaseCpu(threading.Thread):
+    """Samples the database backends' CPU time twice a second: the web workers' connections are
+    replaced every CONN_MAX_AGE seconds, so a backend may start or end during a run."""
+
+    def __init__(self):
+        super().__init__(daemon=True)
+        self.first = {pid: cpu_seconds([pid]) for pid in database_pids()}
+        self.last = dict(self.first)
+        self.done = threading.Event()
+
+    def run(self):
+        from django.db import connection
+
+        try:
+            while not self.done.wait(0.5):
+                self.sample()
+        finally:
+            connection.close()
+
+    def sample(self):
+        for pid in database_pids():
+            self.first.setdefault(pid, 0.0)  # started during the run
+            self.last[pid] = cpu_seconds([pid]) or self.last.get(pid, 0.0)
+
+    def stop(self) -> float:
+        self.done.set()
+        self.join()
+        return sum(self.last[pid] - self.first[pid] for pid in self.last)
+
+
 def count(run: str) -> dict:
     from django.db.models import Count
     from django.db.models.functions import Lower
@@ -212,10 +243,11 @@ def main() -> None:
         asyncio.run(load(port, 100, args.concurrency, "warmup"))
         for _ in range(args.runs):
             run = uuid.uuid4().hex[:8]
-            watched = (web_pids(server), database_pids())
-            cpu_before = [cpu_seconds(pids) for pids in watched]
+            web = web_pids(server)
+            web_before, database = cpu_seconds(web), DatabaseCpu()
+            database.start()
             seconds, statuses, latencies = asyncio.run(load(port, args.requests, args.concurrency, run))
-            web_cpu, db_cpu = (cpu_seconds(pids) - before for pids, before in zip(watched, cpu_before, strict=True))
+            web_cpu, db_cpu = cpu_seconds(web) - web_before, database.stop()
             rows = count(run)
             ok = statuses.count(302)
             latencies.sort()
