@@ -356,6 +356,8 @@ def invite_partner(statement: Statement, *, by: User, organisation: Organisation
     if not created:
         raise ValidationError(_("%(organisation)s is already invited to sign.")
                               % {"organisation": organisation.name}, code="invited")
+    if statement.status == Status.OPEN:  # its signers learn of it as members did at the opening
+        notifications.statement_opened(statement)
     audit.record(by, "statement.partner_invited", statement, organisation=organisation.name,
                  organisation_id=organisation.pk)
     return partner

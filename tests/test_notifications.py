@@ -177,3 +177,12 @@ def test_closing_at_the_deadline_tells_the_coordinators_the_counts_once(
 def test_a_coordinator_closing_by_hand_gets_no_deadline_message(statement, coordinator):
     services.close_signing(statement, by=coordinator)
     assert not OutboundEmail.objects.filter(kind=EmailOptOut.Kind.DEADLINE_PASSED).exists()
+
+
+def test_a_partner_invited_while_open_is_told_and_nobody_is_told_twice(statement, coordinator, signer):
+    partner = OrganisationFactory()
+    partner_signer = OrganisationRoleFactory(organisation=partner, can_sign=True).user
+    cosigning.invite_partner(statement, by=coordinator, organisation=partner)
+    rows = OutboundEmail.objects.filter(kind=EmailOptOut.Kind.STATEMENT_OPENED)
+    assert sorted(r.recipient for r in rows) == sorted([signer.email, coordinator.email, partner_signer.email])
+    assert partner.name in rows.get(recipient=partner_signer.email).body_text
