@@ -186,3 +186,20 @@ def test_a_partner_invited_while_open_is_told_and_nobody_is_told_twice(statement
     rows = OutboundEmail.objects.filter(kind=EmailOptOut.Kind.STATEMENT_OPENED)
     assert sorted(r.recipient for r in rows) == sorted([signer.email, coordinator.email, partner_signer.email])
     assert partner.name in rows.get(recipient=partner_signer.email).body_text
+
+
+def test_beat_runs_the_reminder_sweep(settings):
+    entry = settings.CELERY_BEAT_SCHEDULE["signature-reminders"]
+    assert entry["task"] == tasks.send_signature_reminders.name and entry["schedule"] > 0
+
+
+def test_every_new_message_has_an_html_part_with_the_link(statement, coordinator, signer):
+    move_deadline(statement, timezone.now() + timedelta(days=1))
+    tasks.send_signature_reminders()
+    move_deadline(statement, timezone.now() - timedelta(minutes=1))
+    tasks.close_signing_at_deadlines()
+    for kind, path in [(EmailOptOut.Kind.STATEMENT_OPENED, "/sign/"), (EmailOptOut.Kind.SIGNATURE_REMINDER, "/sign/"),
+                       (EmailOptOut.Kind.DEADLINE_PASSED, "/roster/")]:
+        row = OutboundEmail.objects.filter(kind=kind).first()
+        assert row is not None, kind
+        assert f'/statements/{statement.slug}{path}"' in row.body_html and "/unsubscribe/" in row.body_html
