@@ -46,6 +46,7 @@ def test_public_pages_have_no_axe_violations(new_page, steps, public_statements,
     check(page, f"/statements/{open_one.slug}/sign/", steps, "sign form")
     check(page, "/verify/", steps, "verify page")
     check(page, f"/verify/?statement={published.slug}", steps, "verify page for a statement")
+    check(page, "/subscribe/", steps, "subscribe form")
 
 
 def test_the_archive_is_searched_with_the_keyboard_alone(new_page, steps, public_statements):
