@@ -138,10 +138,13 @@ def fast_passwords(settings):
 
 
 @pytest.fixture(autouse=True)
-def fresh_cache():
-    from django.core.cache import cache
-
-    cache.clear()
+def fresh_cache(settings):
+    """Each test gets a cache namespace of its own: counters, rate limits and stored pages start
+    empty, and test runs sharing one Redis (or a developer's server) never see each other's keys.
+    (Clearing instead would flush the whole Redis database under everyone else.)"""
+    caches = {name: dict(config) for name, config in settings.CACHES.items()}
+    caches["default"]["KEY_PREFIX"] = f"test-{uuid.uuid4().hex}"
+    settings.CACHES = caches
     yield
 
 
