@@ -73,8 +73,7 @@ def seed() -> None:
 def start_gunicorn(port: int, workers: int, threads: int, env: dict) -> subprocess.Popen:
     process = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "coalition.wsgi", "-w", str(workers), "--threads", str(threads),
-         "-b", f"127.0.0.1:{port}",
-         "--access-logfile", "-" if os.environ.get("BENCH_ACCESS_LOG") else "/dev/null", "--log-level", "warning"],
+         "-b", f"127.0.0.1:{port}", "--log-level", "warning"],
         cwd=ROOT, env={**os.environ, **env}, start_new_session=True,
     )
     deadline = time.monotonic() + 60
