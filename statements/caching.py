@@ -62,8 +62,13 @@ def _bump() -> None:
         cache.incr(GENERATION_KEY)
 
 
-def public_pages_changed(**kwargs) -> None:
-    """Signal receiver: what public pages show has changed."""
+def public_pages_changed(instance=None, **kwargs) -> None:
+    """Signal receiver: what public pages show has changed. An individual's signature not yet
+    confirmed is on no public page (its confirmation is saved again), so it changes nothing."""
+    from .models import Signature
+
+    if isinstance(instance, Signature) and instance.kind == Signature.Kind.INDIVIDUAL and not instance.confirmed_at:
+        return
     _bump()
     transaction.on_commit(_bump)
 

@@ -279,3 +279,13 @@ def test_confirming_from_a_page_showing_an_older_text_is_refused(client, stateme
     response = client.post(link, {"sha256": old.sha256})
     assert response.status_code == 409 and "The text changed while you were reading it." in response.content.decode()
     assert Signature.objects.get().confirmed_at is None
+
+
+def test_an_unconfirmed_signature_leaves_cached_public_pages_alone_and_its_confirmation_renews_them(client, statement):
+    from statements import caching
+
+    before = caching.generation()
+    link = sign_and_get_link(client, statement)
+    assert caching.generation() == before
+    client.post(link, {"sha256": statement.signed_revision.sha256})
+    assert caching.generation() > before
