@@ -93,11 +93,8 @@ class InvitationAdmin(admin.ModelAdmin):
         obj.token = created.token
 
 
-@admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
-    list_display = ["created_at", "actor_label", "action", "object_repr"]
-    list_filter = ["action"]
-    search_fields = ["object_repr", "actor_label"]
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Rows that change only through the site's audited pages (or never): the admin shows them."""
 
     def has_add_permission(self, request):
         return False
@@ -107,6 +104,13 @@ class AuditEventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "actor_label", "action", "object_repr"]
+    list_filter = ["action"]
+    search_fields = ["object_repr", "actor_label"]
 
 
 @admin.register(EmailOptOut)

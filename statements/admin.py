@@ -1,5 +1,7 @@
 from django.contrib import admin
 
+from coalition.admin import ReadOnlyAdmin
+
 from .models import (
     Comment, Decline, InvitedPartner, OutboundEmail, Publication, Revision, Signature, Statement, Subscriber,
 )
@@ -13,19 +15,6 @@ class OutboundEmailAdmin(admin.ModelAdmin):
     readonly_fields = [f.name for f in OutboundEmail._meta.fields]
 
     def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Statements change only through the site's pages (audited); the admin shows them."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
         return False
 
     def has_delete_permission(self, request, obj=None):
