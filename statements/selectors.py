@@ -50,13 +50,14 @@ def colleagues_drafts(user) -> QuerySet:
 
 
 def open_for_my_organisations(user) -> QuerySet:
-    """Statements open for signature in coalitions that one of `user`'s organisations belongs to."""
+    """Statements open for signature in coalitions that one of `user`'s organisations belongs to,
+    and those one of them is invited to sign as a partner."""
     if not user.is_authenticated:
         return Statement.objects.none()
     coalitions = Membership.objects.current().filter(organisation__roles__user=user).values("coalition")
-    return _with_text(Statement.objects.filter(status=Status.OPEN, coalition__in=coalitions)).order_by(
-        "deadline", "-opened_at"
-    )
+    invited = Statement.objects.filter(invited_partners__organisation__roles__user=user).values("pk")
+    return _with_text(Statement.objects.filter(Q(coalition__in=coalitions) | Q(pk__in=invited),
+                                               status=Status.OPEN)).order_by("deadline", "-opened_at")
 
 
 def awaiting_coordinators(user) -> QuerySet:

@@ -457,3 +457,12 @@ def test_the_admin_shows_signatures_read_only_without_the_token(client, statemen
     assert page.status_code == 200 and "token_hash" not in page.content.decode()
     assert client.post(reverse("admin:statements_signature_delete", args=[signature.pk]), {"post": "yes"}).status_code == 403
     assert Signature.objects.exists()
+
+
+def test_an_invited_partners_signer_finds_the_statement_on_their_dashboard(client, statement, coordinator):
+    partner = OrganisationFactory(name="Center for Civil Liberties")
+    partner_signer = OrganisationRoleFactory(organisation=partner, can_sign=True).user
+    client.force_login(partner_signer)
+    assert "Free the hostages" not in client.get(reverse("dashboard")).content.decode()
+    cosigning.invite_partner(statement, by=coordinator, organisation=partner)
+    assert "Free the hostages" in client.get(reverse("dashboard")).content.decode()
