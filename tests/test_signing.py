@@ -466,3 +466,21 @@ def test_an_invited_partners_signer_finds_the_statement_on_their_dashboard(clien
     assert "Free the hostages" not in client.get(reverse("dashboard")).content.decode()
     cosigning.invite_partner(statement, by=coordinator, organisation=partner)
     assert "Free the hostages" in client.get(reverse("dashboard")).content.decode()
+
+
+def test_a_refused_decline_shows_the_page_again_with_the_reason_as_typed(client, statement, signer, member_org):
+    client.force_login(signer)
+    reason = "Наша рада ще не зібралася. " * 100  # longer than a reason may be
+    response = client.post(reverse("statement_decline", args=[statement.slug]),
+                           {"organisation": member_org.slug, "reason": reason})
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "Наша рада ще не зібралася." in page and "at most 2000 characters" in page
+    assert "<details class=\"decline\" open>" in page and not Decline.objects.exists()
+
+
+def test_a_tampered_organisation_in_the_confirmation_answers_400_with_a_message(client, statement, signer):
+    client.force_login(signer)
+    response = client.post(sign_url(statement), {"organisation": "no-such-organisation", "sha256": "0" * 64})
+    assert response.status_code == 400
+    assert "Choose the organisation to sign for, then confirm." in response.content.decode()

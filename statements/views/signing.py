@@ -68,10 +68,15 @@ class SignView(TemplateView):
         if chosen is None and len(rows) == 1 and not rows[0]["signature"] and not rows[0]["declined"]:
             chosen = rows[0]
         refusal = cosigning.signing_refusal(statement)
+        decline_form = kwargs.pop("decline_form", None) or DeclineForm()
         return super().get_context_data(
             statement=statement, revision=statement.signed_revision, refusal=refusal,
-            individuals_may_sign=statement.allows_individuals and not refusal, rows=rows, chosen=chosen, individual_form=kwargs.pop("individual_form", None) or IndividualSignForm(),
-            decline_form=DeclineForm(), **kwargs,
+            individuals_may_sign=statement.allows_individuals and not refusal, rows=rows, chosen=chosen,
+            individual_form=kwargs.pop("individual_form", None) or IndividualSignForm(),
+            # A refused decline shows again, open, for the organisation it was for.
+            decline_form=decline_form,
+            decline_for=decline_form.data.get("organisation") if decline_form.is_bound else None,
+            **kwargs,
         )
 
     def post(self, request, *args, **kwargs):
@@ -86,7 +91,7 @@ class SignView(TemplateView):
         form = OrganisationSignForm(request.POST)
         if not form.is_valid():
             messages.error(request, _("Choose the organisation to sign for, then confirm."))
-            return redirect(sign_url(statement))
+            return self.render_to_response(self.get_context_data(), status=400)
         organisation = form.cleaned_data["organisation"]
         try:
             cosigning.sign_for_organisation(statement, by=request.user, organisation=organisation,
@@ -201,9 +206,9 @@ def confirm_new_text(request, slug, pk):
 def decline_to_sign(request, slug):
     statement = visible_statement(request, slug)
     form = DeclineForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
-        return redirect(sign_url(statement))
+    if not form.is_valid():  # the page again, with the reason as typed
+        page = SignView(request=request, args=(), kwargs={"slug": slug}, statement=statement)
+        return page.render_to_response(page.get_context_data(decline_form=form), status=400)
     organisation = form.cleaned_data["organisation"]
     try:
         cosigning.decline(statement, by=request.user, organisation=organisation, reason=form.cleaned_data["reason"])
