@@ -294,6 +294,8 @@ def test_a_text_changed_while_open_asks_the_signer_to_confirm_and_confirming_bin
     client.force_login(signer)  # who reads the site in Ukrainian, their saved language
     page = client.get(statement.get_absolute_url()).content.decode()
     assert "підписано попередній текст" in page
+    diff = f"{reverse('statement_diff', args=[statement.slug])}?old={old.number}&amp;new={new.number}"
+    assert diff in client.get(sign_url(statement)).content.decode()
     response = client.post(reverse("signature_confirm_text", args=[statement.slug, signature.pk]),
                            {"sha256": new.sha256})
     assert response.status_code == 302

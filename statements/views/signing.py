@@ -72,6 +72,7 @@ class SignView(TemplateView):
         return super().get_context_data(
             statement=statement, revision=statement.signed_revision, refusal=refusal,
             individuals_may_sign=statement.allows_individuals and not refusal, rows=rows, chosen=chosen,
+            drafting=permissions.can_view_drafting(user, statement),
             individual_form=kwargs.pop("individual_form", None) or IndividualSignForm(),
             # A refused decline shows again, open, for the organisation it was for.
             decline_form=decline_form,
