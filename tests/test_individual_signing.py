@@ -289,3 +289,17 @@ def test_an_unconfirmed_signature_leaves_cached_public_pages_alone_and_its_confi
     assert caching.generation() == before
     client.post(link, {"sha256": statement.signed_revision.sha256})
     assert caching.generation() > before
+
+
+def test_signatures_of_a_published_statement_cannot_be_hidden(client, statement, coordinator):
+    link = sign_and_get_link(client, statement)
+    client.post(link, {"sha256": statement.signed_revision.sha256})
+    services.close_signing(statement, by=coordinator)
+    services.publish(statement, by=coordinator)
+    signature = Signature.objects.get()
+    client.force_login(coordinator)
+    assert 'name="reason"' not in client.get(reverse("statement_roster", args=[statement.slug])).content.decode()
+    response = client.post(reverse("signature_hide", args=[statement.slug, signature.pk]), {"reason": "Late"}, follow=True)
+    assert "never change" in response.content.decode()
+    signature.refresh_from_db()
+    assert signature.hidden_at is None
