@@ -48,6 +48,9 @@ class Statement(models.Model):
     published_at = models.DateTimeField(_("published"), null=True, blank=True)
     withdrawn_at = models.DateTimeField(_("withdrawn"), null=True, blank=True)
     withdrawal_reason = models.TextField(_("reason for withdrawal"), blank=True)
+    # The order coordinators set for signatory organisations: organisation ids, first to last.
+    # Organisations not in it follow alphabetically; empty means alphabetical throughout.
+    signatory_order = models.JSONField(_("order of signatory organisations"), default=list, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
