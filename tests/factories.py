@@ -1,7 +1,13 @@
+import time
 from datetime import timedelta
 
 import factory
 from allauth.account.models import EmailAddress
+from allauth.mfa import app_settings as mfa_settings
+from allauth.mfa.models import Authenticator
+from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
+from allauth.mfa.totp.internal.auth import TOTP, format_hotp_value, generate_totp_secret, hotp_value
+from allauth.mfa.utils import decrypt
 from django.utils import timezone
 
 from coalition.models import Coalition, CoalitionRole, Invitation, Membership, Organisation, OrganisationRole, User
@@ -59,13 +65,44 @@ class OrganisationRoleFactory(factory.django.DjangoModelFactory):
     can_sign = False
 
 
+def enrol_totp(user, secret: str | None = None) -> Authenticator:
+    """Enrol `user` in TOTP (with recovery codes), as finishing allauth's enrolment does; a user
+    already enrolled keeps their authenticator."""
+    existing = Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).first()
+    if existing:
+        return existing
+    authenticator = TOTP.activate(user, secret or generate_totp_secret()).instance
+    if not Authenticator.objects.filter(user=user, type=Authenticator.Type.RECOVERY_CODES).exists():
+        RecoveryCodes.activate(user)
+    return authenticator
+
+
+def totp_code(user) -> str:
+    """The code `user`'s authenticator app shows now. Waits for the next period when this one is
+    about to end, so the code is still current when the server checks it."""
+    authenticator = Authenticator.objects.get(user=user, type=Authenticator.Type.TOTP)
+    period = mfa_settings.TOTP_PERIOD
+    if period - time.time() % period < 2:
+        time.sleep(period - time.time() % period + 0.05)
+    counter = int(time.time()) // period
+    return format_hotp_value(hotp_value(decrypt(authenticator.data["secret"]), counter))
+
+
 class CoordinatorFactory(factory.django.DjangoModelFactory):
+    """A coordinator, enrolled in TOTP as the site requires (`totp=False` for one who is not)."""
+
     class Meta:
         model = CoalitionRole
+        skip_postgeneration_save = True
 
     user = factory.SubFactory(UserFactory)
     coalition = factory.SubFactory(CoalitionFactory)
     role = CoalitionRole.Role.COORDINATOR
+
+    @factory.post_generation
+    def totp(self, create, extracted, **kwargs):
+        if create and extracted is not False:
+            enrol_totp(self.user)
 
 
 class InvitationFactory(factory.django.DjangoModelFactory):

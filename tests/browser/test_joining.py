@@ -6,15 +6,9 @@ import pytest
 from django.core import mail
 
 from tests import factories
+from tests.browser.conftest import sign_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def sign_in(page, email: str, password: str) -> None:
-    page.goto("/accounts/login/")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
 
 
 def test_invited_staff_member_joins_and_lands_signed_in_with_the_role(new_page, steps, coalition, member_org, coordinator):
