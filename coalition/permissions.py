@@ -27,6 +27,15 @@ def is_coordinator(user, coalition: Coalition) -> bool:
     ).exists()
 
 
+def requires_mfa(user) -> bool:
+    """Coordinators of any coalition and anyone with admin access must use two-factor
+    authentication (see coalition.middleware.RequireMFAMiddleware)."""
+    if not _signed_in(user):
+        return False
+    return user.is_staff or user.is_superuser or CoalitionRole.objects.filter(
+        user=user, role=CoalitionRole.Role.COORDINATOR).exists()
+
+
 def coordinated_coalitions(user):
     if not _signed_in(user):
         return Coalition.objects.none()
@@ -194,6 +203,11 @@ def can_view_statement_as_partner(user, statement) -> bool:
 
 def can_view_roster(user, statement) -> bool:
     """Which organisations signed, declined or have not answered; the signatures export."""
+    return is_coordinator(user, statement.coalition)
+
+
+def can_order_signatories(user, statement) -> bool:
+    """Coordinators set the order signatory organisations are listed in (page and PDF)."""
     return is_coordinator(user, statement.coalition)
 
 

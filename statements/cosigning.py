@@ -354,6 +354,34 @@ def hide_signature(signature: Signature, *, by: User, reason: str) -> Signature:
     return signature
 
 
+# Order of signatories ---------------------------------------------------------------------------
+
+
+@transaction.atomic
+def set_signatory_order(statement: Statement, *, by: User, organisation_ids: list[int]) -> Statement:
+    """A coordinator sets the order in which signatory organisations are listed on the statement's
+    page and in its PDF (first to last); an empty list means alphabetical. Organisations that sign
+    later are listed after the ordered ones, alphabetically. Set before publishing: an issue keeps
+    the order it was published with."""
+    statement = _locked(statement)
+    permissions.require(permissions.can_order_signatories(by, statement))
+    if statement.status not in (Status.OPEN, Status.CLOSED):
+        raise ValidationError(_("The order of signatories can be set only while the statement is open or "
+                                "closed for signing."), code="wrong_state")
+    if len(set(organisation_ids)) != len(organisation_ids):
+        raise ValidationError(_("Each organisation can have only one place."), code="duplicate")
+    signed = set(statement.signatures.live().filter(kind=Signature.Kind.ORGANISATION)
+                 .values_list("organisation_id", flat=True))
+    if not set(organisation_ids) <= signed:
+        raise ValidationError(_("Only organisations that have signed can be ordered."), code="not_signed")
+    statement.signatory_order = list(organisation_ids)
+    statement.save(update_fields=["signatory_order"])
+    names = dict(Organisation.objects.filter(pk__in=organisation_ids).values_list("pk", "name"))
+    audit.record(by, "statement.signatories_ordered", statement,
+                 order=[names[pk] for pk in organisation_ids])
+    return statement
+
+
 # Partners -------------------------------------------------------------------------------------
 
 

@@ -178,6 +178,37 @@ class HideSignatureForm(forms.Form):
                              widget=forms.TextInput(), help_text=_("Kept on the record with the signature."))
 
 
+class SignatoryOrderForm(forms.Form):
+    """A place (1, 2, 3 ...) for each signatory organisation; "alphabetical" clears the order.
+    Works without JavaScript: the numbers are typed, ties are refused."""
+
+    def __init__(self, *args, organisations, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.organisations = list(organisations)
+        for i, organisation in enumerate(self.organisations, start=1):
+            self.fields[f"place-{organisation.pk}"] = forms.IntegerField(
+                label=organisation.name, min_value=1, max_value=len(self.organisations), initial=i,
+                error_messages={"required": _("Give %(organisation)s a place.") % {"organisation": organisation.name}},
+                required=not self.data.get("alphabetical"),  # the places typed do not matter then
+            )
+
+    def rows(self):
+        return [(organisation, self[f"place-{organisation.pk}"]) for organisation in self.organisations]
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.data.get("alphabetical"):
+            cleaned["order"] = []
+            return cleaned
+        places = {o.pk: cleaned.get(f"place-{o.pk}") for o in self.organisations}
+        if None in places.values():
+            return cleaned
+        if len(set(places.values())) != len(places):
+            raise forms.ValidationError(_("Two organisations have the same place: give each a different number."))
+        cleaned["order"] = sorted(places, key=places.get)
+        return cleaned
+
+
 class InvitePartnerForm(forms.Form):
     organisation = forms.ModelChoiceField(label=_("Organisation"), queryset=Organisation.objects.none(),
                                           empty_label=_("Choose an organisation"))

@@ -120,8 +120,8 @@ def history(statement: Statement) -> QuerySet:
 
 @dataclass
 class Signatories:
-    """Who signed, as the statement's page lists them: organisations (alphabetical), then
-    confirmed individuals not hidden (in the order they confirmed)."""
+    """Who signed, as the statement's page lists them: organisations (in the coordinators' order,
+    else alphabetical), then confirmed individuals not hidden (in the order they confirmed)."""
 
     organisations: list[Signature]
     individuals: list[Signature]
@@ -139,9 +139,22 @@ def signatories(statement: Statement) -> Signatories:
               "organisation__slug")
     for signature in statement.signatures.counted().select_related("organisation").only(*fields).order_by("id"):
         (organisations if signature.kind == Signature.Kind.ORGANISATION else individuals).append(signature)
-    organisations.sort(key=lambda s: s.organisation.name.casefold())
+    organisations.sort(key=signatory_sort_key(statement))
     individuals.sort(key=lambda s: (s.confirmed_at, s.pk))
     return Signatories(organisations, individuals)
+
+
+def signatory_sort_key(statement: Statement):
+    """Organisations in the order coordinators set (`Statement.signatory_order`), then the rest
+    alphabetically. Takes a signature or an organisation."""
+    position = {pk: i for i, pk in enumerate(statement.signatory_order or [])}
+    unplaced = len(position)
+
+    def key(item):
+        organisation = getattr(item, "organisation", item)
+        return (position.get(organisation.pk, unplaced), organisation.name.casefold())
+
+    return key
 
 
 def live_signature_for(statement: Statement, organisation) -> Signature | None:

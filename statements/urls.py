@@ -51,5 +51,6 @@ urlpatterns = [
     path("statements/<slug:slug>/signatures/<int:pk>/hide/", views.hide_signature, name="signature_hide"),
     path("statements/<slug:slug>/roster/", views.RosterView.as_view(), name="statement_roster"),
     path("statements/<slug:slug>/partners/", views.invite_partner, name="statement_invite_partner"),
+    path("statements/<slug:slug>/signatory-order/", views.order_signatories, name="statement_signatory_order"),
     path("statements/<slug:slug>/signatures.csv", views.signatures_csv, name="statement_signatures_csv"),
 ]

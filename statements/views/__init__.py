@@ -22,6 +22,7 @@ from .signing import (
     decline_to_sign,
     hide_signature,
     invite_partner,
+    order_signatories,
     signatures_csv,
     withdraw_signature,
 )
@@ -31,6 +32,6 @@ __all__ = [
     "StatementEditView", "StatementEventsView", "ArchiveView", "TranslationEditView", "add_comment",
     "close_statement", "open_statement", "publish_statement", "resolve_comment", "withdraw_statement",
     "ConfirmSignatureView", "RosterView", "SignView", "SignatureSentView", "confirm_new_text", "decline_to_sign",
-    "hide_signature", "invite_partner", "signatures_csv", "withdraw_signature",
+    "hide_signature", "invite_partner", "order_signatories", "signatures_csv", "withdraw_signature",
     "correct_statement", "publication_pdf", "retry_publication", "root_certificate", "short_link", "verify",
 ]

@@ -29,6 +29,7 @@ from ..forms import (
     IndividualSignForm,
     InvitePartnerForm,
     OrganisationSignForm,
+    SignatoryOrderForm,
 )
 from ..models import Signature
 from .common import visible_statement
@@ -233,8 +234,43 @@ class RosterView(TemplateView):
         return super().get_context_data(
             statement=statement, roster=selectors.roster(statement), individuals=individuals,
             partner_form=kwargs.pop("partner_form", None) or InvitePartnerForm(statement=statement),
+            order_form=kwargs.pop("order_form", None) or signatory_order_form(statement),
             can_view_history=True, can_view_roster=True, drafting=True, **kwargs,
         )
+
+
+def signatory_order_form(statement, data=None) -> SignatoryOrderForm | None:
+    """The places of the signatory organisations as the statement lists them now; None when
+    there is nothing to order (fewer than two) or the order can no longer change."""
+    if statement.status not in (statement.Status.OPEN, statement.Status.CLOSED):
+        return None
+    signatures = selectors.signatories(statement).organisations
+    if len(signatures) < 2:
+        return None
+    return SignatoryOrderForm(data, organisations=[s.organisation for s in signatures])
+
+
+@login_required
+@require_POST
+def order_signatories(request, slug):
+    statement = visible_statement(request, slug)
+    permissions.require(permissions.can_order_signatories(request.user, statement))
+    form = signatory_order_form(statement, request.POST)
+    try:
+        if form is None:
+            raise ValidationError(_("There is no order to set: fewer than two organisations have signed, "
+                                    "or signing is over."))
+        if form.is_valid():
+            cosigning.set_signatory_order(statement, by=request.user, organisation_ids=form.cleaned_data["order"])
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("statement_roster", statement.slug)
+    if not form.is_valid():  # the roster again, with the places as typed and what is wrong
+        view = RosterView()
+        view.setup(request, slug=slug)
+        return view.render_to_response(view.get_context_data(slug=slug, order_form=form), status=400)
+    messages.success(request, _("The order of signatory organisations is saved."))
+    return redirect("statement_roster", statement.slug)
 
 
 @login_required
