@@ -10,6 +10,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from coalition import permissions
+
 from .. import publishing, signing
 from ..forms import CorrectionForm, VerifyForm
 from ..models import Publication, Statement
@@ -61,6 +63,8 @@ def correct_statement(request, slug):
 @require_POST
 def retry_publication(request, slug, number):
     statement = visible_statement(request, slug)
+    # Asked before looking the issue up: others learn nothing of which issues exist or failed.
+    permissions.require(permissions.can_publish(request.user, statement))
     publication = get_object_or_404(Publication, statement=statement, number=number)
     try:
         publishing.retry(publication, by=request.user)
