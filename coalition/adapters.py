@@ -1,9 +1,13 @@
-"""django-allauth hooks: no open sign-up, and account emails go through the outbox."""
+"""django-allauth hooks: no open sign-up, account emails go through the outbox, and those who
+must use two-factor authentication cannot turn it off."""
 
 import uuid
 
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.mfa.adapter import DefaultMFAAdapter
+from allauth.mfa.models import Authenticator
 from django.utils import translation
+from django.utils.translation import gettext_lazy as _
 
 from statements import outbox
 
@@ -34,4 +38,28 @@ class AccountAdapter(DefaultAccountAdapter):
             text=message.body,
             html=html,
             language=translation.get_language() or "en",
+        )
+
+
+class MFAAdapter(DefaultMFAAdapter):
+    error_messages = {
+        **DefaultMFAAdapter.error_messages,
+        "cannot_delete_authenticator": _(
+            "Coordinators and site operators must keep two-factor authentication on, so this "
+            "authenticator cannot be removed."
+        ),
+    }
+
+    def can_delete_authenticator(self, authenticator: Authenticator) -> bool:
+        """Those who must use two-factor authentication keep their last authenticator (recovery
+        codes alone do not count: they go with it)."""
+        from coalition import permissions
+
+        if not permissions.requires_mfa(authenticator.user):
+            return True
+        return (
+            Authenticator.objects.filter(user_id=authenticator.user_id)
+            .exclude(pk=authenticator.pk)
+            .exclude(type=Authenticator.Type.RECOVERY_CODES)
+            .exists()
         )

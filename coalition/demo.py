@@ -5,12 +5,20 @@ from datetime import date
 from pathlib import Path
 
 from allauth.account.models import EmailAddress
+from allauth.mfa.adapter import get_adapter as get_mfa_adapter
+from allauth.mfa.models import Authenticator
+from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
+from allauth.mfa.totp.internal.auth import TOTP
+from allauth.mfa.utils import decrypt, encrypt
 from django.db import transaction
 from django.utils.text import slugify
 
 from .models import Coalition, CoalitionRole, Membership, Organisation, OrganisationRole, User
 
 DEMO_PASSWORD = "coalition-demo"  # noqa: S105 (documented demo password)
+# The demo coordinator's TOTP key (base32), published in the README and printed by seed_demo so
+# anyone can add it to an authenticator app. A demo key only: never reuse it for a real account.
+DEMO_TOTP_SECRET = "COALITIONSTATEMENTSDEMOTOTPKEY23"  # noqa: S105
 MEMBERS_FILE = Path(__file__).resolve().parent / "demo" / "ukraine-5am-members.txt"
 
 COALITION = {
@@ -80,6 +88,7 @@ def seed_users(coalition: Coalition) -> list[User]:
         )
         if coordinator:
             CoalitionRole.objects.get_or_create(user=user, coalition=coalition, role=CoalitionRole.Role.COORDINATOR)
+            enrol_in_totp(user)
         for organisation_name, can_sign in roles:
             organisation = Organisation.objects.get(name=organisation_name)
             OrganisationRole.objects.update_or_create(
@@ -87,3 +96,26 @@ def seed_users(coalition: Coalition) -> list[User]:
             )
         users.append(user)
     return users
+
+
+def enrol_in_totp(user: User) -> None:
+    """Coordinators must use two-factor authentication: the demo coordinator's authenticator uses
+    the published DEMO_TOTP_SECRET, and has recovery codes. Running again changes nothing."""
+    totp = Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).first()
+    if totp is None:
+        TOTP.activate(user, DEMO_TOTP_SECRET)
+    elif decrypt(totp.data["secret"]) != DEMO_TOTP_SECRET:
+        totp.data = {**totp.data, "secret": encrypt(DEMO_TOTP_SECRET)}
+        totp.save(update_fields=["data"])
+    if not Authenticator.objects.filter(user=user, type=Authenticator.Type.RECOVERY_CODES).exists():
+        RecoveryCodes.activate(user)
+
+
+def totp_uri(user: User) -> str:
+    """The otpauth:// address an authenticator app takes for the demo coordinator's key."""
+    return get_mfa_adapter().build_totp_url(user, DEMO_TOTP_SECRET)
+
+
+def recovery_codes(user: User) -> list[str]:
+    authenticator = Authenticator.objects.get(user=user, type=Authenticator.Type.RECOVERY_CODES)
+    return RecoveryCodes(authenticator).get_unused_codes()

@@ -1,5 +1,9 @@
 from django.conf import settings
+from django.contrib import messages
+from django.http import HttpResponseRedirect
+from django.urls import reverse
 from django.utils import translation
+from django.utils.translation import gettext as _
 
 
 class UserLanguageMiddleware:
@@ -20,3 +24,57 @@ class UserLanguageMiddleware:
             translation.activate(user.language)
             request.LANGUAGE_CODE = user.language
         return self.get_response(request)
+
+
+class RequireMFAMiddleware:
+    """Coordinators and anyone with admin access (`permissions.requires_mfa`) who have no TOTP
+    authenticator are sent to TOTP enrolment from every page but the few needed to finish it or
+    to leave. A POST elsewhere is refused the same way, before its view runs, so nothing changes.
+    allauth has no setting for this. Goes after allauth's AccountMiddleware."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self._open_prefixes = None
+
+    def __call__(self, request):
+        if self._must_enrol(request) and not request.path.startswith(self._allowed_prefixes()):
+            return self._send_to_enrolment(request)
+        return self.get_response(request)
+
+    @staticmethod
+    def _must_enrol(request) -> bool:
+        from allauth.mfa.models import Authenticator
+        from allauth.mfa.utils import is_mfa_enabled
+
+        from . import permissions
+
+        user = getattr(request, "user", None)
+        return permissions.requires_mfa(user) and not is_mfa_enabled(user, [Authenticator.Type.TOTP])
+
+    def _allowed_prefixes(self) -> tuple[str, ...]:
+        if self._open_prefixes is None:
+            self._open_prefixes = (
+                reverse("mfa_index"),  # enrolment, recovery codes, the code step
+                reverse("account_reauthenticate"),  # enrolment asks for the password again after a while
+                # allauth refuses enrolment while an address is unverified: let it be confirmed or removed.
+                reverse("account_email"),
+                reverse("account_confirm_email", args=["x"]).rsplit("x", 1)[0],
+                reverse("account_logout"),
+                reverse("set_language"),
+                reverse("choose_language", args=["en"]).rsplit("en", 1)[0],
+                reverse("healthz"),
+                settings.STATIC_URL,
+                settings.MEDIA_URL,
+            )
+        return self._open_prefixes
+
+    @staticmethod
+    def _send_to_enrolment(request):
+        if request.method in ("GET", "HEAD"):
+            text = _("Coordinators and site operators must protect their account with two-factor "
+                     "authentication before they continue. Set up an authenticator app below.")
+        else:
+            text = _("Nothing was saved: coordinators and site operators must set up two-factor "
+                     "authentication first. Set up an authenticator app below, then try again.")
+        messages.warning(request, text)
+        return HttpResponseRedirect(reverse("mfa_activate_totp"))

@@ -79,6 +79,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    # Coordinators and admins enrol in two-factor authentication before anything else.
+    "coalition.middleware.RequireMFAMiddleware",
 ]
 
 ROOT_URLCONF = "coalition.urls"
@@ -155,6 +157,11 @@ ACCOUNT_RATE_LIMITS = {
 }
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Coalition Statements"
+# Enrolling in TOTP also makes recovery codes (allauth's defaults, kept explicit).
+MFA_RECOVERY_CODE_COUNT = 10
+MFA_RECOVERY_CODE_DIGITS = 8
+# Coordinators and admins cannot remove their last authenticator.
+MFA_ADAPTER = "coalition.adapters.MFAAdapter"
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "dashboard"
 ACCOUNT_LOGOUT_REDIRECT_URL = "home"

@@ -1,11 +1,16 @@
+import re
 from pathlib import Path
 
 import pytest
+from allauth.mfa.models import Authenticator
+from allauth.mfa.utils import decrypt
 from django.core.management import call_command
 from django.urls import reverse
 
-from coalition import permissions
+from coalition import demo, permissions
 from coalition.models import Coalition, Membership, Organisation, User
+
+from . import factories
 
 pytestmark = pytest.mark.django_db
 
@@ -54,7 +59,26 @@ def test_seed_demo_twice_changes_nothing(seeded):
     assert (Organisation.objects.count(), Membership.objects.count(), User.objects.count()) == counts
 
 
-def test_demo_coordinator_signs_in_and_opens_the_admin(seeded, client):
+def test_demo_coordinator_signs_in_with_a_code_from_the_printed_key_and_opens_the_admin(seeded, client):
+    assert demo.DEMO_TOTP_SECRET in seeded
+    uri = re.search(r"otpauth://totp/\S+", seeded).group(0)
+    assert f"secret={demo.DEMO_TOTP_SECRET}" in uri and "coordinator%40example.org" in uri
     response = client.post(reverse("account_login"), {"login": "coordinator@example.org", "password": "coalition-demo"})
+    assert response.url == reverse("mfa_authenticate")
+    coordinator = User.objects.get(email="coordinator@example.org")
+    totp = Authenticator.objects.get(user=coordinator, type=Authenticator.Type.TOTP)
+    assert decrypt(totp.data["secret"]) == demo.DEMO_TOTP_SECRET  # the app's codes are the site's
+    response = client.post(reverse("mfa_authenticate"), {"code": factories.totp_code(coordinator)})
     assert response.status_code == 302
     assert client.get("/admin/").status_code == 200
+
+
+def test_seed_demo_twice_keeps_the_demo_coordinators_key_and_recovery_codes(seeded):
+    coordinator = User.objects.get(email="coordinator@example.org")
+    before = list(Authenticator.objects.filter(user=coordinator).order_by("type").values_list("pk", "type", "data"))
+    assert [kind for _, kind, _ in before] == [Authenticator.Type.RECOVERY_CODES, Authenticator.Type.TOTP]
+    codes = demo.recovery_codes(coordinator)
+    assert len(codes) == 10 and " ".join(codes) in seeded
+    call_command("seed_demo")
+    after = list(Authenticator.objects.filter(user=coordinator).order_by("type").values_list("pk", "type", "data"))
+    assert after == before

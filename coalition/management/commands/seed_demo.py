@@ -15,8 +15,19 @@ class Command(BaseCommand):
         self.stdout.write(f"Demo users (password: {demo.DEMO_PASSWORD}):")
         for user in users:
             self.stdout.write(f"  {user.email:<26} {describe(user, coalition)}")
+        for user in users:
+            if user.coalition_roles.exists():
+                self.write_two_factor(user)
         for extra in self.extra_seeders():
             extra(self.stdout)
+
+    def write_two_factor(self, user):
+        self.stdout.write(
+            f"Signing in as {user.email} also asks for a code from an authenticator app (TOTP).\n"
+            f"  Key (base32): {demo.DEMO_TOTP_SECRET}\n"
+            f"  The same as an address apps accept: {demo.totp_uri(user)}\n"
+            f"  Recovery codes, each good once: {' '.join(demo.recovery_codes(user))}"
+        )
 
     def extra_seeders(self):
         """Later parts of the site add their demo data here (statements, signatures ...)."""
