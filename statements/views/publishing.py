@@ -1,5 +1,6 @@
 """Published PDFs: download, correction, retry, and the public verification page."""
 
+from csp.decorators import csp_exempt
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -37,6 +38,13 @@ def publication_pdf(request, slug):
         pending = statement.publications.filter(state=Publication.State.PENDING).exists()
         return render(request, "statements/publication_missing.html",
                       {"statement": statement, "pending": pending and number is None, "number": number}, status=404)
+    return _pdf_file(publication)
+
+
+@csp_exempt()
+def _pdf_file(publication):
+    """The PDF itself carries no Content-Security-Policy: Chromium's built-in viewer draws the
+    file in a page of its own with inline styles, which the site's policy would refuse."""
     response = FileResponse(publication.pdf.open("rb"), content_type="application/pdf",
                             filename=publication.file_name)
     response["X-Content-Type-Options"] = "nosniff"
