@@ -22,7 +22,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
-from coalition import audit, permissions
+from coalition import audit, db, permissions
 from coalition.models import Organisation, User
 
 from . import notifications, outbox, ratelimits, text
@@ -259,14 +259,14 @@ def sign_as_individual(statement: Statement, *, person: Individual, ip: str) -> 
         name=person.name, affiliation=person.affiliation, email=person.email, language=person.language,
     )
     token = _new_token(signature)
-    try:  # the constraint on the address answers "signed before?" (no query first: this runs on every signature)
-        with transaction.atomic():
-            signature.save(force_insert=True)
-    except IntegrityError:
+    # The constraint on the address answers "signed before?": no query first and no savepoint,
+    # since this runs on every signature. (An unconfirmed signature is on no public page, so the
+    # post_save signal that renews cached pages has nothing to do.)
+    if not db.insert_new(signature):
         existing = (statement.signatures.live()
                     .filter(kind=Signature.Kind.INDIVIDUAL, email__iexact=person.email).first())
         if existing is None:
-            raise
+            raise IntegrityError("The individual signature could not be written.")
         existing.statement = statement
         return _answer_again(existing)
     notifications.individual_signature_confirmation(signature, token)

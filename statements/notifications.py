@@ -51,6 +51,7 @@ def individual_signature_confirmation(signature, token: str) -> None:
                  "confirm_url": _url(reverse("signature_confirm", args=[statement.slug, token]))},
         language=signature.language,
         coalition=statement.coalition,
+        fresh_key=True,  # it names a token just made
     )
 
 

@@ -37,7 +37,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from coalition import audit, permissions
+from coalition import audit, db, permissions
 from coalition import unsubscribe as unsubscribe_links
 from coalition.models import EmailOptOut
 
@@ -82,9 +82,9 @@ def unsubscribe_headers(recipient: str, kind: str) -> dict:
     return {"List-Unsubscribe": f"<{url}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
 
 
-def _unwanted(kind: str, dedupe_key: str, recipient: str) -> bool:
+def _unwanted(kind: str, dedupe_key: str, recipient: str, fresh_key: bool = False) -> bool:
     return (
-        OutboundEmail.objects.filter(dedupe_key=dedupe_key).exists()
+        (not fresh_key and OutboundEmail.objects.filter(dedupe_key=dedupe_key).exists())
         or unsubscribe_links.is_opted_out(recipient, kind)
     )
 
@@ -99,6 +99,7 @@ def enqueue(
     language: str = "en",
     due_at=None,
     coalition=None,
+    fresh_key: bool = False,
 ) -> OutboundEmail | None:
     """Write one message to the outbox, in the caller's transaction; it is delivered after commit,
     or by the sweep once `due_at` comes for a message scheduled later.
@@ -106,8 +107,10 @@ def enqueue(
     Returns None, writing nothing, if a message with this `dedupe_key` exists or the recipient
     unsubscribed from this kind. A bulk kind (`coalition.models.EmailOptOut.Kind`) gets the
     List-Unsubscribe headers, and its templates get `unsubscribe_url` to show in the footer.
+    `fresh_key` says the key names something just made (a new token), so no message can have it
+    yet: the lookup before rendering is skipped (the insert still refuses a repeat).
     """
-    if _unwanted(kind, dedupe_key, recipient):
+    if _unwanted(kind, dedupe_key, recipient, fresh_key):
         return None
     headers = {}
     if kind in unsubscribe_links.BULK_KINDS:
@@ -139,17 +142,14 @@ def enqueue_rendered(
 
 
 def _write(*, dedupe_key: str, due_at, **fields) -> OutboundEmail | None:
-    try:
-        # A savepoint: if a concurrent transaction wrote the same key first, only this insert fails.
-        with transaction.atomic():
-            email = OutboundEmail.objects.create(
-                dedupe_key=dedupe_key, message_id=message_id_for(dedupe_key), due_at=due_at or timezone.now(),
-                **fields,
-            )
-    except IntegrityError:
+    email = OutboundEmail(dedupe_key=dedupe_key, message_id=message_id_for(dedupe_key),
+                          due_at=due_at or timezone.now(), **fields)
+    # One statement: if a concurrent transaction wrote the same key first, nothing is written
+    # and the caller's transaction goes on.
+    if not db.insert_new(email):
         if OutboundEmail.objects.filter(dedupe_key=dedupe_key).exists():
             return None
-        raise
+        raise IntegrityError("The outbox row could not be written.")
     if email.due_at <= timezone.now():
         _deliver_after_commit(email.pk)
     return email
