@@ -81,6 +81,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    # Rate-limited actions fail closed (503) when the cache holding their counters is down.
+    "statements.ratelimits.RateLimitMiddleware",
     # Coordinators and admins enrol in two-factor authentication before anything else.
     "coalition.middleware.RequireMFAMiddleware",
 ]
@@ -146,17 +148,26 @@ ACCOUNT_EMAIL_VERIFICATION = "mandatory"
 ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_CONFIRM_EMAIL_ON_GET = False
 ACCOUNT_PREVENT_ENUMERATION = True
+# A password reset for an address with no account sends a message too (saying so, and that
+# accounts come by invitation): the same work as for an account, so the time the answer takes
+# does not tell either. Both are rate-limited per address (ACCOUNT_RATE_LIMITS).
+ACCOUNT_EMAIL_UNKNOWN_ACCOUNTS = True
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_FORMS = {"signup": "coalition.forms.InvitedSignupForm"}
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Coalition Statements] "
 ACCOUNT_RATE_LIMITS = {
-    # allauth's defaults, kept explicit so they can be read and tuned in one place.
-    "login_failed": "10/m/ip,5/5m/key",
-    "reset_password": "20/m/ip,5/m/key",
+    # allauth's defaults, kept explicit so they can be read and tuned in one place, except that
+    # one address gets at most 5 reset emails an hour (not a minute): reset mail goes to any
+    # address typed, account or not. Counted in the cache, so shared by every web process.
+    "login_failed": env("SIGN_IN_RATE_LIMITS", "10/m/ip,5/5m/key"),
+    "reset_password": env("PASSWORD_RESET_RATE_LIMITS", "20/m/ip,5/h/key"),
     "reset_password_from_key": "20/m/ip",
     "signup": "20/m/ip",
     "confirm_email": "1/3m/key",
 }
+# Behind a reverse proxy every request comes from the proxy: trust this many proxies' entries in
+# X-Forwarded-For, so rate limits per IP count the client's address (docs/deploy.md).
+ALLAUTH_TRUSTED_PROXY_COUNT = int(env("TRUSTED_PROXY_COUNT", "0"))
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Coalition Statements"
 # Enrolling in TOTP also makes recovery codes (allauth's defaults, kept explicit).
@@ -215,6 +226,8 @@ if REDIS_URL:
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": env("REDIS_CACHE_URL") or _redis_cache_url(REDIS_URL),
             "KEY_PREFIX": "cs",
+            # Rate limits fail closed when Redis is down; short timeouts make that quick.
+            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
         }
     }
 else:
@@ -340,6 +353,13 @@ SUBSCRIPTION_RATE_LIMITS = {
     "ip": env("SUBSCRIPTION_RATE_LIMIT_PER_IP", "20/h"),
     "email": env("SUBSCRIPTION_RATE_LIMIT_PER_EMAIL", "3/h"),
 }
+# Invitations sent, per coordinator and per client IP; PDFs uploaded to /verify/ (checking a
+# signature is CPU-heavy), per client IP. Not lifted by SIGNING_RATE_LIMITS_ENABLED.
+INVITATION_RATE_LIMITS = {
+    "user": env("INVITATION_RATE_LIMIT_PER_USER", "30/h"),
+    "ip": env("INVITATION_RATE_LIMIT_PER_IP", "30/h"),
+}
+VERIFY_RATE_LIMITS = {"ip": env("VERIFY_RATE_LIMIT_PER_IP", "20/h")}
 
 # Signing published PDFs (statements/signing.py): a PKCS#12 file and its passphrase, or PEM key and
 # certificate files; the root certificate is the trust root of verification and is offered for

@@ -13,7 +13,7 @@ from django.views import i18n
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.generic import DetailView, ListView
 
-from statements import selectors
+from statements import ratelimits, selectors
 from statements.caching import cache_public_page
 
 from . import permissions, services
@@ -70,15 +70,20 @@ def invitations(request, slug):
     permissions.require(permissions.can_invite(request.user, coalition))
     form = InvitationForm(request.POST or None, coalition=coalition,
                           initial={"language": request.LANGUAGE_CODE})
+    status = 400 if request.method == "POST" else 200
     if request.method == "POST" and form.is_valid():
         try:
+            ratelimits.check_invitation(user=request.user, ip=ratelimits.client_ip(request))
             invitation = services.invite(coalition, by=request.user, **form.cleaned_data)
+        except ratelimits.RateLimited:
+            form.add_error(None, _("Too many invitations were sent from your account or from here. "
+                                   "Please try again in an hour."))
+            status = 429
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
             messages.success(request, _("Invitation sent to %(email)s.") % {"email": invitation.email})
             return redirect("invitations", slug=coalition.slug)
-    status = 400 if request.method == "POST" else 200
     pending = coalition.invitations.select_related("organisation", "accepted_by")[:200]
     return render(request, "coalition/invitations.html",
                   {"coalition": coalition, "form": form, "invitations": pending}, status=status)

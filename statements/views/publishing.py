@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from coalition import permissions
 
-from .. import publishing, signing
+from .. import publishing, ratelimits, signing
 from ..forms import CorrectionForm, VerifyForm
 from ..models import Publication, Statement
 from .common import render_statement, visible_statement
@@ -117,9 +117,7 @@ def verify(request):
             form.add_error(None, _("Verification is not available right now: no certificate is configured."))
             status = 503
         elif form.is_valid():
-            upload = form.cleaned_data["file"]
-            answer = (publishing.verify_file(upload.read()) if upload
-                      else publishing.verify_sha256(form.cleaned_data["sha256"]))
+            answer, status = _verify_answer(request, form)
         else:
             status = 413 if form.has_error("file", "too_large") else 400
     statement, issues = _statement_issues(request)
@@ -130,6 +128,21 @@ def verify(request):
     return render(request, "statements/verify.html", {
         "form": form, "answer": answer, "statement": statement, "issues": issues, "root": certificate,
     }, status=status)
+
+
+def _verify_answer(request, form):
+    """The answer to a valid form and the page's status. Checking an uploaded file's signature
+    is CPU-heavy, so uploads are rate-limited per IP (a SHA-256 is only looked up)."""
+    upload = form.cleaned_data["file"]
+    if not upload:
+        return publishing.verify_sha256(form.cleaned_data["sha256"]), 200
+    try:
+        ratelimits.check_verify_upload(ip=ratelimits.client_ip(request))
+    except ratelimits.RateLimited:
+        form.add_error(None, _("Too many files were sent for checking from your address. Please try "
+                               "again in an hour, or give the file's SHA-256 instead."))
+        return None, 429
+    return publishing.verify_file(upload.read()), 200
 
 
 @require_GET
