@@ -77,15 +77,19 @@ def enrol_totp(user, secret: str | None = None) -> Authenticator:
     return authenticator
 
 
-def totp_code(user) -> str:
-    """The code `user`'s authenticator app shows now. Waits for the next period when this one is
-    about to end, so the code is still current when the server checks it."""
-    authenticator = Authenticator.objects.get(user=user, type=Authenticator.Type.TOTP)
+def current_totp_code(secret: str) -> str:
+    """The code an authenticator app set up with `secret` shows now. Waits for the next period
+    when this one is about to end, so the code is still current when the server checks it."""
     period = mfa_settings.TOTP_PERIOD
     if period - time.time() % period < 2:
         time.sleep(period - time.time() % period + 0.05)
-    counter = int(time.time()) // period
-    return format_hotp_value(hotp_value(decrypt(authenticator.data["secret"]), counter))
+    return format_hotp_value(hotp_value(secret, int(time.time()) // period))
+
+
+def totp_code(user) -> str:
+    """The code `user`'s authenticator app shows now."""
+    authenticator = Authenticator.objects.get(user=user, type=Authenticator.Type.TOTP)
+    return current_totp_code(decrypt(authenticator.data["secret"]))
 
 
 class CoordinatorFactory(factory.django.DjangoModelFactory):

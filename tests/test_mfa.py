@@ -1,10 +1,8 @@
 """Coordinators and admins must use two-factor authentication (TOTP with recovery codes)."""
 
-import time
-
 import pytest
 from allauth.mfa.models import Authenticator
-from allauth.mfa.totp.internal.auth import SECRET_SESSION_KEY, format_hotp_value, hotp_value
+from allauth.mfa.totp.internal.auth import SECRET_SESSION_KEY
 from django.urls import reverse
 
 from statements.models import Statement
@@ -34,14 +32,10 @@ def confirm_password(client) -> None:
     assert response.status_code == 302, response.content
 
 
-def code_for(secret: str) -> str:
-    return format_hotp_value(hotp_value(secret, int(time.time()) // 30))
-
-
 def enrol_through_the_form(client) -> None:
     confirm_password(client)
     client.get(ENROL)
-    code = code_for(client.session[SECRET_SESSION_KEY])
+    code = factories.current_totp_code(client.session[SECRET_SESSION_KEY])
     response = client.post(ENROL, {"code": code})
     assert response.status_code == 302, response.content
     assert response.url == reverse("mfa_view_recovery_codes")
@@ -86,7 +80,7 @@ def test_wrong_enrolment_code_is_refused_with_a_message(client, unenrolled_coord
     sign_in(client, unenrolled_coordinator)
     confirm_password(client)
     client.get(ENROL)
-    wrong = f"{(int(code_for(client.session[SECRET_SESSION_KEY])) + 1) % 1_000_000:06d}"
+    wrong = f"{(int(factories.current_totp_code(client.session[SECRET_SESSION_KEY])) + 1) % 1_000_000:06d}"
     response = client.post(ENROL, {"code": wrong})
     assert response.status_code == 200
     assert "Incorrect code." in response.content.decode()

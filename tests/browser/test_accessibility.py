@@ -6,6 +6,7 @@ from axe_playwright_python.sync_playwright import Axe
 
 from statements import cosigning, services
 from tests import factories
+from tests.browser.conftest import sign_in
 from tests.factories import make_statement
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -33,6 +34,13 @@ def check(page, url: str, steps, name: str) -> None:
     steps.shot(page, name)
     results = Axe().run(page)
     assert results.violations_count == 0, f"{url}:\n{results.generate_report()}"
+
+
+def check_here(page, steps, name: str) -> None:
+    """`check` without loading the page again (which would drop its one-time messages)."""
+    steps.shot(page, name)
+    results = Axe().run(page)
+    assert results.violations_count == 0, f"{page.url}:\n{results.generate_report()}"
 
 
 @pytest.mark.parametrize("width", [1280, 390])
@@ -64,3 +72,30 @@ def test_the_archive_is_searched_with_the_keyboard_alone(new_page, steps, public
     steps.shot(page, "searched by keyboard")
     assert page.get_by_role("link", name="On deported children").is_visible()
     assert page.get_by_role("link", name="Про вибори").count() == 0
+
+
+def test_a_coordinator_enrols_in_two_factor_authentication_on_pages_without_axe_violations(new_page, steps, coalition):
+    user = factories.CoordinatorFactory(coalition=coalition, totp=False).user
+    page = new_page()
+    sign_in(page, user.email, factories.PASSWORD)
+    assert page.get_by_text("must protect their account with two-factor authentication").is_visible()
+    check_here(page, steps, "asked to enrol, password first")
+    page.get_by_label("Password").fill(factories.PASSWORD)
+    page.get_by_role("button", name="Confirm").click()
+    page.wait_for_url("**/accounts/2fa/totp/activate/")
+    check(page, page.url, steps, "enrolment with the key")
+    secret = page.locator("#authenticator_secret").input_value()
+    page.get_by_label("Authenticator code").fill(factories.current_totp_code(secret))
+    page.get_by_role("button", name="Activate").click()
+    page.wait_for_url("**/accounts/2fa/recovery-codes/")
+    check_here(page, steps, "recovery codes")
+    page.goto("/dashboard/")
+    assert page.url.endswith("/dashboard/")
+
+    page.context.clear_cookies()
+    page.goto("/accounts/login/")
+    page.get_by_label("Email").fill(user.email)
+    page.get_by_label("Password").fill(factories.PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url("**/accounts/2fa/authenticate/")
+    check(page, page.url, steps, "the code step of signing in")
