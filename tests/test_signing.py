@@ -152,6 +152,18 @@ def test_re_signing_after_withdrawing_makes_a_new_live_signature(client, stateme
     assert Signature.objects.live().get().pk != first.pk
 
 
+def test_after_withdrawing_the_sign_page_does_not_ask_at_once_to_sign_again(client, statement, signer, member_org):
+    signature = sign(statement, signer, member_org)
+    client.force_login(signer)
+    response = client.post(reverse("signature_withdraw", args=[statement.slug, signature.pk]), follow=True)
+    page = response.content.decode()
+    assert f"The signature of {member_org.name} is withdrawn." in page
+    assert "Confirm your signature" not in page
+    assert f"Sign for {member_org.name}…" in page  # signing again is one deliberate step away
+    chosen = client.get(sign_url(statement, member_org)).content.decode()
+    assert "Confirm your signature" in chosen
+
+
 def test_only_someone_who_may_sign_for_the_organisation_withdraws_its_signature(client, statement, signer, staff, member_org):
     signature = sign(statement, signer, member_org)
     client.force_login(staff)

@@ -66,7 +66,10 @@ class SignView(TemplateView):
                 for o in organisations]
         chosen = self.request.GET.get("organisation")
         chosen = next((row for row in rows if row["organisation"].slug == chosen), None)
-        if chosen is None and len(rows) == 1 and not rows[0]["signature"] and not rows[0]["declined"]:
+        # The only organisation's confirmation step opens by itself while it has not answered;
+        # one that withdrew its signature is not pressed to sign again (its row's button signs).
+        if (chosen is None and len(rows) == 1 and not rows[0]["signature"] and not rows[0]["declined"]
+                and not statement.signatures.filter(organisation=rows[0]["organisation"]).exists()):
             chosen = rows[0]
         refusal = cosigning.signing_refusal(statement)
         decline_form = kwargs.pop("decline_form", None) or DeclineForm()
