@@ -1,4 +1,5 @@
 from django.urls import path
+from django.views.decorators.http import require_GET
 
 from . import api, feeds, views
 from .caching import cache_public_page
@@ -8,7 +9,7 @@ urlpatterns = [
     path("dashboard/", views.DashboardView.as_view(), name="dashboard"),
     path("statements/", views.ArchiveView.as_view(), name="statement_list"),
     # The public archive's other doors
-    path("feed/", cache_public_page(feeds.PublicationsFeed()), name="feed"),
+    path("feed/", cache_public_page(require_GET(feeds.PublicationsFeed())), name="feed"),
     path("api/statements/", api.statement_list, name="api_statements"),
     path("api/statements/<slug:slug>/", api.statement_detail, name="api_statement"),
     path("sitemap.xml", discovery.sitemap, name="sitemap"),

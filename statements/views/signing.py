@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 from django.views.generic import TemplateView
 
 from coalition import permissions
@@ -313,6 +313,7 @@ CSV_HEADER = ["kind", "organisation", "name", "affiliation", "email", "signed_by
               "revision", "sha256", "current_text"]
 
 
+@require_GET
 def signatures_csv(request, slug):
     """Organisations and confirmed individuals, UTF-8 with a BOM so that Excel reads Cyrillic."""
     statement = visible_statement(request, slug)
