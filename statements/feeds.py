@@ -4,6 +4,7 @@ from django.conf import settings
 from django.contrib.syndication.views import Feed
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
+from django.utils.html import linebreaks
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -34,8 +35,11 @@ class PublicationsFeed(Feed):
                                                                 "number": publication.number}
 
     def item_description(self, publication):
+        # Atom readers take the summary as HTML (Django writes type="html"): the plain text
+        # people typed is escaped here, so it reads as typed and no markup in it runs.
         note = publication.correction_note
-        return "\n\n".join(part for part in (publication.revision.summary, note) if part)
+        return linebreaks("\n\n".join(part for part in (publication.revision.summary, note) if part),
+                          autoescape=True)
 
     def item_link(self, publication):
         return f"{settings.SITE_URL}{publication.statement.get_absolute_url()}#issue-{publication.number}"
