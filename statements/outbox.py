@@ -33,7 +33,8 @@ from django.core import mail
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
-from django.template.loader import render_to_string
+from django.template import Context
+from django.template.loader import get_template, render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -65,12 +66,19 @@ def render_message(template: str, context: dict, language: str) -> tuple[str, st
     """Render `templates/email/<template>_subject.txt`, `_message.txt` and `_message.html`."""
     context = {"site_url": settings.SITE_URL, "language": language, **context}
     with translation.override(language):
-        subject = " ".join(render_to_string(f"email/{template}_subject.txt", context).split())
-        text = render_to_string(f"email/{template}_message.txt", context).strip() + "\n"
+        subject = " ".join(render_plain_text(f"email/{template}_subject.txt", context).split())
+        text = render_plain_text(f"email/{template}_message.txt", context).strip() + "\n"
         if context.get("unsubscribe_url"):
-            text += "\n" + render_to_string("email/_unsubscribe_footer.txt", context).strip() + "\n"
+            text += "\n" + render_plain_text("email/_unsubscribe_footer.txt", context).strip() + "\n"
         html = render_to_string(f"email/{template}_message.html", context)
     return subject, text, html
+
+
+def render_plain_text(template: str, context: dict) -> str:
+    """A subject or plain-text part: not HTML, so nothing is HTML-escaped (a title typed as
+    "Rights & <freedoms>" reads so, not "Rights &amp; &lt;freedoms&gt;"). The HTML part is
+    rendered with escaping as usual."""
+    return get_template(template).template.render(Context(context, autoescape=False))
 
 
 # Writing ------------------------------------------------------------------------------------
