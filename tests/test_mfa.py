@@ -177,3 +177,10 @@ def test_the_admin_sign_in_asks_an_enrolled_admin_for_the_code(client, db):
     response = client.post(reverse("mfa_authenticate"), {"code": factories.totp_code(admin)})
     assert response.url == "/admin/"
     assert client.get("/admin/").status_code == 200
+
+
+def test_the_reason_to_enrol_is_given_in_the_users_language(client, coalition):
+    user = factories.CoordinatorFactory(coalition=coalition, totp=False, user__language="uk").user
+    sign_in(client, user)
+    response = client.get(reverse("dashboard"), follow=True)
+    assert "мають захистити свій обліковий запис двофакторною автентифікацією" in response.content.decode()
