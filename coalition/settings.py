@@ -298,6 +298,10 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "statements.tasks.send_signature_reminders",
         "schedule": float(env("REMINDER_SWEEP_SECONDS", "300")),
     },
+    "purge-unconfirmed-signatures": {
+        "task": "statements.tasks.purge_unconfirmed_signatures",
+        "schedule": 3600.0,
+    },
 }
 # Organisations that have neither signed nor declined are reminded this many days before a
 # statement's signing deadline (once per organisation per statement).
@@ -341,6 +345,11 @@ INVITATION_VALID_DAYS = int(env("INVITATION_VALID_DAYS", "14"))
 # address in the cache (Redis in production, so they hold across web processes);
 # SIGNING_RATE_LIMITS_ENABLED=0 lifts them, for benchmarks only.
 SIGNATURE_CONFIRMATION_HOURS = int(env("SIGNATURE_CONFIRMATION_HOURS", "72"))
+# Individuals' personal data (statements/privacy.py): the emailed link that erases a person's
+# signatures works ERASURE_LINK_HOURS; a signature never confirmed is erased (hourly, by beat)
+# UNCONFIRMED_SIGNATURE_DAYS after its confirmation link expired.
+ERASURE_LINK_HOURS = int(env("ERASURE_LINK_HOURS", "24"))
+UNCONFIRMED_SIGNATURE_DAYS = int(env("UNCONFIRMED_SIGNATURE_DAYS", "7"))
 SIGNING_RATE_LIMITS_ENABLED = env_bool("SIGNING_RATE_LIMITS_ENABLED", True)
 SIGNING_RATE_LIMITS = {
     "ip": env("SIGNING_RATE_LIMIT_PER_IP", "60/h"),

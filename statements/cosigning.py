@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 from coalition import audit, db, permissions
 from coalition.models import Organisation, User
 
-from . import notifications, outbox, ratelimits, text
+from . import notifications, outbox, privacy, ratelimits, text
 from .models import Decline, InvitedPartner, Signature, Statement
 
 Status = Statement.Status
@@ -270,7 +270,9 @@ def sign_as_individual(statement: Statement, *, person: Individual, ip: str) -> 
         existing.statement = statement
         return _answer_again(existing)
     notifications.individual_signature_confirmation(signature, token)
-    audit.record(None, "signature.individual_signed", statement, signature=signature.pk, name=signature.name,
+    # The audit log, which never changes, keeps a hash of the address and no name: both can be erased.
+    audit.record(None, "signature.individual_signed", statement, signature=signature.pk,
+                 email_sha256=privacy.email_sha256(signature.email),
                  revision=revision.number, sha256=revision.sha256)
     return token
 
@@ -327,7 +329,7 @@ def confirm_individual(statement: Statement, *, token: str, sha256: str) -> Sign
     else:
         _rebind(signature, statement, by=None)
         action = "signature.text_confirmed"
-    audit.record(None, action, statement, signature=signature.pk, name=signature.name,
+    audit.record(None, action, statement, signature=signature.pk, email_sha256=privacy.email_sha256(signature.email),
                  previous_revision=previous.number, revision=statement.signed_revision.number,
                  sha256=signature.sha256)
     return signature
@@ -350,7 +352,7 @@ def hide_signature(signature: Signature, *, by: User, reason: str) -> Signature:
         raise ValidationError(_("This signature is already hidden."), code="hidden")
     signature.hidden_at, signature.hidden_by, signature.hidden_reason = timezone.now(), by, reason
     signature.save(update_fields=["hidden_at", "hidden_by", "hidden_reason"])
-    audit.record(by, "signature.hidden", statement, signature=signature.pk, name=signature.name, reason=reason)
+    audit.record(by, "signature.hidden", statement, signature=signature.pk, reason=reason)
     return signature
 
 

@@ -317,3 +317,10 @@ class SubscribeForm(forms.Form):
     @property
     def is_bot(self) -> bool:
         return bool(self.cleaned_data.get("website"))
+
+
+class ErasureRequestForm(SubscribeForm):
+    """The address whose individual signatures should be erased (with the same trap for scripts)."""
+
+    email = forms.EmailField(label=_("The email address you signed with"), max_length=254,
+                             widget=forms.EmailInput(attrs={"autocomplete": "email"}))

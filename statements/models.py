@@ -225,6 +225,11 @@ class Signature(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     hidden_reason = models.TextField(_("reason for hiding"), blank=True)
+    # Erasure at the person's request, or of a signature never confirmed (`statements.privacy`):
+    # the address is gone (and, before publication, the name and affiliation); the SHA-256 of the
+    # lowercased address stays, the same hash the audit log records.
+    email_sha256 = models.CharField(_("SHA-256 of the email address"), max_length=64, blank=True, editable=False)
+    erased_at = models.DateTimeField(_("erased"), null=True, blank=True)
 
     objects = SignatureQuerySet.as_manager()
 
@@ -240,14 +245,14 @@ class Signature(models.Model):
             ),
             models.UniqueConstraint(
                 "statement", Lower("email"),
-                condition=models.Q(kind="individual", withdrawn_at__isnull=True),
+                condition=models.Q(kind="individual", withdrawn_at__isnull=True, erased_at__isnull=True),
                 name="one_live_signature_per_email",
             ),
             models.CheckConstraint(
                 condition=(
                     models.Q(kind="organisation", organisation__isnull=False, signed_by__isnull=False)
                     | (models.Q(kind="individual", organisation__isnull=True)
-                       & ~models.Q(name="") & ~models.Q(email=""))
+                       & ((~models.Q(name="") & ~models.Q(email="")) | models.Q(erased_at__isnull=False)))
                 ),
                 name="signature_is_organisation_or_individual",
             ),
@@ -268,10 +273,16 @@ class Signature(models.Model):
     def _published(self) -> bool:
         return self.pk is not None and Publication.objects.filter(statement_id=self.statement_id).exists()
 
+    def _is_erasure(self, fields) -> bool:
+        """Erasing the address is the one change a published signature allows: the address was
+        never part of the publication."""
+        return bool(fields) and set(fields) <= ERASURE_FIELDS and self.email == "" and self.erased_at is not None
+
     def save(self, *args, **kwargs):
-        """A signature of a statement with a publication is frozen (in PostgreSQL a trigger also
-        refuses raw SQL); a new signature, or a change before publishing, is saved as usual."""
-        if not self._state.adding and self._published():
+        """A signature of a statement with a publication is frozen except for the erasure of its
+        address (in PostgreSQL a trigger also refuses raw SQL); a new signature, or a change before
+        publishing, is saved as usual."""
+        if not self._state.adding and not self._is_erasure(kwargs.get("update_fields")) and self._published():
             raise ValidationError(_("The signatures of a published statement never change."))
         super().save(*args, **kwargs)
 
@@ -279,6 +290,10 @@ class Signature(models.Model):
         if self._published():
             raise ValidationError(_("The signatures of a published statement never change."))
         return super().delete(*args, **kwargs)
+
+
+# The fields erasing an individual's address changes on a published statement's signature.
+ERASURE_FIELDS = {"email", "email_sha256", "erased_at", "token_hash", "token_expires_at"}
 
 
 class Decline(models.Model):

@@ -48,7 +48,8 @@ def individual_signature_confirmation(signature, token: str) -> None:
         recipient=signature.email,
         template="signature_confirmation",
         context={"signature": signature, "statement": statement, "revision": statement.signed_revision,
-                 "confirm_url": _url(reverse("signature_confirm", args=[statement.slug, token]))},
+                 "confirm_url": _url(reverse("signature_confirm", args=[statement.slug, token])),
+                 "erase_url": _url(reverse("privacy_erase"))},
         language=signature.language,
         coalition=statement.coalition,
         fresh_key=True,  # it names a token just made
@@ -222,7 +223,7 @@ def publication_released(publication) -> None:
     for signature in statement.signatures.counted().select_related("signed_by"):
         if signature.kind == Signature.Kind.ORGANISATION:
             recipients.setdefault(signature.signed_by.email.lower(), (signature.signed_by.language or "en", True))
-        else:
+        elif signature.email:  # an erased signature keeps its place in the list, not its address
             recipients.setdefault(signature.email.lower(), (signature.language, True))
     for email, language in confirmed_subscribers().values_list("email", "language").iterator():
         recipients.setdefault(email.lower(), (language, False))
@@ -238,6 +239,25 @@ def publication_released(publication) -> None:
                 language=language,
                 coalition=statement.coalition,
             )
+
+
+# Individuals' personal data ---------------------------------------------------------------------
+
+
+def erasure_link(email: str, *, token: str, language: str, count: int) -> None:
+    """The link that erases the signatures of `email` (statements.privacy). A new link is a new
+    message (the dedupe key names the token)."""
+    import hashlib
+
+    outbox.enqueue(
+        kind="erasure_link",
+        dedupe_key=f"erasure-link:{hashlib.sha256(token.encode()).hexdigest()[:32]}",
+        recipient=email,
+        template="erasure_link",
+        context={"erase_url": _url(reverse("privacy_erase_confirm", args=[token])), "count": count,
+                 "hours": settings.ERASURE_LINK_HOURS},
+        language=language,
+    )
 
 
 # Subscriptions --------------------------------------------------------------------------------

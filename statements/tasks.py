@@ -69,6 +69,18 @@ def close_signing_at_deadlines() -> int:
 
 
 @shared_task(acks_late=True, ignore_result=True)
+def purge_unconfirmed_signatures() -> int:
+    """Periodic (beat, hourly): erase individual signatures never confirmed whose link expired
+    more than UNCONFIRMED_SIGNATURE_DAYS ago. Idempotent: an erased signature is skipped."""
+    from . import privacy
+
+    erased = privacy.purge_unconfirmed()
+    if erased:
+        log.info("Erased %s unconfirmed individual signature(s).", erased)
+    return erased
+
+
+@shared_task(acks_late=True, ignore_result=True)
 def send_signature_reminders() -> int:
     """Periodic (beat, every REMINDER_SWEEP_SECONDS): remind organisations that have not answered
     a statement whose deadline, stored in the database, is SIGNATURE_REMINDER_DAYS away or less.

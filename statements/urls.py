@@ -3,7 +3,7 @@ from django.views.decorators.http import require_GET
 
 from . import api, feeds, views
 from .caching import cache_public_page
-from .views import discovery, subscriptions
+from .views import discovery, privacy, subscriptions
 
 urlpatterns = [
     path("dashboard/", views.DashboardView.as_view(), name="dashboard"),
@@ -19,6 +19,11 @@ urlpatterns = [
     path("subscribe/sent/", subscriptions.SubscriptionSentView.as_view(), name="subscription_sent"),
     path("subscribe/confirm/<str:token>/", subscriptions.ConfirmSubscriptionView.as_view(),
          name="subscription_confirm"),
+    # Individuals' personal data: what is kept, and erasing one's signatures
+    path("privacy/", privacy.PrivacyView.as_view(), name="privacy"),
+    path("privacy/erase/", privacy.ErasureRequestView.as_view(), name="privacy_erase"),
+    path("privacy/erase/sent/", privacy.ErasureSentView.as_view(), name="privacy_erase_sent"),
+    path("privacy/erase/<str:token>/", privacy.ErasureConfirmView.as_view(), name="privacy_erase_confirm"),
     path("statements/new/", views.StatementCreateView.as_view(), name="statement_create"),
     path("statements/<slug:slug>/", views.StatementDetailView.as_view(), name="statement_detail"),
     path("statements/<slug:slug>/edit/", views.StatementEditView.as_view(), name="statement_edit"),

@@ -218,7 +218,8 @@ ROWS = [
 # or opened with an emailed token rather than a role.
 PUBLIC_OR_TOKEN = {"api_statement", "coalition_detail", "organisation_detail", "short_link", "choose_language",
                    "signature_confirm", "invitation_accept", "subscription_confirm", "unsubscribe",
-                   "account_confirm_email", "account_reset_password_from_key"}
+                   "account_confirm_email", "account_reset_password_from_key",
+                   "privacy_erase_confirm"}
 
 CASES = [pytest.param(row, who, status, id=f"{row.id} / {who}")
          for row in ROWS for who, status in row.statuses.items()]

@@ -222,6 +222,7 @@ EVENT_LABELS = {
     "signature.individual_signed": gettext_lazy("Individual signed (awaiting confirmation)"),
     "signature.confirmed": gettext_lazy("Individual signature confirmed"),
     "signature.hidden": gettext_lazy("Individual signature hidden"),
+    "signature.erased": gettext_lazy("Individual signature erased"),
 }
 
 
