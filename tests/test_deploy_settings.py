@@ -42,8 +42,10 @@ def directives(header: str) -> dict:
 
 
 def manage(*args: str, env: dict) -> subprocess.CompletedProcess:
+    # Production as a deployment would run it: without the browser tests' DJANGO_ALLOW_ASYNC_UNSAFE.
     clean = {k: v for k, v in os.environ.items()
-             if k not in ("DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "BEHIND_TLS_PROXY", "SECURE_HSTS_PRELOAD")}
+             if k not in ("DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "BEHIND_TLS_PROXY", "SECURE_HSTS_PRELOAD",
+                          "DJANGO_ALLOW_ASYNC_UNSAFE")}
     return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env={**clean, **env},
                           capture_output=True, text=True, timeout=120)
 
