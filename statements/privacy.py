@@ -72,10 +72,10 @@ def _erasable(email: str):
 @transaction.atomic
 def request_erasure(email: str, *, language: str, ip: str) -> str | None:
     """Someone asks for the signatures of `email` to be erased. If the address signed anything,
-    it is sent a link that erases those signatures; if not, nothing is sent. Counted against the
-    subscription's rate limits (per IP and per address; raises `ratelimits.RateLimited`). Returns
-    the link's token (for tests; pages never show it), or None."""
-    ratelimits.check_subscription(ip=ip, email=email)
+    it is sent a link that erases those signatures; if not, nothing is sent. Limited per IP and
+    per address like subscribing (raises `ratelimits.RateLimited`). Returns the link's token (for
+    tests; pages never show it), or None."""
+    ratelimits.check_erasure(ip=ip, email=email)
     ids = sorted(_erasable(email).values_list("pk", flat=True))
     if not ids:
         return None

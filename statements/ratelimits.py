@@ -5,6 +5,7 @@ together), one fixed window per limit.
 | --- | --- | --- |
 | signing as an individual | `SIGNING_RATE_LIMITS` | client IP, email address |
 | subscribing to publications | `SUBSCRIPTION_RATE_LIMITS` | client IP, email address |
+| asking for a signature's erasure | `SUBSCRIPTION_RATE_LIMITS` (counted apart) | client IP, email address |
 | sending an invitation | `INVITATION_RATE_LIMITS` | coordinator, client IP |
 | uploading a PDF to /verify/ | `VERIFY_RATE_LIMITS` | client IP |
 
@@ -118,6 +119,13 @@ def check_subscription(*, ip: str, email: str) -> None:
     raise RateLimited when either is used up (lifted with the signing limits)."""
     if settings.SIGNING_RATE_LIMITS_ENABLED:
         check("subscribe", settings.SUBSCRIPTION_RATE_LIMITS, ip=ip or "unknown", email=email.strip().lower())
+
+
+def check_erasure(*, ip: str, email: str) -> None:
+    """Count a request to erase an address's signatures (it sends that address an email) against
+    SUBSCRIPTION_RATE_LIMITS, with counters of its own; raise RateLimited when either is used up."""
+    if settings.SIGNING_RATE_LIMITS_ENABLED:
+        check("erasure", settings.SUBSCRIPTION_RATE_LIMITS, ip=ip or "unknown", email=email.strip().lower())
 
 
 def check_invitation(*, user, ip: str) -> None:

@@ -80,6 +80,14 @@ def test_asking_answers_the_same_for_an_address_that_never_signed(client, statem
     assert OutboundEmail.objects.get(kind="erasure_link").recipient == EMAIL
 
 
+def test_asking_too_often_for_one_address_is_refused_for_an_hour(client, statement, settings):
+    settings.SUBSCRIPTION_RATE_LIMITS = {"ip": "100/h", "email": "2/h"}
+    answers = [ask_for_erasure(client, "Someone@Example.net").status_code for _ in range(3)]
+    assert answers == [302, 302, 429]
+    assert "try again in an hour" in ask_for_erasure(client, "someone@example.net").content.decode()
+    assert ask_for_erasure(client, "other@example.net").status_code == 302
+
+
 def test_a_bad_address_comes_back_with_a_message(client):
     response = client.post(reverse("privacy_erase"), {"email": "not an address", "website": ""})
     assert response.status_code == 400 and "not an address" in response.content.decode()
