@@ -88,10 +88,27 @@ class CommentForm(forms.Form):
 
 
 class OpenForm(forms.Form):
+    WHO_MAY_SIGN = [
+        ("organisations", _("Organisations only")),
+        ("individuals", _("Organisations, and individuals who confirm their email address")),
+    ]
+
     deadline = forms.DateTimeField(
         label=_("Signing deadline"), required=False, widget=DeadlineInput(),
         help_text=_("Optional. Signing stops at this time, or when you close it, whichever comes first."),
     )
+    # Not sent (an older form, a script): the drafter's choice stands.
+    who_may_sign = forms.ChoiceField(label=_("Who may sign"), choices=WHO_MAY_SIGN, required=False,
+                                     widget=forms.RadioSelect)
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("label_suffix", "")  # the legend reads like the other labels, no colon
+        super().__init__(*args, **kwargs)
+
+    @property
+    def allows_individuals(self) -> bool | None:
+        choice = self.cleaned_data.get("who_may_sign")
+        return None if not choice else choice == "individuals"
 
 
 class WithdrawForm(forms.Form):

@@ -199,9 +199,11 @@ def resolve_comment(comment: Comment, *, by: User) -> Comment:
 
 
 @transaction.atomic
-def open_for_signature(statement: Statement, *, by: User, deadline: datetime | None) -> Statement:
+def open_for_signature(statement: Statement, *, by: User, deadline: datetime | None,
+                       allows_individuals: bool | None = None) -> Statement:
     """A coordinator opens a draft for signature: its current revision becomes the text to be
-    signed, and the signing deadline (if any) is fixed."""
+    signed, the signing deadline (if any) is fixed, and, when `allows_individuals` is given,
+    whether individuals may sign too (else the drafter's choice stands)."""
     statement = _locked(statement)
     permissions.require(permissions.can_open(by, statement))
     statement.status = workflow.check(statement, Transition.OPEN)
@@ -209,9 +211,12 @@ def open_for_signature(statement: Statement, *, by: User, deadline: datetime | N
         raise ValidationError(_("The signing deadline must be in the future."), code="deadline")
     statement.signed_revision = statement.current_revision
     statement.deadline, statement.opened_at = deadline, timezone.now()
-    statement.save(update_fields=["status", "signed_revision", "deadline", "opened_at"])
+    if allows_individuals is not None:
+        statement.allows_individuals = allows_individuals
+    statement.save(update_fields=["status", "signed_revision", "deadline", "opened_at", "allows_individuals"])
     audit.record(by, "statement.opened", statement, revision=statement.signed_revision.number,
-                 sha256=statement.signed_revision.sha256, deadline=deadline)
+                 sha256=statement.signed_revision.sha256, deadline=deadline,
+                 allows_individuals=statement.allows_individuals)
     notifications.statement_opened(statement)
     return statement
 

@@ -423,6 +423,34 @@ def test_an_opening_deadline_in_the_past_comes_back_on_the_page(client, coalitio
     assert response.status_code == 400 and "must be in the future" in response.content.decode()
 
 
+def test_the_coordinator_decides_at_opening_whether_individuals_may_sign(client, coalition, staff, coordinator):
+    statement = make_statement(coalition, by=staff)
+    assert not statement.allows_individuals
+    signed_in(client, coordinator)
+    page = client.get(statement.get_absolute_url()).content.decode()
+    assert "Who may sign" in page and re.search(r'value="organisations"[^>]*checked', page)
+    client.post(reverse("statement_open", args=[statement.slug]), {"deadline": "", "who_may_sign": "individuals"})
+    statement.refresh_from_db()
+    assert statement.status == "open" and statement.allows_individuals
+    event = audit.events_for(statement).get(action="statement.opened")
+    assert event.data["allows_individuals"] is True
+    client.logout()
+    assert "Sign as an individual" in client.get(reverse("statement_sign", args=[statement.slug])).content.decode()
+
+
+def test_opening_without_the_choice_keeps_the_drafters_and_a_bad_choice_is_refused(client, coalition, staff, coordinator):
+    statement = make_statement(coalition, by=staff)
+    Statement.objects.filter(pk=statement.pk).update(allows_individuals=True)
+    signed_in(client, coordinator)
+    bad = client.post(reverse("statement_open", args=[statement.slug]), {"deadline": "", "who_may_sign": "robots"})
+    assert bad.status_code == 400 and "Select a valid choice" in bad.content.decode()
+    statement.refresh_from_db()
+    assert statement.status == "draft"
+    client.post(reverse("statement_open", args=[statement.slug]), {"deadline": ""})
+    statement.refresh_from_db()
+    assert statement.status == "open" and statement.allows_individuals
+
+
 # Dashboard ------------------------------------------------------------------------------------
 
 

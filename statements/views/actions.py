@@ -57,7 +57,8 @@ def open_statement(request, slug):
     if not form.is_valid():
         return render_statement(request, statement, status=400, open_form=form)
     try:
-        services.open_for_signature(statement, by=request.user, deadline=form.cleaned_data["deadline"])
+        services.open_for_signature(statement, by=request.user, deadline=form.cleaned_data["deadline"],
+                                    allows_individuals=form.allows_individuals)
     except ValidationError as exc:
         form.add_error(None, exc)
         return render_statement(request, statement, status=400, open_form=form)

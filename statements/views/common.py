@@ -84,7 +84,9 @@ def statement_context(request, statement: Statement, **forms) -> dict:
         "actions": actions(user, statement),
         "comments": statement.comments.select_related("author", "revision", "resolved_by") if drafting else [],
         "comment_form": forms.get("comment_form") or CommentForm(statement=statement, initial={"revision": revision}),
-        "open_form": forms.get("open_form") or OpenForm(initial={"deadline": statement.deadline}),
+        "open_form": forms.get("open_form") or OpenForm(initial={
+            "deadline": statement.deadline,
+            "who_may_sign": "individuals" if statement.allows_individuals else "organisations"}),
         "withdraw_form": forms.get("withdraw_form") or WithdrawForm(),
         "publish_form": forms.get("publish_form") or PublishForm(),
         "correction_form": forms.get("correction_form") or CorrectionForm(),
