@@ -160,6 +160,8 @@ def test_after_withdrawing_the_sign_page_does_not_ask_at_once_to_sign_again(clie
     assert f"The signature of {member_org.name} is withdrawn." in page
     assert "Confirm your signature" not in page
     assert f"Sign for {member_org.name}…" in page  # signing again is one deliberate step away
+    assert "signature withdrawn" in page and "not signed yet" not in page
+    assert f"Withdrawn by {signer.get_full_name()} on" in page
     chosen = client.get(sign_url(statement, member_org)).content.decode()
     assert "Confirm your signature" in chosen
 

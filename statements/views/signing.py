@@ -64,6 +64,10 @@ class SignView(TemplateView):
         rows = [{"organisation": o, "signature": selectors.live_signature_for(statement, o),
                  "declined": statement.declines.filter(organisation=o, retracted_at__isnull=True).exists()}
                 for o in organisations]
+        for row in rows:  # an organisation that withdrew is told so, not "not signed yet"
+            row["withdrawn"] = None if row["signature"] else (
+                statement.signatures.filter(organisation=row["organisation"], withdrawn_at__isnull=False)
+                .select_related("withdrawn_by").order_by("-withdrawn_at").first())
         chosen = self.request.GET.get("organisation")
         chosen = next((row for row in rows if row["organisation"].slug == chosen), None)
         # The only organisation's confirmation step opens by itself while it has not answered;
