@@ -144,6 +144,13 @@ def signatories(statement: Statement) -> Signatories:
     return Signatories(organisations, individuals)
 
 
+def name_key(name: str) -> str:
+    """How names are put in alphabetical order: case-blind, and ignoring opening quotes and other
+    marks before the first letter (‘Almenda’ Civic Education Center goes under A)."""
+    start = next((i for i, char in enumerate(name) if char.isalnum()), 0)
+    return name[start:].casefold()
+
+
 def signatory_sort_key(statement: Statement):
     """Organisations in the order coordinators set (`Statement.signatory_order`), then the rest
     alphabetically. Takes a signature or an organisation."""
@@ -152,7 +159,7 @@ def signatory_sort_key(statement: Statement):
 
     def key(item):
         organisation = getattr(item, "organisation", item)
-        return (position.get(organisation.pk, unplaced), organisation.name.casefold())
+        return (position.get(organisation.pk, unplaced), name_key(organisation.name))
 
     return key
 
@@ -207,9 +214,9 @@ def roster(statement: Statement) -> Roster:
                   .filter(kind=Signature.Kind.ORGANISATION).select_related("revision", "signed_by")}
     declines = {d.organisation_id: d for d in statement.declines.filter(retracted_at__isnull=True)
                 .select_related("declined_by")}
-    organisations = Organisation.objects.filter(
+    organisations = sorted(Organisation.objects.filter(
         Q(pk__in=members.values("pk")) | Q(pk__in=partner_ids) | Q(pk__in=list(signatures))
-    ).order_by("name")
+    ), key=lambda o: name_key(o.name))
     signers: dict[int, list] = {}
     for role in (OrganisationRole.objects.filter(organisation__in=organisations, can_sign=True)
                  .select_related("user").order_by("user__name", "user__email")):

@@ -20,9 +20,10 @@ def statement(coalition, coordinator):
 
 @pytest.fixture
 def signed(coalition, statement):
-    """Three organisations that signed, named so that alphabetical order is A, B, C."""
+    """Three organisations that signed, named so that alphabetical order is A, B, C (an opening
+    quote does not count)."""
     organisations = []
-    for name in ("Center for Civil Liberties", "Almenda", "Blue Bird"):
+    for name in ("Center for Civil Liberties", "‘Almenda’", "Blue Bird"):
         organisation = MembershipFactory(coalition=coalition, organisation__name=name).organisation
         user = OrganisationRoleFactory(organisation=organisation, can_sign=True).user
         cosigning.sign_for_organisation(statement, by=user, organisation=organisation,
@@ -43,25 +44,25 @@ def listed(page: str, names) -> list[str]:
 def test_signatories_are_alphabetical_until_coordinators_set_an_order(client, statement, signed, coordinator):
     client.force_login(coordinator)
     page = client.get(statement.get_absolute_url()).content.decode()
-    assert listed(page, signed) == ["Almenda", "Blue Bird", "Center for Civil Liberties"]
+    assert listed(page, signed) == ["‘Almenda’", "Blue Bird", "Center for Civil Liberties"]
 
 
 def test_a_coordinator_sets_the_order_and_the_page_and_the_issue_follow_it(client, statement, signed, coordinator,
                                                                            django_capture_on_commit_callbacks):
     client.force_login(coordinator)
     roster = client.get(reverse("statement_roster", args=[statement.slug])).content.decode()
-    assert "Order on the statement" in roster and "Place of Almenda" in roster
-    ccl, almenda, bird = signed["Center for Civil Liberties"], signed["Almenda"], signed["Blue Bird"]
+    assert "Order on the statement" in roster and "Place of ‘Almenda’" in roster
+    ccl, almenda, bird = signed["Center for Civil Liberties"], signed["‘Almenda’"], signed["Blue Bird"]
     response = client.post(order_url(statement), {f"place-{ccl.pk}": 1, f"place-{bird.pk}": 2,
                                                   f"place-{almenda.pk}": 3}, follow=True)
     assert "The order of signatory organisations is saved." in response.content.decode()
     statement.refresh_from_db()
     assert statement.signatory_order == [ccl.pk, bird.pk, almenda.pk]
     assert audit.events_for(statement).get(action="statement.signatories_ordered").data["order"] == [
-        "Center for Civil Liberties", "Blue Bird", "Almenda"]
+        "Center for Civil Liberties", "Blue Bird", "‘Almenda’"]
 
     page = client.get(statement.get_absolute_url()).content.decode()
-    assert listed(page, signed) == ["Center for Civil Liberties", "Blue Bird", "Almenda"]
+    assert listed(page, signed) == ["Center for Civil Liberties", "Blue Bird", "‘Almenda’"]
 
     # An organisation that signs later goes after the ordered ones.
     late = MembershipFactory(coalition=statement.coalition, organisation__name="Aaa Late").organisation
@@ -71,7 +72,7 @@ def test_a_coordinator_sets_the_order_and_the_page_and_the_issue_follow_it(clien
     with django_capture_on_commit_callbacks(execute=False):
         services.publish(Statement.objects.get(pk=statement.pk), by=coordinator)
     assert Publication.objects.get().signatories["organisations"] == [
-        "Center for Civil Liberties", "Blue Bird", "Almenda", "Aaa Late"]
+        "Center for Civil Liberties", "Blue Bird", "‘Almenda’", "Aaa Late"]
 
 
 def test_alphabetical_clears_the_order(client, statement, signed, coordinator):
@@ -85,7 +86,7 @@ def test_alphabetical_clears_the_order(client, statement, signed, coordinator):
 
 def test_two_organisations_in_one_place_are_refused_with_the_places_kept(client, statement, signed, coordinator):
     client.force_login(coordinator)
-    ccl, almenda, bird = signed["Center for Civil Liberties"], signed["Almenda"], signed["Blue Bird"]
+    ccl, almenda, bird = signed["Center for Civil Liberties"], signed["‘Almenda’"], signed["Blue Bird"]
     response = client.post(order_url(statement), {f"place-{ccl.pk}": 2, f"place-{bird.pk}": 2,
                                                   f"place-{almenda.pk}": 1})
     assert response.status_code == 400
@@ -99,7 +100,7 @@ def test_two_organisations_in_one_place_are_refused_with_the_places_kept(client,
 @pytest.mark.parametrize("value", ["", "0", "9", "first"])
 def test_a_missing_or_impossible_place_is_refused(client, statement, signed, coordinator, value):
     client.force_login(coordinator)
-    ccl, almenda, bird = signed["Center for Civil Liberties"], signed["Almenda"], signed["Blue Bird"]
+    ccl, almenda, bird = signed["Center for Civil Liberties"], signed["‘Almenda’"], signed["Blue Bird"]
     response = client.post(order_url(statement), {f"place-{ccl.pk}": value, f"place-{bird.pk}": 2,
                                                   f"place-{almenda.pk}": 3})
     assert response.status_code == 400
@@ -123,7 +124,7 @@ def test_the_order_cannot_change_once_published(client, statement, signed, coord
     with django_capture_on_commit_callbacks(execute=False):
         services.publish(Statement.objects.get(pk=statement.pk), by=coordinator)
     client.force_login(coordinator)
-    ccl, almenda, bird = signed["Center for Civil Liberties"], signed["Almenda"], signed["Blue Bird"]
+    ccl, almenda, bird = signed["Center for Civil Liberties"], signed["‘Almenda’"], signed["Blue Bird"]
     response = client.post(order_url(statement), {f"place-{ccl.pk}": 1, f"place-{bird.pk}": 2,
                                                   f"place-{almenda.pk}": 3}, follow=True)
     assert "There is no order to set" in response.content.decode()
