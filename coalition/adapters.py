@@ -17,6 +17,33 @@ class AccountAdapter(DefaultAccountAdapter):
         # Staff join by invitation only (see coalition.views.accept_invitation).
         return False
 
+    def is_reauthentication_required(self, *, app: str, **kwargs) -> bool:
+        """allauth asks for the password again before any two-factor change, even a moment after
+        sign-in. A coordinator sent straight from sign-in to set up an authenticator app
+        (coalition.middleware.RequireMFAMiddleware) would type the same password twice; so
+        setting up TOTP, and seeing the recovery codes that follows, within
+        ACCOUNT_REAUTHENTICATION_TIMEOUT of signing in with the password needs no second time.
+        Turning two-factor authentication off, or making new recovery codes, still asks."""
+        if app == "allauth.mfa" and self._enrolling_just_after_sign_in():
+            return False
+        return super().is_reauthentication_required(app=app, **kwargs)
+
+    @staticmethod
+    def _enrolling_just_after_sign_in() -> bool:
+        import time
+
+        from allauth.account import app_settings
+        from allauth.account.internal.flows.login import get_authentication_records
+        from allauth.core import context
+        from django.urls import reverse
+
+        request = context.request
+        enrolment = (reverse("mfa_activate_totp"), reverse("mfa_view_recovery_codes"))
+        if request is None or request.path not in enrolment or not request.user.is_authenticated:
+            return False
+        signed_in = [r["at"] for r in get_authentication_records(request, request.user) if r.get("method") == "password"]
+        return bool(signed_in) and time.time() - signed_in[-1] < app_settings.REAUTHENTICATION_TIMEOUT
+
     def send_mail(self, template_prefix: str, email: str, context: dict) -> None:
         """Render allauth's message as it would, then hand it to the outbox instead of SMTP, so
         no web request waits on a mail server and a failed delivery is retried."""

@@ -46,8 +46,8 @@ def test_coordinator_without_totp_is_sent_from_the_dashboard_to_enrolment_with_t
     response = client.get(reverse("dashboard"), follow=True)
     assert response.redirect_chain[0][0] == ENROL
     assert "must protect their account with two-factor authentication" in response.content.decode()
-    confirm_password(client)
-    assert 'name="code"' in client.get(ENROL).content.decode()
+    # Just signed in with the password: enrolment does not ask for it a second time.
+    assert 'name="code"' in response.content.decode()
 
 
 def test_coordinator_without_totp_cannot_open_a_statement_and_nothing_changes(client, coalition, unenrolled_coordinator):
@@ -127,6 +127,10 @@ def test_coordinator_cannot_remove_their_last_authenticator(client, coordinator)
 def test_member_staff_may_turn_two_factor_authentication_off(client, signer):
     factories.enrol_totp(signer)
     sign_in_with_code(client, signer)
+    # Turning it off asks for the password again, even just after signing in.
+    refused = client.post(reverse("mfa_deactivate_totp"))
+    assert refused.status_code == 302 and refused.url.startswith(reverse("account_reauthenticate"))
+    assert Authenticator.objects.filter(user=signer).exists()
     confirm_password(client)
     response = client.post(reverse("mfa_deactivate_totp"))
     assert response.status_code == 302

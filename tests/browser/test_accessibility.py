@@ -78,12 +78,10 @@ def test_a_coordinator_enrols_in_two_factor_authentication_on_pages_without_axe_
     user = factories.CoordinatorFactory(coalition=coalition, totp=False).user
     page = new_page()
     sign_in(page, user.email, factories.PASSWORD)
-    assert page.get_by_text("must protect their account with two-factor authentication").is_visible()
-    check_here(page, steps, "asked to enrol, password first")
-    page.get_by_label("Password").fill(factories.PASSWORD)
-    page.get_by_role("button", name="Confirm").click()
+    # Straight from sign-in to enrolment, without typing the password a second time.
     page.wait_for_url("**/accounts/2fa/totp/activate/")
-    check(page, page.url, steps, "enrolment with the key")
+    assert page.get_by_text("must protect their account with two-factor authentication").is_visible()
+    check_here(page, steps, "asked to enrol, with the key")
     secret = page.locator("#authenticator_secret").input_value()
     page.get_by_label("Authenticator code").fill(factories.current_totp_code(secret))
     page.get_by_role("button", name="Activate").click()

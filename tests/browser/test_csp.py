@@ -79,10 +79,7 @@ def test_a_coordinators_pages_have_no_csp_violations(new_page, steps, statements
 def test_totp_enrolment_with_its_qr_code_has_no_csp_violations(new_page, steps, coalition):
     user = factories.CoordinatorFactory(coalition=coalition, totp=False).user
     page = Watched(new_page())
-    sign_in(page.page, user.email, factories.PASSWORD)  # sent on to enrolment, password first
-    page.check(steps, "asked to enrol, password first")
-    page.page.get_by_label("Password").fill(factories.PASSWORD)
-    page.page.get_by_role("button", name="Confirm").click()
+    sign_in(page.page, user.email, factories.PASSWORD)  # sent on to enrolment
     page.page.wait_for_url("**/accounts/2fa/totp/activate/")
     page.check(steps, "totp enrolment")
     qr_code = page.page.locator("img[src^='data:']")
