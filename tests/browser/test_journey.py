@@ -166,7 +166,7 @@ def test_the_whole_journey_from_invitation_to_a_verified_pdf(new_page, steps, co
     click_and_wait(second, second.get_by_role("button", name="Withdraw the signature"))
     expect(second.get_by_text(f"The signature of {second_org.name} is withdrawn.")).to_be_visible()
     second_row = second.locator(".sign-rows li").filter(has_text=second_org.name)
-    expect(second_row.locator(".badge")).to_have_text("not signed yet")
+    expect(second_row.locator(".badge")).to_have_text("signature withdrawn")
     expect(second.get_by_role("region", name="Confirm your signature")).to_have_count(0)
     steps.shot(second, "second organisation withdrew")
 
