@@ -54,7 +54,8 @@ def sha256_of(title: str, summary: str, body: str) -> str:
 
 def render_markdown(body: str) -> str:
     """Markdown to HTML, sanitised: no scripts, no event handlers, no `javascript:` links, no raw
-    styles; links open as ordinary links with `rel="noopener noreferrer"`."""
+    styles (what such tags held shows as plain text, so no words go missing); links open as
+    ordinary links with `rel="noopener noreferrer"`."""
     html = markdown.markdown(body or "", extensions=["extra", "sane_lists"], output_format="html")
     return nh3.clean(
         html,
@@ -62,6 +63,9 @@ def render_markdown(body: str) -> str:
         attributes=ALLOWED_ATTRIBUTES,
         url_schemes=ALLOWED_URL_SCHEMES,
         link_rel="noopener noreferrer",
+        # Raw <script> or <style> in the Markdown is not run or applied but shown as text (nh3's
+        # default drops it with all it holds, and an unclosed one with the rest of the text).
+        clean_content_tags=set(),
     )
 
 

@@ -279,6 +279,16 @@ def test_scripts_handlers_and_javascript_links_come_out_inert_in_the_page(client
     assert "<script" not in stored and "onerror" not in stored and "javascript:" not in stored
 
 
+def test_an_unclosed_style_or_script_tag_hides_no_words(client, coalition, staff):
+    body = "First paragraph.\n\n<style>p { display: none }\n\nThe words after it.\n\n<script>var x = 1"
+    statement = make_statement(coalition, by=staff, body=body)
+    page = signed_in(client, staff).get(statement.get_absolute_url()).content.decode()
+    assert "First paragraph." in page and "The words after it." in page and "var x = 1" in page
+    assert active_markup(page) == []
+    stored = statement.current_revision.body_html
+    assert "<style" not in stored and "<script" not in stored
+
+
 def test_the_preview_is_sanitised_too(client, coalition, staff):
     statement = make_statement(coalition, by=staff)
     data = edit_data(statement.current_revision, body=HOSTILE_BODY)
