@@ -259,3 +259,23 @@ def test_a_timestamp_server_that_does_not_answer_fails_the_issue_with_a_reason_t
         publication = publish(statement, coordinator, django_capture_on_commit_callbacks)
     assert publication.state == Publication.State.FAILED
     assert "timestamp server did not answer" in publication.failure
+
+
+@pytest.mark.django_db(transaction=True)  # the queueing runs at the real commit, before the answer
+@pytest.mark.parametrize("made_at_once", [True, False])
+def test_the_coordinator_is_told_whether_the_signed_pdf_is_ready(
+        coalition, coordinator, signer, member_org, client, made_at_once):
+    statement = closed_statement(coalition, coordinator, signer, member_org)
+    client.force_login(coordinator)
+
+    def queue(publication_id):  # in-process, as without a broker; or left to a worker that has not run yet
+        if made_at_once:
+            tasks.prepare_publication.apply(args=[publication_id])
+
+    with mock.patch.object(tasks.prepare_publication, "delay", side_effect=queue):
+        response = client.post(reverse("statement_publish", args=[statement.slug]))
+    page = client.get(response.url).content.decode()
+    if made_at_once:
+        assert "The statement is published with its signed PDF." in page
+    else:
+        assert "The statement is published; its signed PDF is being prepared." in page

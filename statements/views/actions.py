@@ -90,7 +90,11 @@ def publish_statement(request, slug):
     except ValidationError as exc:
         form.add_error(None, exc)
         return render_statement(request, statement, status=400, publish_form=form)
-    messages.success(request, _("The statement is published; its signed PDF is being prepared."))
+    issue = statement.publications.order_by("-number").first()
+    if issue is not None and issue.state == issue.State.READY:  # made at once (tasks run in-process)
+        messages.success(request, _("The statement is published with its signed PDF."))
+    else:
+        messages.success(request, _("The statement is published; its signed PDF is being prepared."))
     return redirect(statement)
 
 
