@@ -3,11 +3,14 @@ statement page's context."""
 
 from django.conf import settings
 from django.http import Http404
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views.generic import FormView
 
 from coalition import permissions
 
-from .. import cosigning, publishing, selectors, workflow
+from .. import cosigning, publishing, ratelimits, selectors, workflow
 from ..forms import CommentForm, CorrectionForm, OpenForm, PublishForm, WithdrawForm
 from ..models import Statement
 
@@ -99,3 +102,29 @@ def render_statement(request, statement: Statement, status: int = 200, **forms):
     """The statement page, e.g. again with a form's errors and what was typed."""
     return render(request, "statements/statement_detail.html",
                   statement_context(request, statement, **forms), status=status)
+
+
+class EmailLinkRequestView(FormView):
+    """A public form that takes an email address and sends a link to it (subscribing, asking for
+    erasure). It answers the same way whatever the address, and for the honeypot, so nobody
+    learns who is on the list; past the rate limits it comes back (429) with the address kept.
+    Subclasses say what to do with the address (`act`) and where to go next (`sent_url_name`)."""
+
+    sent_url_name = ""
+
+    def act(self, email: str, *, language: str, ip: str) -> None:
+        raise NotImplementedError
+
+    def form_valid(self, form):
+        if not form.is_bot:
+            try:
+                self.act(form.cleaned_data["email"], language=get_language() or "en",
+                         ip=ratelimits.client_ip(self.request))
+            except ratelimits.RateLimited:
+                form.add_error(None, _("Too many requests were sent from here or for this address. "
+                                       "Please try again in an hour."))
+                return self.render_to_response(self.get_context_data(form=form), status=429)
+        return redirect(self.sent_url_name)
+
+    def form_invalid(self, form):
+        return self.render_to_response(self.get_context_data(form=form), status=400)

@@ -4,20 +4,19 @@ email" page and the emailed link's page (whose button erases; a GET never does).
 from email.utils import parseaddr
 
 from django.conf import settings
-from django.shortcuts import redirect
 from django.utils.decorators import method_decorator
-from django.utils.translation import get_language
-from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.generic import FormView, TemplateView
+from django.views.generic import TemplateView
 
-from .. import privacy, ratelimits
+from .. import privacy
 from ..caching import cache_public_page
 from ..forms import ErasureRequestForm
+from .common import EmailLinkRequestView
 
 
 def _periods() -> dict:
-    return {"contact_email": parseaddr(settings.DEFAULT_FROM_EMAIL)[1],"confirmation_hours": settings.SIGNATURE_CONFIRMATION_HOURS,
+    return {"contact_email": parseaddr(settings.DEFAULT_FROM_EMAIL)[1],
+            "confirmation_hours": settings.SIGNATURE_CONFIRMATION_HOURS,
             "erasure_hours": settings.ERASURE_LINK_HOURS,
             "unconfirmed_days": settings.UNCONFIRMED_SIGNATURE_DAYS}
 
@@ -31,26 +30,16 @@ class PrivacyView(TemplateView):
 
 
 @method_decorator(never_cache, name="dispatch")
-class ErasureRequestView(FormView):
+class ErasureRequestView(EmailLinkRequestView):
     """The same answer whatever the address (signed or not), and for the honeypot: nobody learns
     who signed."""
 
     form_class = ErasureRequestForm
     template_name = "statements/privacy_erase.html"
+    sent_url_name = "privacy_erase_sent"
 
-    def form_valid(self, form):
-        if not form.is_bot:
-            try:
-                privacy.request_erasure(form.cleaned_data["email"], language=get_language() or "en",
-                                        ip=ratelimits.client_ip(self.request))
-            except ratelimits.RateLimited:
-                form.add_error(None, _("Too many requests were sent from here or for this address. "
-                                       "Please try again in an hour."))
-                return self.render_to_response(self.get_context_data(form=form), status=429)
-        return redirect("privacy_erase_sent")
-
-    def form_invalid(self, form):
-        return self.render_to_response(self.get_context_data(form=form), status=400)
+    def act(self, email: str, *, language: str, ip: str) -> None:
+        privacy.request_erasure(email, language=language, ip=ip)
 
 
 @method_decorator(never_cache, name="dispatch")

@@ -2,38 +2,26 @@
 confirmation link's page. None is cached: the form carries a CSRF token."""
 
 from django.conf import settings
-from django.shortcuts import redirect
 from django.utils.decorators import method_decorator
-from django.utils.translation import get_language
-from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.generic import FormView, TemplateView
+from django.views.generic import TemplateView
 
-from .. import ratelimits, subscriptions
+from .. import subscriptions
 from ..forms import SubscribeForm
+from .common import EmailLinkRequestView
 
 
 @method_decorator(never_cache, name="dispatch")
-class SubscribeView(FormView):
+class SubscribeView(EmailLinkRequestView):
     """The same answer whatever the address (new, waiting for confirmation, or subscribed), and
     for the honeypot: nobody learns who subscribed."""
 
     form_class = SubscribeForm
     template_name = "statements/subscribe.html"
+    sent_url_name = "subscription_sent"
 
-    def form_valid(self, form):
-        if not form.is_bot:
-            try:
-                subscriptions.subscribe(form.cleaned_data["email"], language=get_language() or "en",
-                                        ip=ratelimits.client_ip(self.request))
-            except ratelimits.RateLimited:
-                form.add_error(None, _("Too many requests were sent from here or for this address. "
-                                       "Please try again in an hour."))
-                return self.render_to_response(self.get_context_data(form=form), status=429)
-        return redirect("subscription_sent")
-
-    def form_invalid(self, form):
-        return self.render_to_response(self.get_context_data(form=form), status=400)
+    def act(self, email: str, *, language: str, ip: str) -> None:
+        subscriptions.subscribe(email, language=language, ip=ip)
 
 
 @method_decorator(never_cache, name="dispatch")
