@@ -306,6 +306,11 @@ CELERY_BEAT_SCHEDULE: dict = {
 # Organisations that have neither signed nor declined are reminded this many days before a
 # statement's signing deadline (once per organisation per statement).
 SIGNATURE_REMINDER_DAYS = float(env("SIGNATURE_REMINDER_DAYS", "2"))
+# A coordinator reminds an organisation that has not answered at most once in this many hours
+# (per statement), however often the roster's buttons are pressed.
+SIGNATURE_MANUAL_REMINDER_HOURS = float(env("SIGNATURE_MANUAL_REMINDER_HOURS", "12"))
+if SIGNATURE_MANUAL_REMINDER_HOURS <= 0:
+    raise ImproperlyConfigured("SIGNATURE_MANUAL_REMINDER_HOURS must be a positive number of hours.")
 # A publication still pending after this long lost its task; the sweep queues it again.
 PUBLICATION_STALE_SECONDS = int(env("PUBLICATION_STALE_SECONDS", "300"))
 # The largest file /verify/ accepts.
