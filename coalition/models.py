@@ -144,6 +144,7 @@ class OrganisationRole(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="organisation_roles")
     organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="roles")
     can_sign = models.BooleanField(_("may sign on its behalf"), default=False)
+    signing_since = models.DateTimeField(_("may sign since"), null=True, blank=True, editable=False)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
 
     class Meta:
@@ -154,6 +155,16 @@ class OrganisationRole(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} at {self.organisation}"
+
+    def save(self, *args, **kwargs):
+        # `signing_since` follows `can_sign` however the row is saved (services, admin, demo).
+        if not self.can_sign:
+            self.signing_since = None
+        elif self.signing_since is None:
+            self.signing_since = timezone.now()
+        if kwargs.get("update_fields") is not None and "can_sign" in kwargs["update_fields"]:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "signing_since"}
+        super().save(*args, **kwargs)
 
 
 class CoalitionRole(models.Model):

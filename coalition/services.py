@@ -161,3 +161,68 @@ def set_notification_preferences(user: User, *, receive: set[str]) -> None:
     EmailOptOut.objects.filter(email=email, kind__in=receive).delete()
     for kind in BULK_KINDS - set(receive):
         EmailOptOut.objects.get_or_create(email=email, kind=kind)
+
+
+# Who may sign for each member organisation -------------------------------------------------------
+
+
+def _member_role(coalition: Coalition, role: OrganisationRole, by: User) -> OrganisationRole:
+    """The staff role, locked, after checking that `by` manages the coalition's members and that
+    the role's organisation is a current member of it."""
+    permissions.require(permissions.can_manage_members(by, coalition))
+    role = OrganisationRole.objects.select_for_update().select_related("user", "organisation").get(pk=role.pk)
+    if not permissions.is_current_member(role.organisation, coalition):
+        raise ValidationError(_("That organisation is not a member of this coalition."))
+    return role
+
+
+@transaction.atomic
+def grant_signing_authority(coalition: Coalition, role: OrganisationRole, *, by: User) -> OrganisationRole:
+    """A coordinator lets a staff member sign statements on their organisation's behalf; the
+    person is told by email."""
+    role = _member_role(coalition, role, by)
+    if role.can_sign:
+        raise ValidationError(_("%(name)s already holds signing authority for %(organisation)s.")
+                              % {"name": role.user.get_full_name(), "organisation": role.organisation.name})
+    role.can_sign = True
+    role.save(update_fields=["can_sign"])
+    event = audit.record(by, "member.signing_granted", role.organisation, coalition=coalition.slug,
+                         email=role.user.email)
+    from statements import notifications
+
+    notifications.signing_authority_changed(role.user, role.organisation, coalition, change="granted", event=event)
+    return role
+
+
+@transaction.atomic
+def withdraw_signing_authority(coalition: Coalition, role: OrganisationRole, *, by: User) -> OrganisationRole:
+    """A coordinator takes back a staff member's authority to sign for their organisation.
+    Signatures they made while they held it stand: they were made with authority at that moment."""
+    role = _member_role(coalition, role, by)
+    if not role.can_sign:
+        raise ValidationError(_("%(name)s does not hold signing authority for %(organisation)s.")
+                              % {"name": role.user.get_full_name(), "organisation": role.organisation.name})
+    role.can_sign = False
+    role.save(update_fields=["can_sign"])
+    event = audit.record(by, "member.signing_withdrawn", role.organisation, coalition=coalition.slug,
+                         email=role.user.email)
+    from statements import notifications
+
+    notifications.signing_authority_changed(role.user, role.organisation, coalition, change="withdrawn", event=event)
+    return role
+
+
+@transaction.atomic
+def remove_from_staff(coalition: Coalition, role: OrganisationRole, *, by: User) -> OrganisationRole:
+    """A coordinator takes a person off an organisation's staff (and so off its signing
+    authority). Their account stays, as do the signatures they made; a coordinator's own role on
+    the coalition is a separate thing and is not touched."""
+    role = _member_role(coalition, role, by)
+    user, organisation, could_sign = role.user, role.organisation, role.can_sign
+    role.delete()
+    event = audit.record(by, "member.removed", organisation, coalition=coalition.slug, email=user.email,
+                         could_sign=could_sign)
+    from statements import notifications
+
+    notifications.signing_authority_changed(user, organisation, coalition, change="removed", event=event)
+    return role

@@ -5,7 +5,7 @@ from django.urls import include, path
 from statements.views import ArchiveView
 from statements.views import outbox as outbox_views
 
-from . import notification_views, views
+from . import notification_views, people_views, views
 
 handler403 = "coalition.views.permission_denied"
 
@@ -18,6 +18,13 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("coalitions/<slug:slug>/", views.CoalitionDetailView.as_view(), name="coalition_detail"),
     path("coalitions/<slug:slug>/invitations/", views.invitations, name="invitations"),
+    path("coalitions/<slug:slug>/people/", people_views.PeopleView.as_view(), name="coalition_people"),
+    path("coalitions/<slug:slug>/people/<int:pk>/grant-signing/", people_views.grant_signing,
+         name="coalition_people_grant_signing"),
+    path("coalitions/<slug:slug>/people/<int:pk>/withdraw-signing/", people_views.withdraw_signing,
+         name="coalition_people_withdraw_signing"),
+    path("coalitions/<slug:slug>/people/<int:pk>/remove/", people_views.remove_staff,
+         name="coalition_people_remove"),
     path("coalitions/<slug:slug>/outbox/", outbox_views.OutboxProblemsView.as_view(), name="outbox_problems"),
     path("coalitions/<slug:slug>/outbox/<int:pk>/retry/", outbox_views.retry_email, name="outbox_retry"),
     path("invitations/<int:pk>/revoke/", views.revoke_invitation, name="invitation_revoke"),

@@ -68,8 +68,10 @@ class OrganisationDetailView(DetailView):
 def invitations(request, slug):
     coalition = get_object_or_404(Coalition, slug=slug)
     permissions.require(permissions.can_invite(request.user, coalition))
+    # ?organisation=<id>&role=signer: the people page's "invite someone" link for one organisation
     form = InvitationForm(request.POST or None, coalition=coalition,
-                          initial={"language": request.LANGUAGE_CODE})
+                          initial={"language": request.LANGUAGE_CODE, "organisation": request.GET.get("organisation"),
+                                   "role": request.GET.get("role", Invitation.Role.STAFF)})
     status = 400 if request.method == "POST" else 200
     if request.method == "POST" and form.is_valid():
         try:

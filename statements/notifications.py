@@ -29,6 +29,28 @@ def invitation_sent(invitation) -> None:
     )
 
 
+# Who may sign ---------------------------------------------------------------------------------
+
+SIGNING_AUTHORITY_TEMPLATES = {"granted": "signing_granted", "withdrawn": "signing_withdrawn",
+                               "removed": "staff_removed"}
+
+
+def signing_authority_changed(user, organisation, coalition, *, change: str, event) -> None:
+    """A coordinator gave `user` authority to sign for `organisation`, withdrew it, or took them
+    off its staff (`change`): they are told, in their language. One message per audit `event`,
+    so granting again later is a new message."""
+    outbox.enqueue(
+        kind="signing_authority",
+        dedupe_key=f"signing-authority:{event.pk}",
+        recipient=user.email,
+        template=SIGNING_AUTHORITY_TEMPLATES[change],
+        context={"person": user, "organisation": organisation, "coalition": coalition,
+                 "dashboard_url": _url(reverse("dashboard"))},
+        language=user.language or "en",
+        coalition=coalition,
+    )
+
+
 # Signatures ---------------------------------------------------------------------------------
 
 

@@ -366,7 +366,8 @@ def kind_label(kind: str) -> str:
     labels = {**dict(EmailOptOut.Kind.choices), "invitation": _("Invitation to join"),
               "signature_confirmation": _("Link to confirm an individual's signature"),
               "signature_already_signed": _("Notice to an individual who signed again"),
-              "subscription_confirmation": _("Link to confirm a subscription")}
+              "subscription_confirmation": _("Link to confirm a subscription"),
+              "signing_authority": _("Notice of a change to someone's signing authority")}
     return str(labels.get(kind, kind))
 
 

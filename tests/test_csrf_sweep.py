@@ -87,6 +87,7 @@ URLS: dict[str, Url] = {
     "statement_roster": Url(PAGE, open_),
     "statement_signatures_csv": Url(PAGE, open_),
     "outbox_problems": Url(PAGE, lambda w: [w["coalition"].slug]),
+    "coalition_people": Url(PAGE, lambda w: [w["coalition"].slug]),
     # Form pages.
     "verify": Url(FORM, user="anonymous"),  # the POST only checks a file, but it is a form all the same
     "subscribe": Url(FORM, user="anonymous"),
@@ -109,6 +110,10 @@ URLS: dict[str, Url] = {
     "set_language": Url(ACTION),
     "invitation_revoke": Url(ACTION, lambda w: [w["invitation"].pk]),
     "outbox_retry": Url(ACTION, lambda w: [w["coalition"].slug, w["email"].pk]),
+    # The coordinator's own role at the member organisation: they may sign for it.
+    "coalition_people_grant_signing": Url(ACTION, lambda w: [w["coalition"].slug, w["role"].pk]),
+    "coalition_people_withdraw_signing": Url(ACTION, lambda w: [w["coalition"].slug, w["role"].pk]),
+    "coalition_people_remove": Url(ACTION, lambda w: [w["coalition"].slug, w["role"].pk]),
     "comment_add": Url(ACTION, draft),
     "comment_resolve": Url(ACTION, lambda w: [w["draft"].slug, w["comment"].pk]),
     "statement_open": Url(ACTION, draft),
@@ -163,7 +168,7 @@ def test_every_url_of_the_project_is_classified():
 @pytest.fixture
 def world(coalition, member_org, coordinator):
     """One of each object the URLs act on; the coordinator also signs for the member organisation."""
-    OrganisationRole.objects.create(user=coordinator, organisation=member_org, can_sign=True)
+    role = OrganisationRole.objects.create(user=coordinator, organisation=member_org, can_sign=True)
     draft = factories.make_statement(coalition, by=coordinator, title="A draft")
     open_statement = factories.make_statement(coalition, by=coordinator, status="open", title="Open",
                                               allows_individuals=True)
@@ -179,6 +184,7 @@ def world(coalition, member_org, coordinator):
         "coalition": coalition,
         "organisation": member_org,
         "coordinator": coordinator,
+        "role": role,
         "draft": draft,
         "open": open_statement,
         "closed": factories.make_statement(coalition, by=coordinator, status="closed", title="Closed"),

@@ -80,6 +80,7 @@ def world(coalition, member_org, coordinator, staff, signer):
             name="A Person", email="person@example.net", confirmed_at=timezone.now())
     w["publication"] = Publication.objects.get(statement=w["published"], number=1)
     w["invitation"] = InvitationFactory(coalition=coalition, organisation=member_org)
+    w["staff_role"], w["signer_role"] = (OrganisationRole.objects.get(user=person) for person in (staff, signer))
     w["failed_email"] = OutboundEmail.objects.create(
         kind="invitation", coalition=coalition, dedupe_key="failed-for-test", recipient="x@example.net",
         subject="Subject", body_text="Text", message_id="<failed-for-test@example.org>",
@@ -210,6 +211,13 @@ ROWS = [
         statuses=refused(403, 403)),
     Row("outbox problems", lambda w: reverse("outbox_problems", args=[w["draft"].coalition.slug]),
         statuses=refused(403, 403)),
+    Row("people", lambda w: reverse("coalition_people", args=[w["draft"].coalition.slug]), statuses=refused(403, 403)),
+    Row("granting signing authority", lambda w: reverse("coalition_people_grant_signing", args=[
+        w["draft"].coalition.slug, w["staff_role"].pk]), "post", statuses=refused(403, 403)),
+    Row("withdrawing signing authority", lambda w: reverse("coalition_people_withdraw_signing", args=[
+        w["draft"].coalition.slug, w["signer_role"].pk]), "post", statuses=refused(403, 403)),
+    Row("removing someone from the staff", lambda w: reverse("coalition_people_remove", args=[
+        w["draft"].coalition.slug, w["signer_role"].pk]), "post", statuses=refused(403, 403)),
     Row("retrying an email", lambda w: reverse("outbox_retry", args=[w["draft"].coalition.slug, w["failed_email"].pk]),
         "post", statuses=refused(403, 403)),
 ]

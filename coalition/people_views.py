@@ -1,0 +1,98 @@
+"""Who works for each member organisation, and who may sign for it: the coordinators' page and
+its one-shot actions."""
+
+from dataclasses import dataclass
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import ValidationError
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+from django.views.generic import TemplateView
+
+from statements.selectors import name_key
+
+from . import permissions, services
+from .models import Coalition, Organisation, OrganisationRole
+
+
+@dataclass
+class OrganisationStaff:
+    organisation: Organisation
+    roles: list  # OrganisationRole, those who may sign first
+
+    @property
+    def has_signer(self) -> bool:
+        return any(role.can_sign for role in self.roles)
+
+
+def organisation_staff(coalition: Coalition) -> list[OrganisationStaff]:
+    """Every current member organisation with its staff, alphabetically; two queries."""
+    organisations = sorted(
+        Organisation.objects.filter(memberships__coalition=coalition, memberships__left__isnull=True),
+        key=lambda o: name_key(o.name))
+    roles: dict[int, list] = {}
+    for role in (OrganisationRole.objects.filter(organisation__in=organisations).select_related("user")
+                 .order_by("-can_sign", "user__name", "user__email")):
+        roles.setdefault(role.organisation_id, []).append(role)
+    return [OrganisationStaff(organisation, roles.get(organisation.pk, [])) for organisation in organisations]
+
+
+def _managed_coalition(request, slug: str) -> Coalition:
+    coalition = get_object_or_404(Coalition, slug=slug)
+    permissions.require(permissions.can_manage_members(request.user, coalition))
+    return coalition
+
+
+class PeopleView(LoginRequiredMixin, TemplateView):
+    """The coalition's member organisations, their staff and who may sign for each."""
+
+    template_name = "coalition/people.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        coalition = _managed_coalition(self.request, self.kwargs["slug"])
+        staff = organisation_staff(coalition)
+        context.update(coalition=coalition, organisations=staff,
+                       without_signer=[row for row in staff if not row.has_signer])
+        return context
+
+
+def _act(request, slug: str, pk: int, service, done: str):
+    """Permission, the staff role (of a current member organisation, else 404), the service, a
+    message, back to the organisation on the people page."""
+    coalition = _managed_coalition(request, slug)
+    role = get_object_or_404(
+        OrganisationRole.objects.select_related("user", "organisation"), pk=pk,
+        organisation__memberships__coalition=coalition, organisation__memberships__left__isnull=True)
+    try:
+        service(coalition, role, by=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, done % {"name": role.user.get_full_name(), "organisation": role.organisation.name})
+    return redirect(reverse("coalition_people", args=[coalition.slug]) + f"#organisation-{role.organisation.slug}")
+
+
+@login_required
+@require_POST
+def grant_signing(request, slug, pk):
+    return _act(request, slug, pk, services.grant_signing_authority,
+                _("%(name)s may now sign for %(organisation)s."))
+
+
+@login_required
+@require_POST
+def withdraw_signing(request, slug, pk):
+    return _act(request, slug, pk, services.withdraw_signing_authority,
+                _("%(name)s may no longer sign for %(organisation)s. Signatures already made stand."))
+
+
+@login_required
+@require_POST
+def remove_staff(request, slug, pk):
+    return _act(request, slug, pk, services.remove_from_staff,
+                _("%(name)s is no longer on the staff of %(organisation)s."))
