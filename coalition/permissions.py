@@ -218,3 +218,8 @@ def can_hide_signature(user, signature) -> bool:
 
 def can_invite_partner(user, statement) -> bool:
     return is_coordinator(user, statement.coalition)
+
+
+def can_remind(user, statement) -> bool:
+    """Coordinators remind the organisations that have not answered a statement open for signature."""
+    return is_coordinator(user, statement.coalition)

@@ -14,7 +14,7 @@ import hashlib
 import secrets
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -354,6 +354,89 @@ def hide_signature(signature: Signature, *, by: User, reason: str) -> Signature:
     signature.save(update_fields=["hidden_at", "hidden_by", "hidden_reason"])
     audit.record(by, "signature.hidden", statement, signature=signature.pk, reason=reason)
     return signature
+
+
+# Reminders --------------------------------------------------------------------------------------
+
+NOTE_MAX_LENGTH = 1000
+
+
+@dataclass
+class Reminders:
+    """What a coordinator's reminder did."""
+
+    reminded: list[Organisation]  # at least one message written for each
+    messages: int
+    recently: list[tuple[Organisation, datetime]]  # skipped, reminded inside the period: when next
+    unreachable: list[Organisation]  # nobody who may sign for it gets reminders
+
+    @property
+    def next_possible(self) -> datetime | None:
+        return min(at for _organisation, at in self.recently) if self.recently else None
+
+
+@transaction.atomic
+def remind(statement: Statement, *, by: User, organisation: Organisation | None = None, note: str = "") -> Reminders:
+    """A coordinator reminds the organisations that have neither signed nor declined (or only
+    `organisation`): everyone who may sign for each gets an email with the link to sign and the
+    coordinator's `note`. An organisation a coordinator reminded less than
+    SIGNATURE_MANUAL_REMINDER_HOURS ago is skipped. Writes one audit event when anyone was reminded."""
+    from . import selectors
+
+    statement = _locked(statement)
+    permissions.require(permissions.can_remind(by, statement))
+    if signing_refusal(statement):
+        raise ValidationError(_("Reminders can be sent only while the statement is open for signature."),
+                              code="closed")
+    note = text.normalise(note)
+    if len(note) > NOTE_MAX_LENGTH:
+        raise ValidationError(_("The note can be at most %(n)d characters long.") % {"n": NOTE_MAX_LENGTH},
+                              code="too_long")
+    roster = selectors.roster(statement)
+    rows = _to_remind(roster, organisation)
+    now = timezone.now()
+    found = selectors.reminders(statement)
+    recently, due = [], []
+    for row in rows:
+        last = found.get(row.organisation.pk)
+        next_possible = last.next_possible if last else None
+        if next_possible:
+            recently.append((row.organisation, next_possible))
+        else:
+            due.append(row)
+    written = notifications.coordinator_reminders(statement, due, by=by, note=note, now=now)
+    reminded = [row.organisation for row in due if written.get(row.organisation.pk)]
+    outcome = Reminders(reminded, sum(written.values()), recently,
+                        [row.organisation for row in due if not written.get(row.organisation.pk)])
+    if not reminded and not recently:
+        if organisation is not None:
+            raise ValidationError(_("Nobody who may sign for %(organisation)s can be reminded: there is nobody yet, "
+                                    "or they turned reminders off.") % {"organisation": organisation.name},
+                                  code="nobody")
+        raise ValidationError(_("Nobody left to remind: nobody who may sign for the organisations without an "
+                                "answer can be reminded (there is nobody yet, or they turned reminders off)."),
+                              code="nobody")
+    if reminded:
+        audit.record(by, "statement.reminded", statement, organisations=[o.name for o in reminded],
+                     organisation_ids=[o.pk for o in reminded], count=len(reminded), messages=outcome.messages,
+                     note=note)
+    return outcome
+
+
+def _to_remind(roster, organisation: Organisation | None) -> list:
+    rows = roster.no_answer
+    if organisation is None:
+        if not rows:
+            raise ValidationError(_("Every organisation has answered: there is nobody left to remind."),
+                                  code="nobody")
+        return rows
+    rows = [row for row in rows if row.organisation.pk == organisation.pk]
+    if not rows:
+        asked = any(row.organisation.pk == organisation.pk for row in roster.rows)
+        message = (_("%(organisation)s has already answered: there is nothing to remind it of.") if asked
+                   else _("%(organisation)s is not asked to sign this statement."))
+        raise ValidationError(message % {"organisation": organisation.name}, code="answered")
+    return rows
 
 
 # Order of signatories ---------------------------------------------------------------------------

@@ -195,6 +195,15 @@ class HideSignatureForm(forms.Form):
                              widget=forms.TextInput(), help_text=_("Kept on the record with the signature."))
 
 
+class ReminderForm(forms.Form):
+    note = forms.CharField(
+        label=_("Note (optional)"), required=False, max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Plain text, at most 1,000 characters, added to the email. The buttons in the table send it "
+                    "too."),
+    )
+
+
 class SignatoryOrderForm(forms.Form):
     """A place (1, 2, 3 ...) for each signatory organisation; "alphabetical" clears the order.
     Works without JavaScript: the numbers are typed, ties are refused."""

@@ -161,7 +161,7 @@ def signature_reminders(statement) -> int:
     given signing authority later is not reminded again). Returns how many messages it wrote."""
     from .selectors import roster
 
-    prefix = f"signature-reminder:{statement.pk}:"
+    prefix = f"{AUTOMATIC_REMINDER_KEY}:{statement.pk}:"
     reminded = {key.split(":")[2] for key in
                 OutboundEmail.objects.filter(dedupe_key__startswith=prefix).values_list("dedupe_key", flat=True)}
     sign_url = _url(reverse("statement_sign", args=[statement.slug]))
@@ -182,6 +182,45 @@ def signature_reminders(statement) -> int:
                     coalition=statement.coalition,
                 ):
                     written += 1
+    return written
+
+
+# The dedupe keys of reminders: the automatic one before the deadline names the statement, the
+# organisation and the address; a coordinator's also names the SIGNATURE_MANUAL_REMINDER_HOURS
+# period it was sent in, so a repeat inside that period writes nothing.
+AUTOMATIC_REMINDER_KEY = "signature-reminder"
+COORDINATOR_REMINDER_KEY = "signature-reminder-by-coordinator"
+
+
+def reminder_period(now) -> int:
+    """The number of the SIGNATURE_MANUAL_REMINDER_HOURS-long period `now` falls in."""
+    return int(now.timestamp() // (settings.SIGNATURE_MANUAL_REMINDER_HOURS * 3600))
+
+
+def coordinator_reminders(statement, rows, *, by, note: str, now) -> dict[int, int]:
+    """A coordinator reminded the organisations of `rows` (roster rows without an answer):
+    everyone who may sign for each gets the reminder in their language, with the coordinator's
+    note. Returns how many messages were written for each organisation (by primary key); none
+    for one whose signers all turned reminders off."""
+    sign_url = _url(reverse("statement_sign", args=[statement.slug]))
+    prefix = f"{COORDINATOR_REMINDER_KEY}:{statement.pk}:"
+    period = reminder_period(now)
+    written: dict[int, int] = {}
+    with outbox.batched():
+        for row in rows:
+            for user in row.signers:
+                if user.is_active and outbox.enqueue(
+                    kind=EmailOptOut.Kind.SIGNATURE_REMINDER,
+                    dedupe_key=f"{prefix}{row.organisation.pk}:{period}:{user.email.lower()}",
+                    recipient=user.email,
+                    template="signature_reminder",
+                    context={"statement": statement, "revision": statement.signed_revision,
+                             "organisation": row.organisation, "sign_url": sign_url,
+                             "note": note, "reminded_by": by},
+                    language=user.language or "en",
+                    coalition=statement.coalition,
+                ):
+                    written[row.organisation.pk] = written.get(row.organisation.pk, 0) + 1
     return written
 
 

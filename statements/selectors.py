@@ -1,15 +1,18 @@
 """Read-only questions about statements that several pages ask."""
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import connection
 from django.db.models import BooleanField, F, Func, Q, QuerySet, Value
+from django.utils import timezone
 
 from coalition import audit, permissions
 from coalition.models import Coalition, Membership, Organisation, OrganisationRole
 
 from . import text
-from .models import Decline, Revision, Signature, Statement
+from .models import Decline, OutboundEmail, Revision, Signature, Statement
 
 Status = Statement.Status
 
@@ -176,6 +179,7 @@ class RosterRow:
     signature: Signature | None
     decline: Decline | None
     signers: list  # who may sign for it (users), to ask those that have not answered
+    reminded: "Reminded | None" = None  # set by roster_with_reminders()
 
     @property
     def status(self) -> str:
@@ -225,6 +229,53 @@ def roster(statement: Statement) -> Roster:
                       declines.get(organisation.pk), signers.get(organisation.pk, []))
             for organisation in organisations]
     return Roster(statement, rows)
+
+
+@dataclass
+class Reminded:
+    """When an organisation was last reminded about a statement."""
+
+    last: datetime  # by any reminder: the automatic one before the deadline, or a coordinator's
+    by_coordinator: datetime | None  # by a coordinator, from the roster
+
+    @property
+    def next_possible(self) -> datetime | None:
+        """When a coordinator may remind it again, while that is still to come."""
+        if self.by_coordinator is None:
+            return None
+        at = self.by_coordinator + timedelta(hours=settings.SIGNATURE_MANUAL_REMINDER_HOURS)
+        return at if at > timezone.now() else None
+
+
+def reminders(statement: Statement) -> dict[int, Reminded]:
+    """The last reminders of each organisation (by primary key), read from the outbox rows the
+    reminders wrote (their dedupe keys name the organisation). One query."""
+    from .notifications import AUTOMATIC_REMINDER_KEY, COORDINATOR_REMINDER_KEY
+
+    automatic, manual = f"{AUTOMATIC_REMINDER_KEY}:{statement.pk}:", f"{COORDINATOR_REMINDER_KEY}:{statement.pk}:"
+    found: dict[int, Reminded] = {}
+    for key, at in (OutboundEmail.objects.filter(Q(dedupe_key__startswith=automatic) | Q(dedupe_key__startswith=manual))
+                    .values_list("dedupe_key", "created_at")):
+        organisation_id = int(key.split(":")[2])
+        by_coordinator = at if key.startswith(manual) else None
+        seen = found.get(organisation_id)
+        if seen is None:
+            found[organisation_id] = Reminded(at, by_coordinator)
+            continue
+        seen.last = max(seen.last, at)
+        if by_coordinator and (seen.by_coordinator is None or by_coordinator > seen.by_coordinator):
+            seen.by_coordinator = by_coordinator
+    return found
+
+
+def roster_with_reminders(statement: Statement) -> Roster:
+    """The roster, each organisation without an answer carrying `reminded` (a `Reminded`, or
+    None if it never was). A fixed number of queries."""
+    result = roster(statement)
+    found = reminders(statement)
+    for row in result.no_answer:
+        row.reminded = found.get(row.organisation.pk)
+    return result
 
 
 def signatures_for_export(statement: Statement) -> QuerySet:

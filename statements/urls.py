@@ -58,5 +58,7 @@ urlpatterns = [
     path("statements/<slug:slug>/roster/", views.RosterView.as_view(), name="statement_roster"),
     path("statements/<slug:slug>/partners/", views.invite_partner, name="statement_invite_partner"),
     path("statements/<slug:slug>/signatory-order/", views.order_signatories, name="statement_signatory_order"),
+    path("statements/<slug:slug>/remind/", views.remind, name="statement_remind"),
+    path("statements/<slug:slug>/remind/<slug:organisation>/", views.remind, name="statement_remind_organisation"),
     path("statements/<slug:slug>/signatures.csv", views.signatures_csv, name="statement_signatures_csv"),
 ]

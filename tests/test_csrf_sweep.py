@@ -128,6 +128,8 @@ URLS: dict[str, Url] = {
     "signature_hide": Url(ACTION, lambda w: [w["open"].slug, w["signature"].pk]),
     "statement_invite_partner": Url(ACTION, open_),
     "statement_signatory_order": Url(ACTION, open_),
+    "statement_remind": Url(ACTION, open_),
+    "statement_remind_organisation": Url(ACTION, lambda w: [w["open"].slug, w["organisation"].slug]),
 }
 
 # allauth and the admin: representatives of their pages, not every one of them.

@@ -23,6 +23,7 @@ from .signing import (
     hide_signature,
     invite_partner,
     order_signatories,
+    remind,
     signatures_csv,
     withdraw_signature,
 )
@@ -32,6 +33,6 @@ __all__ = [
     "StatementEditView", "StatementEventsView", "ArchiveView", "TranslationEditView", "add_comment",
     "close_statement", "open_statement", "publish_statement", "resolve_comment", "withdraw_statement",
     "ConfirmSignatureView", "RosterView", "SignView", "SignatureSentView", "confirm_new_text", "decline_to_sign",
-    "hide_signature", "invite_partner", "order_signatories", "signatures_csv", "withdraw_signature",
+    "hide_signature", "invite_partner", "order_signatories", "remind", "signatures_csv", "withdraw_signature",
     "correct_statement", "publication_pdf", "retry_publication", "root_certificate", "short_link", "verify",
 ]

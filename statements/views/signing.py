@@ -12,13 +12,15 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 from django.views.generic import TemplateView
 
 from coalition import permissions
+from coalition.models import Organisation
 
 from .. import cosigning, ratelimits, selectors
 from ..forms import (
@@ -29,6 +31,7 @@ from ..forms import (
     IndividualSignForm,
     InvitePartnerForm,
     OrganisationSignForm,
+    ReminderForm,
     SignatoryOrderForm,
 )
 from ..models import Signature
@@ -239,9 +242,12 @@ class RosterView(TemplateView):
         individuals = (statement.signatures.live().filter(kind=Signature.Kind.INDIVIDUAL)
                        .select_related("hidden_by").order_by("-created_at"))
         return super().get_context_data(
-            statement=statement, roster=selectors.roster(statement), individuals=individuals,
+            statement=statement, roster=selectors.roster_with_reminders(statement), individuals=individuals,
             partner_form=kwargs.pop("partner_form", None) or InvitePartnerForm(statement=statement),
             order_form=kwargs.pop("order_form", None) or signatory_order_form(statement),
+            may_remind=not cosigning.signing_refusal(statement),
+            remind_form=kwargs.pop("remind_form", None) or ReminderForm(),
+            reminder_hours=f"{settings.SIGNATURE_MANUAL_REMINDER_HOURS:g}",
             can_view_history=True, can_view_roster=True, drafting=True, **kwargs,
         )
 
@@ -273,11 +279,56 @@ def order_signatories(request, slug):
         messages.error(request, " ".join(exc.messages))
         return redirect("statement_roster", statement.slug)
     if not form.is_valid():  # the roster again, with the places as typed and what is wrong
-        view = RosterView()
-        view.setup(request, slug=slug)
-        return view.render_to_response(view.get_context_data(slug=slug, order_form=form), status=400)
+        return _roster_again(request, slug, order_form=form)
     messages.success(request, _("The order of signatory organisations is saved."))
     return redirect("statement_roster", statement.slug)
+
+
+def _roster_again(request, slug, status=400, **forms):
+    view = RosterView()
+    view.setup(request, slug=slug)
+    return view.render_to_response(view.get_context_data(slug=slug, **forms), status=status)
+
+
+@login_required
+@require_POST
+def remind(request, slug, organisation=None):
+    """Remind the organisations that have not answered (or only `organisation`), with a note."""
+    statement = visible_statement(request, slug)
+    permissions.require(permissions.can_remind(request.user, statement))
+    target = get_object_or_404(Organisation, slug=organisation) if organisation else None
+    form = ReminderForm(request.POST)
+    if not form.is_valid():  # the roster again, with the note as typed and what is wrong
+        return _roster_again(request, slug, remind_form=form)
+    try:
+        outcome = cosigning.remind(statement, by=request.user, organisation=target, note=form.cleaned_data["note"])
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        _report_reminders(request, outcome)
+    return redirect("statement_roster", statement.slug)
+
+
+def _report_reminders(request, outcome: cosigning.Reminders) -> None:
+    count = len(outcome.reminded)
+    if count == 1:
+        messages.success(request, _("%(organisation)s was reminded.") % {"organisation": outcome.reminded[0].name})
+    elif count:
+        messages.success(request, ngettext("%(count)d organisation was reminded.",
+                                           "%(count)d organisations were reminded.", count) % {"count": count})
+    if outcome.recently:
+        when = formats.date_format(timezone.localtime(outcome.next_possible), "j E Y, H:i")
+        messages.warning(request, ngettext(
+            "%(count)d organisation was skipped: a coordinator reminded it less than %(hours)s hours ago. "
+            "The next reminder is possible from %(date)s.",
+            "%(count)d organisations were skipped: a coordinator reminded them less than %(hours)s hours ago. "
+            "The next reminder is possible from %(date)s.", len(outcome.recently),
+        ) % {"count": len(outcome.recently), "hours": f"{settings.SIGNATURE_MANUAL_REMINDER_HOURS:g}", "date": when})
+    if outcome.unreachable:
+        messages.warning(request, ngettext(
+            "%(count)d organisation was not reminded: nobody who may sign for it can be reminded.",
+            "%(count)d organisations were not reminded: nobody who may sign for them can be reminded.",
+            len(outcome.unreachable)) % {"count": len(outcome.unreachable)})
 
 
 @login_required
