@@ -50,7 +50,7 @@ def test_page_lists_each_member_organisation_with_its_staff_and_marks_those_nobo
     rows = {row.organisation: row for row in response.context["organisations"]}
     assert rows[member_org].has_signer and not rows[silent].has_signer
     assert [row.organisation for row in response.context["without_signer"]] == [silent]
-    assert "nobody may sign: cannot sign statements" in page
+    assert "cannot sign: nobody has signing authority" in page
     assert "1 organisation cannot sign statements" in page
     assert f"?organisation={silent.pk}&amp;role=signer" in page
     assert reverse("coalition_people_withdraw_signing", args=[coalition.slug, signer.organisation_roles.get().pk]) in page
