@@ -96,6 +96,8 @@ def test_every_signer_of_each_organisation_without_an_answer_is_reminded_in_thei
     assert event.actor == coordinator
     assert event.data["organisations"] == [member_org.name]
     assert (event.data["count"], event.data["messages"], event.data["note"]) == (1, 2, NOTE)
+    events = signed_in.get(reverse("statement_events", args=[statement.slug])).content.decode()
+    assert "Organisations without an answer reminded" in events
 
 
 def test_a_statement_without_a_deadline_is_reminded_without_one(signed_in, statement, signer):
@@ -164,14 +166,14 @@ def test_the_roster_shows_when_each_organisation_was_last_reminded_also_by_the_a
     other_org = MembershipFactory(coalition=coalition, organisation__name="Other Org").organisation
     OrganisationRoleFactory(organisation=other_org, can_sign=True)
     page = signed_in.get(reverse("statement_roster", args=[statement.slug])).content.decode()
-    assert page.count("not yet") == 2 and "Remind the organisations that have not answered" in page
+    assert "last reminded" not in page and "Remind the organisations that have not answered" in page
 
     settings.SIGNATURE_REMINDER_DAYS = 2
     Statement.objects.filter(pk=statement.pk).update(deadline=timezone.now() + timedelta(days=1),
                                                      opened_at=timezone.now() - timedelta(days=7))
     assert tasks.send_signature_reminders() == 2
     page = signed_in.get(reverse("statement_roster", args=[statement.slug])).content.decode()
-    assert "not yet" not in page
+    assert page.count("last reminded") == 2
     reminded_at = timezone.localtime(reminders().first().created_at)
     assert f'<time datetime="{reminded_at.isoformat()}">' in page
     # The automatic reminder does not hold coordinators back.

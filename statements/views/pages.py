@@ -215,6 +215,7 @@ EVENT_LABELS = {
     "statement.published": gettext_lazy("Published"),
     "statement.withdrawn": gettext_lazy("Withdrawn"),
     "statement.partner_invited": gettext_lazy("Partner organisation invited to sign"),
+    "statement.reminded": gettext_lazy("Organisations without an answer reminded"),
     "signature.signed": gettext_lazy("Signed for an organisation"),
     "signature.withdrawn": gettext_lazy("Organisation's signature withdrawn"),
     "signature.declined": gettext_lazy("Organisation declined to sign"),
