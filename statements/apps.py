@@ -10,7 +10,7 @@ class StatementsConfig(AppConfig):
     def ready(self):
         from coalition.models import Coalition, EmailOptOut, Membership, Organisation
 
-        from . import caching, subscriptions
+        from . import caching, outbox, subscriptions
         from .models import Publication, Revision, Signature, Statement
 
         # Anything public pages show: a change starts a new generation of cached pages.
@@ -19,3 +19,5 @@ class StatementsConfig(AppConfig):
                               dispatch_uid=f"public-pages-{model._meta.label_lower}")
         # Unsubscribing from publications ends a public subscription.
         post_save.connect(subscriptions.end_on_opt_out, sender=EmailOptOut, dispatch_uid="subscriber-opt-out")
+        # An opt-out also drops the messages of that kind still waiting to go to the address.
+        post_save.connect(outbox.drop_unsent_on_opt_out, sender=EmailOptOut, dispatch_uid="outbox-opt-out")

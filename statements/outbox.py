@@ -221,6 +221,14 @@ def pending_ids(limit: int = SWEEP_LIMIT) -> list[int]:
     return list(rows.values_list("id", flat=True)[:limit])
 
 
+def drop_unsent_on_opt_out(sender, instance: EmailOptOut, created: bool, **kwargs) -> None:
+    """Signal receiver: someone opted out of a kind of bulk message (the one-click link, or the
+    preferences page). Messages of that kind to that address not sent yet (a reminder waiting
+    for its time, a retry waiting out its backoff) are dropped with it, not sent afterwards."""
+    if created:
+        OutboundEmail.objects.unsent().filter(kind=instance.kind, recipient__iexact=instance.email).delete()
+
+
 # Delivering ---------------------------------------------------------------------------------
 
 

@@ -116,3 +116,44 @@ def test_the_account_pages_link_to_the_preferences(client, signer):
     client.force_login(signer)
     page = client.get(reverse("account_change_password")).content.decode()
     assert reverse("notification_preferences") in page
+
+
+def _waiting(kind: str, recipient: str, key: str, **fields):
+    from statements import outbox
+
+    return outbox.enqueue_rendered(kind=kind, dedupe_key=key, recipient=recipient, subject="Subject",
+                                   text="Text", **fields)
+
+
+def test_opting_out_drops_the_messages_of_that_kind_still_waiting_to_go_to_the_address(client, signer):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from statements.models import OutboundEmail
+
+    later = timezone.now() + timedelta(days=1)
+    reminder = _waiting(EmailOptOut.Kind.SIGNATURE_REMINDER, signer.email.upper(), "r1", due_at=later)
+    sent = _waiting(EmailOptOut.Kind.SIGNATURE_REMINDER, signer.email, "r0", due_at=later)
+    OutboundEmail.objects.filter(pk=sent.pk).update(sent_at=timezone.now())
+    other_kind = _waiting(EmailOptOut.Kind.STATEMENT_PUBLISHED, signer.email, "p1", due_at=later)
+    other_person = _waiting(EmailOptOut.Kind.SIGNATURE_REMINDER, "someone@example.org", "r2", due_at=later)
+
+    client.force_login(signer)
+    kinds = set(EmailOptOut.Kind.values) - {EmailOptOut.Kind.SIGNATURE_REMINDER}
+    client.post(reverse("notification_preferences"), {"receive": sorted(kinds)})
+
+    assert not OutboundEmail.objects.filter(pk=reminder.pk).exists()
+    assert set(OutboundEmail.objects.values_list("pk", flat=True)) == {sent.pk, other_kind.pk, other_person.pk}
+
+
+def test_the_one_click_link_drops_waiting_messages_too():
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from statements.models import OutboundEmail
+
+    waiting = _waiting(PUBLISHED, "reader@example.org", "p2", due_at=timezone.now() + timedelta(hours=1))
+    Client(enforce_csrf_checks=True).post(link("Reader@Example.org"))
+    assert not OutboundEmail.objects.filter(pk=waiting.pk).exists()
