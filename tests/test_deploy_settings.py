@@ -57,6 +57,12 @@ def test_the_deployment_checks_pass_without_a_warning_in_production():
     assert "System check identified no issues" in output and "WARNING" not in output
 
 
+def test_an_operator_who_turns_hsts_preloading_off_is_warned():
+    result = manage("check", "--deploy", "--fail-level", "WARNING", env={**PRODUCTION_ENV, "SECURE_HSTS_PRELOAD": "0"})
+    assert result.returncode != 0
+    assert "security.W021" in result.stdout + result.stderr
+
+
 def test_the_deployment_checks_fail_on_a_weak_configuration():
     """The check that guards production is a real one: a short secret key fails it."""
     result = manage("check", "--deploy", "--fail-level", "WARNING", env={**PRODUCTION_ENV, "SECRET_KEY": "short"})
@@ -90,7 +96,7 @@ def production(settings, monkeypatch):
 
 
 def assert_security_headers(response):
-    assert response["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains"
+    assert response["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains; preload"
     assert response["X-Content-Type-Options"] == "nosniff"
     assert response["Referrer-Policy"] == "same-origin"
     assert response["X-Frame-Options"] == "DENY"
