@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from . import services
@@ -42,6 +43,8 @@ class MembershipInline(admin.TabularInline):
 
 @admin.register(Coalition)
 class CoalitionAdmin(admin.ModelAdmin):
+    # A website typed without a scheme is read as https:// (Django 6's default, chosen now).
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     list_display = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
     search_fields = ["name"]
@@ -50,6 +53,8 @@ class CoalitionAdmin(admin.ModelAdmin):
 
 @admin.register(Organisation)
 class OrganisationAdmin(admin.ModelAdmin):
+    # A website typed without a scheme is read as https:// (Django 6's default, chosen now).
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     list_display = ["name", "website"]
     prepopulated_fields = {"slug": ["name"]}
     search_fields = ["name"]
