@@ -154,6 +154,21 @@ def unsubscribe(email: str, *, kind: str) -> None:
 
 
 @transaction.atomic
+def carry_opt_outs(old_email: str, new_email: str) -> None:
+    """Someone made another of their addresses the primary one: what they turned off for the old
+    address stays off at the new one (opt-outs are kept by address, so mail never asks whose)."""
+    kinds = EmailOptOut.objects.filter(email=normalise_email(old_email)).values_list("kind", flat=True)
+    for kind in kinds:
+        EmailOptOut.objects.get_or_create(email=normalise_email(new_email), kind=kind)
+
+
+def primary_email_changed(sender, *, from_email_address, to_email_address, **kwargs) -> None:
+    """allauth's email_changed signal receiver."""
+    if from_email_address is not None:
+        carry_opt_outs(from_email_address.email, to_email_address.email)
+
+
+@transaction.atomic
 def set_notification_preferences(user: User, *, receive: set[str]) -> None:
     """A signed-in person chooses which kinds of bulk message they get at their address; every
     kind not in `receive` is opted out of."""

@@ -1,6 +1,8 @@
 """Which email a person gets: one-click unsubscribe (RFC 8058), its confirmation page, and the
 signed-in notification preferences page."""
 
+import re
+
 import pytest
 from django.core import signing
 from django.test import Client
@@ -157,3 +159,24 @@ def test_the_one_click_link_drops_waiting_messages_too():
     waiting = _waiting(PUBLISHED, "reader@example.org", "p2", due_at=timezone.now() + timedelta(hours=1))
     Client(enforce_csrf_checks=True).post(link("Reader@Example.org"))
     assert not OutboundEmail.objects.filter(pk=waiting.pk).exists()
+
+
+def test_what_someone_turned_off_stays_off_when_they_make_another_address_primary(client, signer):
+    from allauth.account.models import EmailAddress
+
+    client.force_login(signer)
+    kinds = set(EmailOptOut.Kind.values) - {EmailOptOut.Kind.SIGNATURE_REMINDER}
+    client.post(reverse("notification_preferences"), {"receive": sorted(kinds)})
+    EmailAddress.objects.create(user=signer, email="new.address@example.org", verified=True, primary=False)
+
+    response = client.post(reverse("account_email"), {"action_primary": "", "email": "new.address@example.org"})
+    assert response.status_code == 302
+    signer.refresh_from_db()
+    assert signer.email == "new.address@example.org"
+    assert unsubscribe.is_opted_out("new.address@example.org", EmailOptOut.Kind.SIGNATURE_REMINDER)
+    assert not unsubscribe.is_opted_out("new.address@example.org", EmailOptOut.Kind.STATEMENT_PUBLISHED)
+    page = client.get(reverse("notification_preferences")).content.decode()
+    boxes = {re.search(r'value="([a-z_]+)"', tag).group(1): "checked" in tag
+             for tag in re.findall(r'<input[^>]*name="receive"[^>]*>', page)}
+    assert boxes[EmailOptOut.Kind.SIGNATURE_REMINDER] is False
+    assert boxes[EmailOptOut.Kind.STATEMENT_PUBLISHED] is True
