@@ -191,39 +191,33 @@ def _member_role(coalition: Coalition, role: OrganisationRole, by: User) -> Orga
     return role
 
 
-@transaction.atomic
 def grant_signing_authority(coalition: Coalition, role: OrganisationRole, *, by: User) -> OrganisationRole:
     """A coordinator lets a staff member sign statements on their organisation's behalf; the
     person is told by email."""
-    role = _member_role(coalition, role, by)
-    if role.can_sign:
-        raise ValidationError(_("%(name)s already holds signing authority for %(organisation)s.")
-                              % {"name": role.user.get_full_name(), "organisation": role.organisation.name})
-    role.can_sign = True
-    role.save(update_fields=["can_sign"])
-    event = audit.record(by, "member.signing_granted", role.organisation, coalition=coalition.slug,
-                         email=role.user.email)
-    from statements import notifications
-
-    notifications.signing_authority_changed(role.user, role.organisation, coalition, change="granted", event=event)
-    return role
+    return _set_signing_authority(coalition, role, by=by, can_sign=True)
 
 
-@transaction.atomic
 def withdraw_signing_authority(coalition: Coalition, role: OrganisationRole, *, by: User) -> OrganisationRole:
     """A coordinator takes back a staff member's authority to sign for their organisation.
     Signatures they made while they held it stand: they were made with authority at that moment."""
+    return _set_signing_authority(coalition, role, by=by, can_sign=False)
+
+
+@transaction.atomic
+def _set_signing_authority(coalition: Coalition, role: OrganisationRole, *, by: User, can_sign: bool) -> OrganisationRole:
     role = _member_role(coalition, role, by)
-    if not role.can_sign:
-        raise ValidationError(_("%(name)s does not hold signing authority for %(organisation)s.")
-                              % {"name": role.user.get_full_name(), "organisation": role.organisation.name})
-    role.can_sign = False
+    names = {"name": role.user.get_full_name(), "organisation": role.organisation.name}
+    if role.can_sign == can_sign:
+        raise ValidationError((_("%(name)s already holds signing authority for %(organisation)s.") if can_sign
+                               else _("%(name)s does not hold signing authority for %(organisation)s.")) % names)
+    role.can_sign = can_sign
     role.save(update_fields=["can_sign"])
-    event = audit.record(by, "member.signing_withdrawn", role.organisation, coalition=coalition.slug,
+    change = "granted" if can_sign else "withdrawn"
+    event = audit.record(by, f"member.signing_{change}", role.organisation, coalition=coalition.slug,
                          email=role.user.email)
     from statements import notifications
 
-    notifications.signing_authority_changed(role.user, role.organisation, coalition, change="withdrawn", event=event)
+    notifications.signing_authority_changed(role.user, role.organisation, coalition, change=change, event=event)
     return role
 
 
