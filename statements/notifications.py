@@ -164,24 +164,32 @@ def signature_reminders(statement) -> int:
     prefix = f"{AUTOMATIC_REMINDER_KEY}:{statement.pk}:"
     reminded = {key.split(":")[2] for key in
                 OutboundEmail.objects.filter(dedupe_key__startswith=prefix).values_list("dedupe_key", flat=True)}
-    sign_url = _url(reverse("statement_sign", args=[statement.slug]))
     written = 0
     with outbox.batched():
         for row in roster(statement).no_answer:
-            if str(row.organisation.pk) in reminded:
-                continue
-            for user in row.signers:
-                if user.is_active and outbox.enqueue(
-                    kind=EmailOptOut.Kind.SIGNATURE_REMINDER,
-                    dedupe_key=f"{prefix}{row.organisation.pk}:{user.email.lower()}",
-                    recipient=user.email,
-                    template="signature_reminder",
-                    context={"statement": statement, "revision": statement.signed_revision,
-                             "organisation": row.organisation, "sign_url": sign_url},
-                    language=user.language or "en",
-                    coalition=statement.coalition,
-                ):
-                    written += 1
+            if str(row.organisation.pk) not in reminded:
+                written += _remind_signers(statement, row, key=f"{prefix}{row.organisation.pk}")
+    return written
+
+
+def _remind_signers(statement, row, *, key: str, **context) -> int:
+    """The reminder to everyone who may sign for the organisation of roster `row`, each in their
+    language, the dedupe key `key` plus the address; returns how many messages were written
+    (none to an inactive account or an address that turned reminders off)."""
+    sign_url = _url(reverse("statement_sign", args=[statement.slug]))
+    written = 0
+    for user in row.signers:
+        if user.is_active and outbox.enqueue(
+            kind=EmailOptOut.Kind.SIGNATURE_REMINDER,
+            dedupe_key=f"{key}:{user.email.lower()}",
+            recipient=user.email,
+            template="signature_reminder",
+            context={"statement": statement, "revision": statement.signed_revision,
+                     "organisation": row.organisation, "sign_url": sign_url, **context},
+            language=user.language or "en",
+            coalition=statement.coalition,
+        ):
+            written += 1
     return written
 
 
@@ -202,25 +210,15 @@ def coordinator_reminders(statement, rows, *, by, note: str, now) -> dict[int, i
     everyone who may sign for each gets the reminder in their language, with the coordinator's
     note. Returns how many messages were written for each organisation (by primary key); none
     for one whose signers all turned reminders off."""
-    sign_url = _url(reverse("statement_sign", args=[statement.slug]))
     prefix = f"{COORDINATOR_REMINDER_KEY}:{statement.pk}:"
     period = reminder_period(now)
     written: dict[int, int] = {}
     with outbox.batched():
         for row in rows:
-            for user in row.signers:
-                if user.is_active and outbox.enqueue(
-                    kind=EmailOptOut.Kind.SIGNATURE_REMINDER,
-                    dedupe_key=f"{prefix}{row.organisation.pk}:{period}:{user.email.lower()}",
-                    recipient=user.email,
-                    template="signature_reminder",
-                    context={"statement": statement, "revision": statement.signed_revision,
-                             "organisation": row.organisation, "sign_url": sign_url,
-                             "note": note, "reminded_by": by},
-                    language=user.language or "en",
-                    coalition=statement.coalition,
-                ):
-                    written[row.organisation.pk] = written.get(row.organisation.pk, 0) + 1
+            count = _remind_signers(statement, row, key=f"{prefix}{row.organisation.pk}:{period}",
+                                    note=note, reminded_by=by)
+            if count:
+                written[row.organisation.pk] = count
     return written
 
 
