@@ -37,12 +37,22 @@ FAILURE_MAX_LENGTH = 2000
 
 
 def _snapshot(statement: Statement) -> dict:
-    """The signatories as the statement page lists them now: frozen into the issue."""
+    """The signatories as the statement page lists them now: frozen into the issue. Each
+    organisation with the SHA-256 of the text it signed and when it signed it (or confirmed it
+    after a change); individuals by name and affiliation, never by address."""
     found = selectors.signatories(statement)
     return {
-        "organisations": [s.organisation.name for s in found.organisations],
+        "organisations": [{"name": s.organisation.name, "slug": s.organisation.slug, "sha256": s.sha256,
+                           "signed_at": (s.rebound_at or s.created_at).isoformat()}
+                          for s in found.organisations],
         "individuals": [{"name": s.name, "affiliation": s.affiliation} for s in found.individuals],
     }
+
+
+def organisation_names(signatories: dict) -> list[str]:
+    """The organisations of a frozen list, in order. Issues made before the list carried what
+    each organisation signed hold bare names."""
+    return [o["name"] if isinstance(o, dict) else o for o in signatories.get("organisations", [])]
 
 
 def start_issue(statement: Statement, *, by: User, note: str = "", public_from: datetime | None = None,
@@ -145,7 +155,7 @@ def document(publication: Publication) -> pdf.PdfDocument:
         summary=revision.summary, body_html=revision.body_html, text_sha256=revision.sha256,
         verification_url=verification_url(statement), short_url=short_url(statement),
         date=timezone.localdate(publication.public_from or publication.created_at), place=publication.place,
-        organisations=publication.signatories.get("organisations", []),
+        organisations=organisation_names(publication.signatories),
         individuals=[pdf.Signatory(i["name"], i.get("affiliation", ""))
                      for i in publication.signatories.get("individuals", [])],
         issue=publication.number, correction_note=publication.correction_note,

@@ -138,8 +138,8 @@ def signatories(statement: Statement) -> Signatories:
     """One query, whatever the number of signatures."""
     organisations, individuals = [], []
     # Only the columns the list shows: a page of 1,000 signatories stays one small query.
-    fields = ("kind", "name", "affiliation", "revision", "confirmed_at", "statement", "organisation__name",
-              "organisation__slug")
+    fields = ("kind", "name", "affiliation", "revision", "sha256", "created_at", "rebound_at", "confirmed_at",
+              "statement", "organisation__name", "organisation__slug")
     for signature in statement.signatures.counted().select_related("organisation").only(*fields).order_by("id"):
         (organisations if signature.kind == Signature.Kind.ORGANISATION else individuals).append(signature)
     organisations.sort(key=signatory_sort_key(statement))

@@ -72,7 +72,10 @@ def test_publishing_makes_issue_1_a_signed_pdf_with_the_text_and_every_signatory
     assert verification.authentic
     assert published.certificate_sha256 == signing.fingerprint(signing.signing_certificate())
     assert verification.certificate_sha256 == published.certificate_sha256
-    assert published.signatories["organisations"] == [member_org.name]
+    [organisation] = published.signatories["organisations"]
+    signature = Signature.objects.get(organisation=member_org)
+    assert organisation == {"name": member_org.name, "slug": member_org.slug, "sha256": published.revision.sha256,
+                            "signed_at": signature.created_at.isoformat()}
 
 
 def test_publishing_tells_every_signatory_once(published, signer):

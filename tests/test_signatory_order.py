@@ -5,7 +5,7 @@ import pytest
 from django.urls import reverse
 
 from coalition import audit
-from statements import cosigning, services
+from statements import cosigning, publishing, services
 from statements.models import Publication, Statement
 
 from .factories import MembershipFactory, OrganisationRoleFactory, make_statement
@@ -71,7 +71,7 @@ def test_a_coordinator_sets_the_order_and_the_page_and_the_issue_follow_it(clien
     services.close_signing(statement, by=coordinator)
     with django_capture_on_commit_callbacks(execute=False):
         services.publish(Statement.objects.get(pk=statement.pk), by=coordinator)
-    assert Publication.objects.get().signatories["organisations"] == [
+    assert publishing.organisation_names(Publication.objects.get().signatories) == [
         "Center for Civil Liberties", "Blue Bird", "‘Almenda’", "Aaa Late"]
 
 
