@@ -3,9 +3,11 @@ verification.
 
 The functions take and return plain values, so that they know nothing of the models:
 
-- `render_pdf(document)`: a `PdfDocument` as an unsigned PDF/A-3b file (A4, the coalition's
-  letterhead, the text, the signatories, a QR code and short link to the verification page, the
-  SHA-256 of the signed text, "page n of N").
+- `render_pdf(document)`: a `PdfDocument` as an unsigned, tagged PDF/A-3a file (A4, the
+  coalition's letterhead, the text, the signatories, a QR code and short link to the verification
+  page, the SHA-256 of the signed text, "page n of N"), carrying the signatory list as embedded,
+  associated files (`signatories.json`, `signatories.csv`) that the signature covers.
+- `embedded_signatories(pdf_bytes)`: that list read back from a file, or None.
 - `sign_pdf(pdf_bytes)`: the same file with the coalition's PAdES signature appended (B-B, or
   B-T when ``SIGNING_TIMESTAMP_URL`` is set) and a visible stamp naming the signer. Nothing may
   change the bytes it returns: store and serve them as they are.
@@ -18,13 +20,18 @@ The renderer fetches nothing from the network and reads no file outside the asse
 """
 
 import asyncio
+import dataclasses
+import csv
 import hashlib
+import io
+import json
 import logging
 import re
+import zlib
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
-from datetime import date, datetime
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime, time, timezone
 from io import BytesIO
 from pathlib import Path
 
@@ -36,6 +43,7 @@ from asn1crypto import x509 as asn1_x509
 from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import translation
+from django.utils.html import escape
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from pyhanko.pdf_utils import generic
@@ -53,6 +61,7 @@ from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from . import signing
+from .text import spreadsheet_cell
 
 logger = logging.getLogger(__name__)
 
@@ -84,13 +93,26 @@ STAMP_WIDTH_PT = 168
 STAMP_HEIGHT_PT = 58
 STAMP_FONT = STATIC / "fonts" / "NotoSans-Stamp.ttf"  # see scripts/make_stamp_font.py
 SIGNATURE_FIELD = "CoalitionSignature"
+TIMESTAMP_FIELD = "CoalitionDocumentTimestamp"
 
-# WeasyPrint writes PDF/A-3b (ISO 19005-3, level B): embedded fonts, XMP metadata with the PDF/A
-# identification, an sRGB output intent, printable annotations. pyHanko's signature is an
-# incremental update (which PDF/A-3 allows) with an embedded font and an appearance stream, and it
-# keeps the XMP identification. Not checked with a PDF/A validator (veraPDF cannot be installed
-# here); tests/test_pdf.py checks the marks a signature could break.
-PDF_VARIANT = "pdf/a-3b"
+# WeasyPrint writes PDF/A-3a (ISO 19005-3, level A): embedded fonts, XMP metadata with the PDF/A
+# identification, an sRGB output intent, printable annotations, and a tagged structure tree
+# (headings, paragraphs, lists in reading order, /Lang from <html lang>, MarkInfo /Marked) for
+# screen readers. Embedded files are associated with the document (/AF, /AFRelationship).
+# pyHanko's signature is an incremental update (which PDF/A-3 allows) with an embedded font and an
+# appearance stream, and it keeps the XMP identification and the structure tree. Not checked with
+# a PDF/A validator (veraPDF cannot be installed here); tests/test_pdf.py and
+# tests/test_pdf_contents.py check the marks a signature could break.
+PDF_VARIANT = "pdf/a-3a"
+
+# The signatory list inside the file: the same data as JSON and as CSV, each an associated file
+# with the relationship /Data. `embedded_signatories` reads the JSON back; it reads no more than
+# MAX_EMBEDDED_BYTES of it (10,000 signatories take about 2 MB).
+SIGNATORIES_JSON = "signatories.json"
+SIGNATORIES_CSV = "signatories.csv"
+MAX_EMBEDDED_BYTES = 32 * 1024 * 1024
+CSV_COLUMNS = ["statement", "issue", "issue_text_sha256", "kind", "name", "organisation_slug", "affiliation",
+               "signed_text_sha256", "signed_at"]
 
 
 @dataclass(frozen=True)
@@ -99,6 +121,18 @@ class Signatory:
 
     name: str
     affiliation: str = ""
+
+
+@dataclass(frozen=True)
+class SignedOrganisation:
+    """An organisation that signed: its name and, for the signatory list the file carries, its
+    slug, the SHA-256 of the text it signed and when (ISO 8601). Issues frozen before the list
+    held these have the name only."""
+
+    name: str
+    slug: str = ""
+    sha256: str = ""
+    signed_at: str = ""
 
 
 @dataclass(frozen=True)
@@ -119,6 +153,7 @@ class PdfDocument:
     `text_sha256` is the SHA-256 of the signed text (the revision's canonical text);
     `verification_url` is what the QR code opens and `short_url` what the page prints for
     people to type. `language` ("uk" or "en") is the language of the text and of the labels.
+    `organisations` are names or `SignedOrganisation`s; `slug` is the statement's.
     """
 
     coalition_name: str
@@ -131,11 +166,23 @@ class PdfDocument:
     date: date
     place: str = ""
     summary: str = ""
-    organisations: Sequence[str] = ()
+    organisations: Sequence[str | SignedOrganisation] = ()
     individuals: Sequence[Signatory] = ()
     issue: int = 1
     correction_note: str = ""
     translations: Sequence[Translation] = field(default_factory=tuple)
+    slug: str = ""
+    # The audit log's head when the file was made (coalition/audit.py): event number and hash.
+    audit_event_id: int | None = None
+    audit_hash: str = ""
+
+    @property
+    def audit_hash_groups(self) -> list[str]:
+        return _hash_groups(self.audit_hash)
+
+    @property
+    def signed_organisations(self) -> list[SignedOrganisation]:
+        return [o if isinstance(o, SignedOrganisation) else SignedOrganisation(str(o)) for o in self.organisations]
 
 
 class AssetRefused(ValueError):
@@ -173,8 +220,9 @@ def sha256(data: bytes) -> str:
 # Rendering -------------------------------------------------------------------------------------
 
 
-def qr_svg(url: str) -> str:
-    """A QR code for `url` as an inline SVG element (dark modules as one path, merged by rows)."""
+def qr_svg(url: str, title: str = "") -> str:
+    """A QR code for `url` as an inline SVG element (dark modules as one path, merged by rows),
+    with `title` as its alternative text."""
     code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=0)
     code.add_data(url)
     code.make(fit=True)
@@ -193,7 +241,8 @@ def qr_svg(url: str) -> str:
     size = len(matrix)
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {size} {size}" '
-        f'shape-rendering="crispEdges"><path fill="#111111" d="{"".join(runs)}"/></svg>'
+        f'shape-rendering="crispEdges"><title>{escape(title)}</title>'
+        f'<path fill="#111111" d="{"".join(runs)}"/></svg>'
     )
 
 
@@ -246,7 +295,7 @@ def render_html(document: PdfDocument) -> str:
             "date": long_date(document.date),
             "assets": ASSET_BASE,
             "page_css": _page_css(document),
-            "qr_svg": qr_svg(document.verification_url),
+            "qr_svg": qr_svg(document.verification_url, _("QR code: the address of the verification page")),
             "hash_groups": _hash_groups(document.text_sha256),
             "stamp_anchor": STAMP_ANCHOR,
             "stamp_width": STAMP_WIDTH_PT,
@@ -254,18 +303,145 @@ def render_html(document: PdfDocument) -> str:
         })
 
 
-def html_to_pdf(html: str, *, pdf_variant: str | None = PDF_VARIANT) -> bytes:
+@dataclass(frozen=True)
+class EmbeddedFile:
+    """A file to embed in the PDF, as bytes (never fetched), associated with the document."""
+
+    name: str
+    data: bytes
+    description: str = ""
+    relationship: str = "Data"
+    moment: datetime | None = None
+
+
+def html_to_pdf(html: str, *, pdf_variant: str | None = PDF_VARIANT, files: Sequence[EmbeddedFile] = ()) -> bytes:
     """Any HTML as a PDF through the allowlist fetcher: relative URLs resolve against
-    `ASSET_BASE`; anything not in `ASSETS` is refused, attachments included."""
+    `ASSET_BASE`; anything not in `ASSETS` is refused, attachments included. `files` are
+    embedded as they are."""
     fetcher = AssetFetcher()
     font_config = FontConfiguration()
     page = weasyprint.HTML(string=html, base_url=ASSET_BASE, url_fetcher=fetcher)
-    return page.write_pdf(font_config=font_config, pdf_variant=pdf_variant)
+    attachments = [
+        weasyprint.Attachment(string=f.data, name=f.name, description=f.description, relationship=f.relationship,
+                              created=f.moment, modified=f.moment, url_fetcher=fetcher)
+        for f in files
+    ]
+    return page.write_pdf(font_config=font_config, pdf_variant=pdf_variant, attachments=attachments)
 
 
 def render_pdf(document: PdfDocument) -> bytes:
-    """The publication as an unsigned PDF/A-3b file, ready for `sign_pdf`."""
-    return html_to_pdf(render_html(document))
+    """The publication as an unsigned, tagged PDF/A-3a file carrying its signatory list, ready
+    for `sign_pdf`."""
+    return html_to_pdf(render_html(document), files=signatory_files(document))
+
+
+# The signatory list inside the file ----------------------------------------------------------
+
+
+def signatory_list(document: PdfDocument) -> dict:
+    """The signatory list the file carries (`signatories.json`): the statement's slug, the issue
+    and the SHA-256 of its text; each organisation with the SHA-256 of the text it signed and when;
+    each individual by name and affiliation. Never anyone's email address."""
+    return {
+        "statement": document.slug,
+        "issue": document.issue,
+        "text_sha256": document.text_sha256,
+        "organisations": [asdict(o) for o in document.signed_organisations],
+        "individuals": [{"name": p.name, "affiliation": p.affiliation} for p in document.individuals],
+    }
+
+
+def signatories_csv(signatories: dict) -> str:
+    """The same list as CSV, one row per signatory, each row naming the statement, the issue and
+    its text's SHA-256. With a byte-order mark (so that Excel reads Cyrillic) and every cell safe
+    to open in a spreadsheet."""
+    output = io.StringIO()
+    output.write("\ufeff")
+    writer = csv.writer(output, lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS)
+    issue = [signatories["statement"], signatories["issue"], signatories["text_sha256"]]
+    for o in signatories["organisations"]:
+        writer.writerow([spreadsheet_cell(v) for v in
+                         (*issue, "organisation", o["name"], o["slug"], "", o["sha256"], o["signed_at"])])
+    for p in signatories["individuals"]:
+        writer.writerow([spreadsheet_cell(v) for v in (*issue, "individual", p["name"], "", p["affiliation"], "", "")])
+    return output.getvalue()
+
+
+def signatory_files(document: PdfDocument) -> list[EmbeddedFile]:
+    """`signatories.json` and `signatories.csv`, dated with the statement's date."""
+    signatories = signatory_list(document)
+    moment = datetime.combine(document.date, time(), tzinfo=timezone.utc)
+    with translation.override(document.language):
+        return [
+            EmbeddedFile(SIGNATORIES_JSON, json.dumps(signatories, ensure_ascii=False, indent=1).encode(),
+                         _("The signatories of this statement, as data (JSON)"), moment=moment),
+            EmbeddedFile(SIGNATORIES_CSV, signatories_csv(signatories).encode(),
+                         _("The signatories of this statement, as a table (CSV)"), moment=moment),
+        ]
+
+
+def embedded_signatories(pdf_bytes: bytes) -> dict | None:
+    """The signatory list a PDF carries (its `signatories.json`), in the shape `signatory_list`
+    gives, or None when it carries none or none that reads as one. Never raises on bad input."""
+    try:
+        reader = PdfFileReader(BytesIO(pdf_bytes), strict=False)
+        data = _embedded_file(reader, SIGNATORIES_JSON)
+        return None if data is None else _signatory_list_shape(json.loads(data.decode("utf-8")))
+    except Exception as exc:  # noqa: BLE001 (a mangled file carries no list we can read)
+        logger.info("embedded_signatories: unreadable: %s", exc)
+        return None
+
+
+def _filespecs(reader: PdfFileReader):
+    root = reader.root
+    yield from root.get("/AF", ())
+    names = root.get("/Names", {}).get("/EmbeddedFiles", {}).get("/Names", ())
+    yield from (names[i] for i in range(1, len(names), 2))
+
+
+def _embedded_file(reader: PdfFileReader, name: str) -> bytes | None:
+    for spec in _filespecs(reader):
+        spec = spec.get_object() if hasattr(spec, "get_object") else spec
+        if str(spec.get("/UF", spec.get("/F", ""))) == name:
+            return _bounded_data(spec["/EF"]["/F"])
+    return None
+
+
+def _bounded_data(stream) -> bytes | None:
+    """A stream's decoded bytes, unfiltered or Flate only, and never more than
+    MAX_EMBEDDED_BYTES: a small stream must not unpack into gigabytes."""
+    filters = stream.get("/Filter")
+    filters = [] if filters is None else [filters] if isinstance(filters, generic.NameObject) else list(filters)
+    raw = stream.encoded_data
+    if not filters:
+        return raw if len(raw) <= MAX_EMBEDDED_BYTES else None
+    if filters != ["/FlateDecode"] or stream.get("/DecodeParms"):
+        return None
+    inflater = zlib.decompressobj()
+    data = inflater.decompress(raw, MAX_EMBEDDED_BYTES)
+    return None if inflater.unconsumed_tail else data
+
+
+def _signatory_list_shape(value) -> dict | None:
+    """`value` as a signatory list with exactly the keys and types `signatory_list` writes, or
+    None."""
+    def text(item, key):
+        if not isinstance(item.get(key, ""), str):
+            raise TypeError(key)
+        return item.get(key, "")
+
+    try:
+        return {
+            "statement": text(value, "statement"),
+            "issue": int(value["issue"]),
+            "text_sha256": text(value, "text_sha256"),
+            "organisations": [{key: text(o, key) for key in ("name", "slug", "sha256", "signed_at")}
+                              for o in value["organisations"]],
+            "individuals": [{key: text(p, key) for key in ("name", "affiliation")} for p in value["individuals"]],
+        }
+    except (AttributeError, KeyError, TypeError, ValueError):
+        return None
 
 
 # Signing ---------------------------------------------------------------------------------------
@@ -370,10 +546,21 @@ def sign_pdf(pdf_bytes: bytes, *, signer_name: str | None = None, language: str 
         reason=reason,
         name=name,
     )
-    timestamper = HTTPTimeStamper(settings.SIGNING_TIMESTAMP_URL) if settings.SIGNING_TIMESTAMP_URL else None
+    timestamper, long_term = None, {}
+    if settings.SIGNING_TIMESTAMP_URL:
+        timestamper = HTTPTimeStamper(settings.SIGNING_TIMESTAMP_URL)
+        long_term = {
+            "embed_validation_info": True,
+            "use_pades_lta": True,
+            "timestamp_field_name": TIMESTAMP_FIELD,
+            "validation_context": signing.long_term_validation_context(),
+        }
+    metadata = dataclasses.replace(metadata, **long_term)
     pdf_signer = signers.PdfSigner(
         metadata, signer, timestamper=timestamper, stamp_style=_stamp_style(label),
-        new_field_spec=fields.SigFieldSpec(SIGNATURE_FIELD, on_page=page, box=box),
+        # The field's /TU is the stamp's alternative text in the tagged PDF.
+        new_field_spec=fields.SigFieldSpec(SIGNATURE_FIELD, on_page=page, box=box,
+                                           readable_field_name=f"{label} {name}"),
     )
     output = BytesIO()
     _outside_event_loop(pdf_signer.sign_pdf, writer, output=output, appearance_text_params={"signer": name})

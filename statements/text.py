@@ -123,3 +123,15 @@ def word_diff(old: str, new: str) -> list[Chunk]:
 
 def has_changes(chunks: list[Chunk]) -> bool:
     return any(chunk.kind != "equal" for chunk in chunks)
+
+
+# What starts a formula in Excel, LibreOffice or Google Sheets (a tab or carriage return can
+# hide one that follows).
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_cell(value) -> str:
+    """A CSV cell as it is safe to open in a spreadsheet: text a signer typed that would start a
+    formula (`=HYPERLINK(...)` as a name) gets a leading apostrophe, so it stays text."""
+    value = str(value)
+    return "'" + value if value.startswith(FORMULA_START) else value

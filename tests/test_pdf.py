@@ -305,12 +305,12 @@ def test_signature_carries_a_trusted_timestamp_when_a_timestamp_server_is_config
     assert abs(result.signed_at - datetime.datetime.now(datetime.UTC)) < datetime.timedelta(minutes=5)
 
 
-def test_signed_pdf_keeps_its_pdfa_3b_marks_and_embeds_every_font(signed):
+def test_signed_pdf_keeps_its_pdfa_3a_marks_and_embeds_every_font(signed):
     # No PDF/A validator (veraPDF) is at hand: these are the requirements a signature could break.
     reader = PdfReader(BytesIO(signed))
     root = reader.trailer["/Root"]
     xmp = root["/Metadata"].get_object().get_data().decode()
-    assert 'pdfaid:part="3"' in xmp and 'pdfaid:conformance="B"' in xmp
+    assert 'pdfaid:part="3"' in xmp and 'pdfaid:conformance="A"' in xmp
     assert root["/OutputIntents"][0].get_object()["/S"] == "/GTS_PDFA1"
     assert "/NeedAppearances" not in root["/AcroForm"]
     for page in reader.pages:
