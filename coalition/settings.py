@@ -383,7 +383,16 @@ VERIFY_RATE_LIMITS = {"ip": env("VERIFY_RATE_LIMIT_PER_IP", "20/h")}
 SIGNING_DEV_DIR = BASE_DIR / "var" / "signing"
 SIGNING_PKCS12_FILE = env("SIGNING_PKCS12_FILE")
 SIGNING_PKCS12_PASSPHRASE = env("SIGNING_PKCS12_PASSPHRASE")
-_signing_dev_default = DEBUG and not SIGNING_PKCS12_FILE
+# A key on a PKCS#11 token or HSM (docs/deploy.md): the module's path, the token's and the key's
+# labels, and the PIN (or a file holding it). The certificate is the token's object labelled
+# SIGNING_PKCS11_CERT_LABEL (default: the key's label), or SIGNING_CERT_FILE when that is set.
+SIGNING_PKCS11_MODULE = env("SIGNING_PKCS11_MODULE")
+SIGNING_PKCS11_TOKEN_LABEL = env("SIGNING_PKCS11_TOKEN_LABEL")
+SIGNING_PKCS11_KEY_LABEL = env("SIGNING_PKCS11_KEY_LABEL")
+SIGNING_PKCS11_CERT_LABEL = env("SIGNING_PKCS11_CERT_LABEL")
+SIGNING_PKCS11_PIN = env("SIGNING_PKCS11_PIN")
+SIGNING_PKCS11_PIN_FILE = env("SIGNING_PKCS11_PIN_FILE")
+_signing_dev_default = DEBUG and not SIGNING_PKCS12_FILE and not SIGNING_PKCS11_MODULE
 SIGNING_KEY_FILE = env("SIGNING_KEY_FILE", str(SIGNING_DEV_DIR / "signing-key.pem") if _signing_dev_default else "")
 SIGNING_KEY_PASSPHRASE = env("SIGNING_KEY_PASSPHRASE")
 SIGNING_CERT_FILE = env("SIGNING_CERT_FILE", str(SIGNING_DEV_DIR / "signing-cert.pem") if _signing_dev_default else "")

@@ -6,6 +6,10 @@ Settings (see coalition/settings.py):
 - ``SIGNING_PKCS12_FILE`` + ``SIGNING_PKCS12_PASSPHRASE``, or
 - ``SIGNING_KEY_FILE`` + ``SIGNING_CERT_FILE`` (PEM), with ``SIGNING_KEY_PASSPHRASE`` if the key
   is encrypted;
+- ``SIGNING_PKCS11_MODULE`` + ``SIGNING_PKCS11_TOKEN_LABEL`` + ``SIGNING_PKCS11_KEY_LABEL``, with
+  ``SIGNING_PKCS11_PIN`` or ``SIGNING_PKCS11_PIN_FILE``: a key that never leaves its token or HSM.
+  The certificate is read from the token (``SIGNING_PKCS11_CERT_LABEL``, by default the key's
+  label), or from ``SIGNING_CERT_FILE`` when that is set. Takes precedence over the files above.
 - ``SIGNING_ROOT_CERT_FILE``: the trust root. Without it, the signing certificate itself is the
   trust root (a self-signed production certificate).
 
@@ -14,8 +18,11 @@ on first use, or by ``manage.py signing_identity``: a development root CA and a 
 certificate issued by it.
 """
 
+import atexit
 import hashlib
+import logging
 import os
+import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -30,8 +37,11 @@ from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import NameOID
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+import pkcs11
+from pkcs11 import exceptions as pkcs11_errors
 from pyhanko.sign import signers
 from pyhanko.sign.general import get_pyca_cryptography_hash
+from pyhanko.sign.pkcs11 import PKCS11Signer
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
 DEV_ROOT_CERT = "root-cert.pem"
@@ -39,6 +49,8 @@ DEV_ROOT_KEY = "root-key.pem"
 DEV_SIGNING_CERT = "signing-cert.pem"
 DEV_SIGNING_KEY = "signing-key.pem"
 DEV_NAME = "Coalition Statements (development)"
+
+log = logging.getLogger(__name__)
 
 
 class SigningIdentityMissing(ImproperlyConfigured):
@@ -115,7 +127,7 @@ def is_development_setup() -> bool:
     """Whether the settings point at the development identity in SIGNING_DEV_DIR."""
     dev_dir = Path(settings.SIGNING_DEV_DIR).resolve()
     configured = [settings.SIGNING_KEY_FILE, settings.SIGNING_CERT_FILE, settings.SIGNING_ROOT_CERT_FILE]
-    return not settings.SIGNING_PKCS12_FILE and all(
+    return not settings.SIGNING_PKCS12_FILE and not settings.SIGNING_PKCS11_MODULE and all(
         value and Path(value).resolve().parent == dev_dir for value in configured
     )
 
@@ -130,12 +142,15 @@ def _ensure_development_identity() -> None:
 _signer_cache: dict[tuple, "CoalitionSigner"] = {}
 
 
-def load_signer() -> "CoalitionSigner":
+def load_signer() -> "CoalitionSigner | TokenSigner":
     """The configured key and certificate (with the root in the chain), ready to sign. Read once
-    per process, and again when the settings or the files change.
+    per process, and again when the settings or the files change. With a PKCS#11 module
+    configured, a signer over a logged-in session on the token (see `TokenSigner`).
 
     Raises `SigningIdentityMissing` with a message saying what to set when nothing usable is
     configured, or what could not be read."""
+    if settings.SIGNING_PKCS11_MODULE:
+        return _load_token_signer()
     _ensure_development_identity()
     if settings.SIGNING_PKCS12_FILE:
         files = ["SIGNING_PKCS12_FILE"]
@@ -183,6 +198,213 @@ def _read_signer() -> "CoalitionSigner":
     if settings.SIGNING_ROOT_CERT_FILE:
         chain = [*chain, *x509.load_pem_x509_certificates(Path(settings.SIGNING_ROOT_CERT_FILE).read_bytes())]
     return CoalitionSigner.from_keys(key, certificate, chain)
+
+
+# PKCS#11 tokens and HSMs -------------------------------------------------------------------------
+
+# python-pkcs11 initialises a module without locking callbacks, which tells the module that it is
+# used from one thread at a time; pyHanko signs in a worker thread. Every call into a module goes
+# under this lock (re-entrant: opening a session also loads its objects).
+_token_lock = threading.RLock()
+_token_signers: dict[tuple, "TokenSigner"] = {}
+_initialised_in: dict[str, int] = {}  # module path -> the process id that initialised it
+
+
+class _SerialisedKey:
+    """A token's private key whose signing calls hold `_token_lock`."""
+
+    def __init__(self, key):
+        self._key = key
+
+    def sign(self, data: bytes, **kwargs) -> bytes:
+        with _token_lock:
+            return self._key.sign(data, **kwargs)
+
+
+class TokenSigner(PKCS11Signer):
+    """pyHanko's PKCS#11 signer over a session that `load_signer` opened and keeps for the
+    process. The private key never leaves the token; the token signs. An error from the token
+    closes the session, so the next attempt (a coordinator's retry) logs in afresh, and is
+    reported as `SigningIdentityMissing` with what the token said."""
+
+    token_label: str = ""
+
+    def _load_objects(self):
+        with _token_lock:
+            super()._load_objects()
+            if self._key_handle is not None and not isinstance(self._key_handle, _SerialisedKey):
+                self._key_handle = _SerialisedKey(self._key_handle)
+
+    async def async_sign_raw(self, data: bytes, digest_algorithm: str, dry_run=False) -> bytes:
+        try:
+            return await super().async_sign_raw(data, digest_algorithm, dry_run=dry_run)
+        except pkcs11_errors.PKCS11Error as exc:
+            _forget_token_signer(self)
+            raise SigningIdentityMissing(
+                f"The PKCS#11 token {self.token_label!r} could not sign: {_token_error(exc)}"
+            ) from exc
+
+
+def _token_error(exc: Exception) -> str:
+    """python-pkcs11's exceptions often carry no text; their class names say what happened."""
+    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+
+
+def _token_pin() -> str:
+    if settings.SIGNING_PKCS11_PIN_FILE:
+        try:
+            return Path(settings.SIGNING_PKCS11_PIN_FILE).read_text().strip()
+        except OSError as exc:
+            raise SigningIdentityMissing(
+                f"SIGNING_PKCS11_PIN_FILE ({settings.SIGNING_PKCS11_PIN_FILE}) could not be read: {exc.strerror}."
+            ) from exc
+    if settings.SIGNING_PKCS11_PIN:
+        return settings.SIGNING_PKCS11_PIN
+    raise SigningIdentityMissing("SIGNING_PKCS11_MODULE is set: set SIGNING_PKCS11_PIN or SIGNING_PKCS11_PIN_FILE too.")
+
+
+def _token_settings() -> tuple[str, str, str, str]:
+    for name in ("SIGNING_PKCS11_TOKEN_LABEL", "SIGNING_PKCS11_KEY_LABEL"):
+        if not getattr(settings, name):
+            raise SigningIdentityMissing(f"SIGNING_PKCS11_MODULE is set: set {name} too.")
+    module = settings.SIGNING_PKCS11_MODULE
+    if not Path(module).is_file():
+        raise SigningIdentityMissing(f"SIGNING_PKCS11_MODULE points to {module}, which does not exist.")
+    key_label = settings.SIGNING_PKCS11_KEY_LABEL
+    return module, settings.SIGNING_PKCS11_TOKEN_LABEL, key_label, settings.SIGNING_PKCS11_CERT_LABEL or key_label
+
+
+def _load_token_signer() -> TokenSigner:
+    module, token_label, key_label, cert_label = _token_settings()
+    pin = _token_pin()
+    files = tuple(
+        (name, _require_file(name), os.stat(getattr(settings, name)).st_mtime_ns)
+        for name in ("SIGNING_CERT_FILE", "SIGNING_ROOT_CERT_FILE") if getattr(settings, name)
+    )
+    # The process id is part of the key: a session opened before a fork is no use in the child.
+    cache_key = (os.getpid(), module, token_label, key_label, cert_label, hashlib.sha256(pin.encode()).digest(), files)
+    with _token_lock:
+        if cache_key not in _token_signers:
+            _close_token_sessions()
+            _token_signers[cache_key] = _open_token_signer(module, token_label, key_label, cert_label, pin)
+        return _token_signers[cache_key]
+
+
+def _open_token_signer(module: str, token_label: str, key_label: str, cert_label: str, pin: str) -> TokenSigner:
+    session = _open_token_session(module, token_label, pin)
+    chain = []
+    if settings.SIGNING_CERT_FILE:
+        certificate, *chain = _read_certificates(settings.SIGNING_CERT_FILE)
+    else:
+        certificate = None
+    if settings.SIGNING_ROOT_CERT_FILE:
+        chain += _read_certificates(settings.SIGNING_ROOT_CERT_FILE)
+    signer = TokenSigner(
+        session, key_label=key_label, cert_label=None if certificate else cert_label,
+        signing_cert=certificate, ca_chain=chain,
+    )
+    signer.token_label = token_label
+    try:
+        signer.signing_cert  # noqa: B018 (finds the key and the certificate now, so a missing one is reported here)
+    except pkcs11_errors.PKCS11Error as exc:
+        _close_session(session)
+        hint = "SIGNING_PKCS11_KEY_LABEL" + ("" if certificate else ", SIGNING_PKCS11_CERT_LABEL or SIGNING_CERT_FILE")
+        raise SigningIdentityMissing(
+            f"The PKCS#11 token {token_label!r} cannot sign: {_token_error(exc)} (check {hint})."
+        ) from exc
+    return signer
+
+
+def _open_token_session(module: str, token_label: str, pin: str):
+    try:
+        library = pkcs11.lib(module)
+        if _initialised_in.setdefault(module, os.getpid()) != os.getpid():
+            library.reinitialize()  # a forked child must initialise the module again
+            _initialised_in[module] = os.getpid()
+    except pkcs11_errors.PKCS11Error as exc:
+        raise SigningIdentityMissing(f"The PKCS#11 module {module} could not be loaded: {_token_error(exc)}") from exc
+    try:
+        token = library.get_token(token_label=token_label)
+    except pkcs11_errors.NoSuchToken as exc:
+        present = sorted(label for label in _token_labels(library) if label)  # unlabelled: not initialised
+        raise SigningIdentityMissing(
+            f"The PKCS#11 module {module} has no token labelled {token_label!r} (SIGNING_PKCS11_TOKEN_LABEL); "
+            f"tokens present: {', '.join(repr(label) for label in present) or 'none'}."
+        ) from exc
+    except pkcs11_errors.PKCS11Error as exc:
+        raise SigningIdentityMissing(f"The PKCS#11 token {token_label!r} could not be found: {_token_error(exc)}") from exc
+    try:
+        return token.open(user_pin=pin)
+    except pkcs11_errors.PinIncorrect as exc:
+        raise SigningIdentityMissing(
+            f"The PKCS#11 token {token_label!r} refused the PIN (SIGNING_PKCS11_PIN or SIGNING_PKCS11_PIN_FILE)."
+        ) from exc
+    except pkcs11_errors.PinLocked as exc:
+        raise SigningIdentityMissing(
+            f"The PKCS#11 token {token_label!r} has locked its PIN after too many wrong attempts; "
+            "its security officer must unlock it."
+        ) from exc
+    except pkcs11_errors.PKCS11Error as exc:
+        raise SigningIdentityMissing(
+            f"Could not log in to the PKCS#11 token {token_label!r}: {_token_error(exc)}"
+        ) from exc
+
+
+def _token_labels(library) -> list[str]:
+    labels = []
+    for slot in library.get_slots(token_present=True):
+        try:
+            labels.append(slot.get_token().label)
+        except pkcs11_errors.PKCS11Error:  # a slot whose token went away meanwhile
+            continue
+    return labels
+
+
+def _close_session(session) -> None:
+    try:
+        with _token_lock:
+            session.close()
+    except pkcs11_errors.PKCS11Error as exc:  # already gone with the token; nothing to release
+        log.info("Closing a PKCS#11 session: %s", _token_error(exc))
+
+
+def _forget_token_signer(signer: TokenSigner) -> None:
+    with _token_lock:
+        for key, cached in list(_token_signers.items()):
+            if cached is signer:
+                del _token_signers[key]
+        if signer.pkcs11_session is not None:
+            _close_session(signer.pkcs11_session)
+
+
+def _close_token_sessions() -> None:
+    """Log out of and close every session this process opened (one made before a fork belongs
+    to the parent, and is only forgotten)."""
+    with _token_lock:
+        for (pid, *_), signer in list(_token_signers.items()):
+            if pid == os.getpid():
+                _close_session(signer.pkcs11_session)
+        _token_signers.clear()
+
+
+atexit.register(_close_token_sessions)
+
+
+def describe_key() -> str:
+    """Where the private key is, in words for the operator (`manage.py signing_identity`)."""
+    if settings.SIGNING_PKCS11_MODULE:
+        return (f"PKCS#11 token {settings.SIGNING_PKCS11_TOKEN_LABEL!r}, key {settings.SIGNING_PKCS11_KEY_LABEL!r} "
+                f"(module {settings.SIGNING_PKCS11_MODULE})")
+    return f"file {settings.SIGNING_PKCS12_FILE or settings.SIGNING_KEY_FILE}"
+
+
+def _read_certificates(path: str) -> list[asn1_x509.Certificate]:
+    """Every certificate in a PEM file (the first is the signing certificate in SIGNING_CERT_FILE)."""
+    try:
+        certificates = x509.load_pem_x509_certificates(Path(path).read_bytes())
+    except (OSError, ValueError) as exc:
+        raise SigningIdentityMissing(f"The certificate file {path} could not be read: {exc}") from exc
+    return [asn1_x509.Certificate.load(c.public_bytes(serialization.Encoding.DER)) for c in certificates]
 
 
 def _read_certificate(path: str) -> asn1_x509.Certificate:

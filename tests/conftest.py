@@ -201,6 +201,7 @@ def signing_files(tmp_path_factory):
 def signing_identity(settings, signing_files):
     """Every test signs with the test run's own identity, never with a checkout's var/signing/."""
     settings.SIGNING_PKCS12_FILE = ""
+    settings.SIGNING_PKCS11_MODULE = ""  # tests/test_pkcs11.py turns the token on where it tests it
     settings.SIGNING_KEY_FILE = str(signing_files.signing_key)
     settings.SIGNING_KEY_PASSPHRASE = ""
     settings.SIGNING_CERT_FILE = str(signing_files.signing_cert)

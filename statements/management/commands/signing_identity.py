@@ -30,6 +30,7 @@ class Command(BaseCommand):
             certificate, root = signing.signing_certificate(), signing.trust_root()
         except signing.SigningIdentityMissing as exc:
             raise CommandError(str(exc)) from exc
+        self.stdout.write(f"Private key: {signing.describe_key()}")
         self._show("Signing certificate", certificate)
         self._show("Trust root", root)
         timestamps = settings.SIGNING_TIMESTAMP_URL or "none (PAdES B-B)"
