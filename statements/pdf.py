@@ -9,10 +9,11 @@ The functions take and return plain values, so that they know nothing of the mod
   associated files (`signatories.json`, `signatories.csv`) that the signature covers.
 - `embedded_signatories(pdf_bytes)`: that list read back from a file, or None.
 - `sign_pdf(pdf_bytes)`: the same file with the coalition's PAdES signature appended (B-B, or
-  B-T when ``SIGNING_TIMESTAMP_URL`` is set) and a visible stamp naming the signer. Nothing may
+  B-LTA when ``SIGNING_TIMESTAMP_URL`` is set) and a visible stamp naming the signer. Nothing may
   change the bytes it returns: store and serve them as they are.
 - `verify_pdf(pdf_bytes)`: is there a signature, is the file unchanged since it was signed, is
-  the signer trusted (the configured root certificate is the only trust root), who signed, when.
+  the signer trusted (the configured root certificate is the only trust root), who signed, when,
+  and does the file carry its own long-term validation data and a document timestamp.
 - `sha256(data)`: the hex digest that identifies a published file.
 
 The renderer fetches nothing from the network and reads no file outside the assets listed in
@@ -53,10 +54,21 @@ from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.pdf_utils.text import TextBoxStyle
 from pyhanko.sign import fields, signers
 from pyhanko.sign.timestamps import HTTPTimeStamper
-from pyhanko.sign.validation import validate_pdf_signature
+from pyhanko.sign.ades.report import AdESPassed
+from pyhanko.sign.diff_analysis import ModificationLevel
+from pyhanko.sign.validation import ades, validate_pdf_signature, validate_pdf_timestamp
+from pyhanko.sign.validation.policy_decl import (
+    PdfSignatureValidationSpec,
+    RevinfoOnlineFetchingRule,
+    RevocationInfoGatheringSpec,
+    SignatureValidationSpec,
+)
 from pyhanko.sign.validation.status import SignatureCoverageLevel
 from pyhanko.stamp import TextStampStyle
 from pyhanko_certvalidator import ValidationContext
+from pyhanko_certvalidator import policy_decl as certvalidator_policy
+from pyhanko_certvalidator.context import CertValidationPolicySpec
+from pyhanko_certvalidator.registry import SimpleTrustManager
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
@@ -522,14 +534,21 @@ def _stamp_style(label: str) -> TextStampStyle:
 def sign_pdf(pdf_bytes: bytes, *, signer_name: str | None = None, language: str | None = None) -> bytes:
     """Append the coalition's PAdES signature to `pdf_bytes` and return the signed file.
 
-    A certification signature that permits no further change, B-B (B-T when
-    ``SIGNING_TIMESTAMP_URL`` is set), with a visible stamp "Digitally signed by <signer_name>"
-    (by default the certificate's organisation) in the box `render_pdf` reserved for it. The
-    stamp's words are in `language` (default: the active language). The result must be stored
-    and served byte for byte: any change breaks the signature.
+    A certification signature that permits no further change, B-B, with a visible stamp
+    "Digitally signed by <signer_name>" (by default the certificate's organisation) in the box
+    `render_pdf` reserved for it. The stamp's words are in `language` (default: the active
+    language). The result must be stored and served byte for byte: any change breaks the
+    signature.
 
-    Raises `signing.SigningIdentityMissing` when no key is configured, and pyHanko's
-    `TimestampRequestError` when the timestamp server does not answer (worth a retry).
+    With ``SIGNING_TIMESTAMP_URL`` set, PAdES B-LTA: the signature carries a timestamp (B-T); the
+    certificates and revocation lists that prove it valid (`signing.long_term_validation_context`)
+    follow in a DSS (B-LT), sealed by a document timestamp (B-LTA). Both are incremental updates
+    that PAdES allows after a certification signature permitting no change.
+
+    Raises `signing.SigningIdentityMissing` when no key is configured, pyHanko's
+    `TimestampRequestError` when the timestamp server does not answer (worth a retry), and its
+    `SigningError` (caused by the validator's error) when the signing certificate cannot be
+    validated with the configured revocation information (revoked, or no CRL for it).
     """
     signer = signing.load_signer()
     name = signer_name or _common_name(signer.signing_cert)
@@ -574,9 +593,16 @@ def sign_pdf(pdf_bytes: bytes, *, signer_name: str | None = None, language: str 
 class Verification:
     """What `verify_pdf` found out about a file.
 
-    `intact`: the signature is cryptographically valid and covers every byte of the file, so
-    nothing was changed or added since signing. `trusted`: the signing certificate chains to the
-    configured trust root. `authentic` is both, with a signature present.
+    `intact`: the signature is cryptographically valid and covers every byte of the file, or
+    every byte up to its revision followed only by long-term validation data (a DSS, document
+    timestamps), so nothing was changed or added since signing. `trusted`: the signing
+    certificate chains to the configured trust root. `authentic` is both, with a signature
+    present.
+
+    `ltv`: the file itself carries what proves the signature valid (certificates and revocation
+    information: PAdES B-LT), so it can be checked offline, after the certificates expire.
+    `document_timestamp_at`: when the newest trusted document timestamp sealed the file and its
+    validation data (PAdES B-LTA), or None.
     """
 
     sha256: str
@@ -589,6 +615,8 @@ class Verification:
     timestamped: bool = False
     certificate_sha256: str = ""
     problem: str = ""
+    ltv: bool = False
+    document_timestamp_at: datetime | None = None
 
     @property
     def authentic(self) -> bool:
@@ -618,11 +646,18 @@ def verify_pdf(pdf_bytes: bytes) -> Verification:
     if not embedded_signatures:
         return Verification(digest, readable=True, problem=_("The file carries no digital signature."))
     embedded = embedded_signatures[0]
-    context = ValidationContext(
-        trust_roots=[signing.trust_root()], allow_fetching=False, revocation_mode="soft-fail"
-    )
+    signer_roots, timestamp_roots = [signing.trust_root()], signing.timestamp_roots()
     try:
-        status = _outside_event_loop(validate_pdf_signature, embedded, signer_validation_context=context)
+        status = _outside_event_loop(
+            validate_pdf_signature, embedded,
+            signer_validation_context=_offline_context(signer_roots),
+            ts_validation_context=_offline_context(timestamp_roots),
+        )
+        document_timestamps = [
+            _outside_event_loop(validate_pdf_timestamp, stamp, validation_context=_offline_context(timestamp_roots))
+            for stamp in reader.embedded_timestamp_signatures
+        ]
+        padding_untouched = all(_padding_untouched(signature) for signature in reader.embedded_signatures)
     except Exception as exc:  # noqa: BLE001 (a mangled signature is a changed file, not a crash)
         logger.info("verify_pdf: signature of %s could not be validated: %s", digest, exc)
         return Verification(
@@ -632,10 +667,12 @@ def verify_pdf(pdf_bytes: bytes) -> Verification:
     intact = (
         status.intact
         and status.valid
-        and status.coverage == SignatureCoverageLevel.ENTIRE_FILE
+        and _nothing_but_validation_data_added(status)
         and len(embedded_signatures) == 1
-        and _padding_untouched(embedded)
+        and padding_untouched
+        and all(stamp.intact and stamp.valid for stamp in document_timestamps)
     )
+    sealed = [stamp.timestamp for stamp in document_timestamps if stamp.trusted]
     timestamp = status.timestamp_validity
     problem = ""
     if not intact:
@@ -653,4 +690,49 @@ def verify_pdf(pdf_bytes: bytes) -> Verification:
         timestamped=timestamp is not None,
         certificate_sha256=signing.fingerprint(status.signing_cert),
         problem=problem,
+        ltv=intact and _long_term_valid(embedded, signer_roots, timestamp_roots),
+        document_timestamp_at=max(sealed) if intact and sealed else None,
     )
+
+
+def _offline_context(roots: list[asn1_x509.Certificate]) -> ValidationContext:
+    return ValidationContext(trust_roots=roots, allow_fetching=False, revocation_mode="soft-fail")
+
+
+def _nothing_but_validation_data_added(status) -> bool:
+    """The signature covers the whole file, or its own revision followed only by what PAdES
+    allows under a certification signature that permits no change: a DSS (validation data) and
+    document timestamps. pyHanko's difference analysis classifies every later revision."""
+    if status.coverage == SignatureCoverageLevel.ENTIRE_FILE:
+        return True
+    return (
+        status.coverage == SignatureCoverageLevel.ENTIRE_REVISION
+        and status.modification_level in (ModificationLevel.NONE, ModificationLevel.LTA_UPDATES)
+        and bool(status.docmdp_ok)
+    )
+
+
+def _long_term_valid(embedded, signer_roots, timestamp_roots) -> bool:
+    """Whether the signature validates as PAdES B-LT/B-LTA (ETSI EN 319 102-1, 5.6.3) from what
+    the file carries: every certificate below a root needs revocation information, and nothing
+    is fetched."""
+    def policy(roots):
+        return CertValidationPolicySpec(
+            trust_manager=SimpleTrustManager.build(roots),
+            revinfo_policy=certvalidator_policy.CertRevTrustPolicy(
+                revocation_checking_policy=certvalidator_policy.REQUIRE_REVINFO,
+                freshness_req_type=certvalidator_policy.FreshnessReqType.MAX_DIFF_REVOCATION_VALIDATION,
+            ),
+        )
+
+    spec = PdfSignatureValidationSpec(SignatureValidationSpec(
+        cert_validation_policy=policy(signer_roots),
+        ts_cert_validation_policy=policy(timestamp_roots),
+        revinfo_gathering_policy=RevocationInfoGatheringSpec(online_fetching_rule=RevinfoOnlineFetchingRule.LOCAL_ONLY),
+    ))
+    try:
+        result = _outside_event_loop(asyncio.run, ades.ades_lta_validation(embedded, spec))
+    except Exception as exc:  # noqa: BLE001 (validation data that cannot be read is no validation data)
+        logger.info("verify_pdf: long-term validation failed: %s", exc)
+        return False
+    return result.ades_subindic == AdESPassed.OK
