@@ -400,6 +400,14 @@ SIGNING_ROOT_CERT_FILE = env(
     "SIGNING_ROOT_CERT_FILE", str(SIGNING_DEV_DIR / "root-cert.pem") if _signing_dev_default else ""
 )
 SIGNING_TIMESTAMP_URL = env("SIGNING_TIMESTAMP_URL")
+# Long-term validation (PAdES B-LTA, docs/deploy.md): with a timestamp server, each signature is
+# followed by the certificates and revocation information that prove it valid (the DSS) and by a
+# document timestamp. The timestamp authority's root certificate(s), PEM; the certificate
+# revocation lists to embed (PEM or DER files, comma-separated; the development root CA makes its
+# own); and whether pyHanko may fetch CRLs and OCSP responses named in the certificates.
+SIGNING_TIMESTAMP_ROOT_CERT_FILE = env("SIGNING_TIMESTAMP_ROOT_CERT_FILE")
+SIGNING_CRL_FILES = env_list("SIGNING_CRL_FILES", [str(SIGNING_DEV_DIR / "root-crl.pem")] if _signing_dev_default else [])
+SIGNING_REVOCATION_FETCH = env_bool("SIGNING_REVOCATION_FETCH", False)
 
 # Security headers that hold in development too; the production-only ones follow.
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -447,5 +455,7 @@ LOGGING = {
         # Making a PDF: fontTools reports every font it subsets, WeasyPrint every step, at INFO.
         "fontTools": {"level": "WARNING"},
         "weasyprint.progress": {"level": "WARNING"},
+        # Long-term validation: the certificate validator narrates every path it checks, at INFO.
+        "pyhanko_certvalidator": {"level": "WARNING"},
     },
 }

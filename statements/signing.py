@@ -19,6 +19,7 @@ certificate issued by it.
 """
 
 import atexit
+import dataclasses
 import hashlib
 import logging
 import os
@@ -27,6 +28,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from asn1crypto import crl as asn1_crl
 from asn1crypto import keys as asn1_keys
 from asn1crypto import pem as asn1_pem
 from asn1crypto import x509 as asn1_x509
@@ -42,12 +44,14 @@ from pkcs11 import exceptions as pkcs11_errors
 from pyhanko.sign import signers
 from pyhanko.sign.general import get_pyca_cryptography_hash
 from pyhanko.sign.pkcs11 import PKCS11Signer
+from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
 DEV_ROOT_CERT = "root-cert.pem"
 DEV_ROOT_KEY = "root-key.pem"
 DEV_SIGNING_CERT = "signing-cert.pem"
 DEV_SIGNING_KEY = "signing-key.pem"
+DEV_ROOT_CRL = "root-crl.pem"
 DEV_NAME = "Coalition Statements (development)"
 
 log = logging.getLogger(__name__)
@@ -104,6 +108,7 @@ class DevelopmentIdentity:
     signing_key: Path
     signing_cert: Path
     created: bool
+    root_crl: Path | None = None
 
 
 def fingerprint(certificate: asn1_x509.Certificate) -> str:
@@ -436,6 +441,62 @@ def signing_certificate() -> asn1_x509.Certificate:
     return load_signer().signing_cert
 
 
+# Long-term validation ---------------------------------------------------------------------------
+
+
+class ValidationDataMissing(ImproperlyConfigured):
+    """A file named for long-term validation (SIGNING_CRL_FILES, SIGNING_TIMESTAMP_ROOT_CERT_FILE)
+    is missing or unreadable."""
+
+
+def timestamp_roots() -> list[asn1_x509.Certificate]:
+    """The roots a timestamp authority's certificate may chain to: the certificates in
+    SIGNING_TIMESTAMP_ROOT_CERT_FILE, and the coalition's own trust root. Trusted for timestamps
+    only, never for the signature itself."""
+    roots = [trust_root()]
+    path = settings.SIGNING_TIMESTAMP_ROOT_CERT_FILE
+    if path:
+        try:
+            certificates = x509.load_pem_x509_certificates(Path(path).read_bytes())
+        except (OSError, ValueError) as exc:
+            raise ValidationDataMissing(f"SIGNING_TIMESTAMP_ROOT_CERT_FILE ({path}) could not be read: {exc}") from exc
+        der = serialization.Encoding.DER
+        roots += [asn1_x509.Certificate.load(c.public_bytes(der)) for c in certificates]
+    return roots
+
+
+def revocation_lists() -> list[asn1_crl.CertificateList]:
+    """The certificate revocation lists in SIGNING_CRL_FILES (PEM or DER), embedded in each
+    signed PDF so that its signature's revocation status can be checked offline, years later.
+    A development identity's CRL is made if it is missing."""
+    if settings.DEBUG and is_development_setup() and not (Path(settings.SIGNING_DEV_DIR) / DEV_ROOT_CRL).exists():
+        create_development_identity(Path(settings.SIGNING_DEV_DIR))
+    lists = []
+    for path in settings.SIGNING_CRL_FILES:
+        try:
+            data = Path(path).read_bytes()
+            for _, _, der in asn1_pem.unarmor(data, multiple=True) if asn1_pem.detect(data) else [(0, 0, data)]:
+                crl = asn1_crl.CertificateList.load(der)
+                crl.native  # parse now: a damaged file is a configuration error, not a signing failure
+                lists.append(crl)
+        except (OSError, ValueError) as exc:
+            raise ValidationDataMissing(f"SIGNING_CRL_FILES: {path} could not be read: {exc}") from exc
+    return lists
+
+
+def long_term_validation_context():
+    """What signing with long-term validation checks the signature and the timestamp against,
+    and whose revocation information it embeds: the coalition's root and the timestamp roots,
+    the configured CRLs, and fetching only when SIGNING_REVOCATION_FETCH is on. Every
+    certificate below a root must have revocation information, or signing fails."""
+    return ValidationContext(
+        trust_roots=timestamp_roots(),
+        crls=revocation_lists(),
+        allow_fetching=settings.SIGNING_REVOCATION_FETCH,
+        revocation_mode="require",
+    )
+
+
 # Development identity ---------------------------------------------------------------------------
 
 
@@ -492,7 +553,9 @@ def create_development_identity(folder: Path, *, name: str = DEV_NAME, replace: 
         folder, folder / DEV_ROOT_CERT, folder / DEV_SIGNING_KEY, folder / DEV_SIGNING_CERT, created=False
     )
     if paths.signing_key.exists() and paths.signing_cert.exists() and paths.root_cert.exists() and not replace:
-        return paths
+        if not (folder / DEV_ROOT_CRL).exists() and (folder / DEV_ROOT_KEY).exists():
+            write_development_crl(folder)  # an identity made before CRLs were
+        return dataclasses.replace(paths, root_crl=folder / DEV_ROOT_CRL)
     folder.mkdir(parents=True, exist_ok=True)
     root_key = rsa.generate_private_key(public_exponent=65537, key_size=3072)
     signing_key = rsa.generate_private_key(public_exponent=65537, key_size=3072)
@@ -505,4 +568,34 @@ def create_development_identity(folder: Path, *, name: str = DEV_NAME, replace: 
     _write(paths.signing_key, signing_key.private_bytes(pem, pkcs8, no_encryption), private=True)
     _write(paths.root_cert, root.public_bytes(pem), private=False)
     _write(paths.signing_cert, leaf.public_bytes(pem), private=False)
-    return DevelopmentIdentity(paths.folder, paths.root_cert, paths.signing_key, paths.signing_cert, created=True)
+    write_development_crl(folder)
+    return DevelopmentIdentity(
+        paths.folder, paths.root_cert, paths.signing_key, paths.signing_cert, created=True,
+        root_crl=folder / DEV_ROOT_CRL,
+    )
+
+
+def write_development_crl(folder: Path, *, revoked: tuple[int, ...] = ()) -> Path:
+    """Have the development root CA in `folder` issue its certificate revocation list (revoking
+    the certificates with the serial numbers in `revoked`; none by default), valid as long as the
+    root, so that a signature's revocation status can be embedded without a network. Production
+    CAs publish their own CRLs (SIGNING_CRL_FILES)."""
+    folder = Path(folder)
+    root = x509.load_pem_x509_certificate((folder / DEV_ROOT_CERT).read_bytes())
+    root_key = serialization.load_pem_private_key((folder / DEV_ROOT_KEY).read_bytes(), password=None)
+    now = datetime.now(UTC) - timedelta(minutes=5)
+    builder = (
+        x509.CertificateRevocationListBuilder()
+        .issuer_name(root.subject)
+        .last_update(now)
+        .next_update(root.not_valid_after_utc)
+        .add_extension(x509.CRLNumber(int(now.timestamp())), critical=False)
+        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(root_key.public_key()), critical=False)
+    )
+    for serial in revoked:
+        builder = builder.add_revoked_certificate(
+            x509.RevokedCertificateBuilder().serial_number(serial).revocation_date(now).build()
+        )
+    path = folder / DEV_ROOT_CRL
+    _write(path, builder.sign(root_key, hashes.SHA256()).public_bytes(serialization.Encoding.PEM), private=False)
+    return path

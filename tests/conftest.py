@@ -207,4 +207,20 @@ def signing_identity(settings, signing_files):
     settings.SIGNING_CERT_FILE = str(signing_files.signing_cert)
     settings.SIGNING_ROOT_CERT_FILE = str(signing_files.root_cert)
     settings.SIGNING_TIMESTAMP_URL = ""
+    settings.SIGNING_TIMESTAMP_ROOT_CERT_FILE = ""
+    settings.SIGNING_CRL_FILES = [str(signing_files.root_crl)]
+    settings.SIGNING_REVOCATION_FETCH = False
     return signing_files
+
+
+@pytest.fixture
+def timestamp_authority(settings, signing_identity, tmp_path):
+    """A local RFC 3161 timestamp server (tests/tsa.py) with a root of its own, configured as a
+    deployment would: SIGNING_TIMESTAMP_URL, its root, its CRL. Publications are then B-LTA."""
+    from .tsa import TimestampAuthority
+
+    with TimestampAuthority(tmp_path / "tsa") as authority:
+        settings.SIGNING_TIMESTAMP_URL = authority.url
+        settings.SIGNING_TIMESTAMP_ROOT_CERT_FILE = str(authority.root_cert_file)
+        settings.SIGNING_CRL_FILES = [str(signing_identity.root_crl), str(authority.crl_file)]
+        yield authority
