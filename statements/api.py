@@ -32,6 +32,7 @@ def _summary(statement: Statement) -> dict:
         "status": statement.status,
         "published_at": statement.published_at.isoformat() if statement.published_at else None,
         "withdrawn_at": statement.withdrawn_at.isoformat() if statement.withdrawn_at else None,
+        "withdrawal_reason": statement.withdrawal_reason if statement.status == Statement.Status.WITHDRAWN else None,
     }
 
 
@@ -78,6 +79,8 @@ def statement_detail(request, slug):
     signatories = selectors.signatories(statement)
     revision = statement.signed_revision or statement.current_revision
     pdf_url = _url(reverse("statement_pdf", args=[statement.slug]))
+    issues = publishing.issues(statement, None)
+    statuses = publishing.statuses(statement, [issue.publication for issue in issues])
     return _json({
         **_summary(statement),
         "text": _revision(revision),
@@ -93,7 +96,9 @@ def statement_detail(request, slug):
             "sha256": issue.publication.sha256,
             "released_at": issue.publication.released_at.isoformat(),
             "superseded": issue.superseded,
+            "status": statuses[issue.publication.number].state,
+            "superseded_by": statuses[issue.publication.number].superseded_by_number,
             "correction_note": issue.publication.correction_note,
-        } for issue in publishing.issues(statement, None)],
+        } for issue in issues],
         "verify_url": _url(f"{reverse('verify')}?statement={statement.slug}"),
     })

@@ -1,14 +1,23 @@
-"""The Atom feed of publications: one entry per issue that went public, corrections included."""
+"""The Atom feed of publications: one entry per issue that went public, corrections included.
+
+An entry says what its issue stands for today (`publishing.IssueStatus`): a withdrawn statement's
+entries are titled "Withdrawn: …" with the reason in their summary, a superseded issue names the
+issue that replaced it, and the entry's `updated` time moves to when that happened, so readers
+that already hold the entry fetch it again.
+"""
 
 from django.conf import settings
 from django.contrib.syndication.views import Feed
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
+from django.utils import formats, timezone
 from django.utils.html import linebreaks
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from . import publishing
 from .models import Publication
+from .publishing import State
 
 FEED_LENGTH = 50
 
@@ -25,21 +34,29 @@ class PublicationsFeed(Feed):
         return settings.SITE_URL + reverse("feed")
 
     def items(self):
-        return (Publication.objects.public().select_related("revision", "statement__coalition")
-                .order_by("-released_at", "-pk")[:FEED_LENGTH])
+        publications = list(Publication.objects.public().select_related("revision", "statement__coalition")
+                            .defer("signatories").order_by("-released_at", "-pk")[:FEED_LENGTH])
+        statuses = publishing.statuses_of(publications)
+        for publication in publications:
+            publication.issue_status = statuses[publication.pk]
+        return publications
 
     def item_title(self, publication):
-        if publication.number == 1:
-            return publication.revision.title
-        return _("%(title)s (correction, issue %(number)d)") % {"title": publication.revision.title,
-                                                                "number": publication.number}
+        title = publication.revision.title
+        if publication.number > 1:
+            title = _("%(title)s (correction, issue %(number)d)") % {"title": title, "number": publication.number}
+        status = publication.issue_status
+        if status.state == State.WITHDRAWN:
+            return _("Withdrawn: %(title)s") % {"title": title}
+        if status.state == State.SUPERSEDED:
+            return _("%(title)s (superseded by issue %(number)d)") % {"title": title,
+                                                                      "number": status.superseded_by.number}
+        return title
 
     def item_description(self, publication):
         # Atom readers take the summary as HTML (Django writes type="html"): the plain text
         # people typed is escaped here, so it reads as typed and no markup in it runs.
-        note = publication.correction_note
-        return linebreaks("\n\n".join(part for part in (publication.revision.summary, note) if part),
-                          autoescape=True)
+        return linebreaks("\n\n".join(part for part in _summary_parts(publication) if part), autoescape=True)
 
     def item_link(self, publication):
         return f"{settings.SITE_URL}{publication.statement.get_absolute_url()}#issue-{publication.number}"
@@ -48,6 +65,11 @@ class PublicationsFeed(Feed):
         return publication.released_at
 
     def item_updateddate(self, publication):
+        status = publication.issue_status
+        if status.state == State.WITHDRAWN:
+            return max(publication.released_at, status.withdrawn_at or publication.released_at)
+        if status.superseded_by:
+            return status.superseded_by.released_at
         return publication.released_at
 
     def item_author_name(self, publication):
@@ -58,6 +80,21 @@ class PublicationsFeed(Feed):
 
         url = f"{settings.SITE_URL}{reverse('statement_pdf', args=[publication.statement.slug])}?issue={publication.number}"
         return [Enclosure(url, str(_pdf_size(publication)), "application/pdf")]
+
+
+def _summary_parts(publication) -> list[str]:
+    status = publication.issue_status
+    parts = []
+    if status.state == State.WITHDRAWN and status.withdrawn_at:
+        when = formats.date_format(timezone.localtime(status.withdrawn_at), "j E Y")
+        parts.append(_("The coalition withdrew this statement on %(date)s. The reason given: %(reason)s")
+                     % {"date": when, "reason": status.reason})
+    elif status.state == State.WITHDRAWN:
+        parts.append(_("The coalition withdrew this statement. The reason given: %(reason)s")
+                     % {"reason": status.reason})
+    if status.superseded_by:
+        parts.append(_("Superseded by issue %(number)d.") % {"number": status.superseded_by.number})
+    return [*parts, publication.revision.summary, publication.correction_note]
 
 
 def _pdf_size(publication) -> int:

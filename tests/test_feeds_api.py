@@ -1,6 +1,7 @@
 """The Atom feed, the JSON API, sitemap.xml and robots.txt."""
 
 import xml.etree.ElementTree as ET
+from datetime import datetime
 
 import pytest
 from django.urls import reverse
@@ -69,7 +70,7 @@ def test_api_list_is_paginated_json_of_published_statements(client, coalition, c
     assert len(data["results"]) == 2 and len(second["results"]) == 1 and second["next"] is None
     item = data["results"][0]
     assert set(item) == {"slug", "url", "api_url", "title", "summary", "language", "coalition", "status",
-                         "published_at", "withdrawn_at"}
+                         "published_at", "withdrawn_at", "withdrawal_reason"}
     assert item["title"] == "Statement 2" and item["status"] == "published"
 
 
@@ -128,3 +129,77 @@ def test_robots_txt_points_to_the_sitemap_and_keeps_crawlers_out_of_accounts(cli
     assert response.status_code == 200 and response["Content-Type"].startswith("text/plain")
     body = response.content.decode()
     assert f"Sitemap: {settings.SITE_URL}/sitemap.xml" in body and "Disallow: /accounts/" in body
+
+
+# What each entry and issue stands for today -------------------------------------------------------
+
+
+def feed_entries(client, **cookies) -> dict[str, ET.Element]:
+    for name, value in cookies.items():
+        client.cookies[name] = value
+    feed = ET.fromstring(client.get(reverse("feed")).content)
+    return {entry.find(f"{ATOM}title").text: entry for entry in feed.findall(f"{ATOM}entry")}
+
+
+def test_feed_marks_a_withdrawn_statements_entries_with_the_reason(client, coordinator, published_with_pdf):
+    kept = published_with_pdf("Kept statement")
+    gone = published_with_pdf("Gone statement")
+    services.withdraw(gone, by=coordinator, reason="A signatory's account proved <b>false</b>.")
+    gone.refresh_from_db()
+    entries = feed_entries(client)
+    assert set(entries) == {"Kept statement", "Withdrawn: Gone statement"}
+    summary = entries["Withdrawn: Gone statement"].find(f"{ATOM}summary").text
+    assert "The coalition withdrew this statement on" in summary
+    assert "A signatory&#x27;s account proved &lt;b&gt;false&lt;/b&gt;." in summary
+    # A reader that already holds the entry sees it changed.
+    updated = entries["Withdrawn: Gone statement"].find(f"{ATOM}updated").text
+    assert datetime.fromisoformat(updated) == gone.withdrawn_at
+    assert "withdrew" not in (entries["Kept statement"].find(f"{ATOM}summary").text or "")
+    assert kept.status == "published"
+
+
+def test_feed_marks_withdrawn_entries_in_ukrainian(client, coordinator, published_with_pdf):
+    gone = published_with_pdf("Заява, яку відкликали")
+    services.withdraw(gone, by=coordinator, reason="Факти не підтвердилися.")
+    entries = feed_entries(client, django_language="uk")
+    [(title, entry)] = entries.items()
+    assert title == "Відкликано: Заява, яку відкликали"
+    summary = entry.find(f"{ATOM}summary").text
+    assert "Коаліція відкликала цю заяву" in summary and "Факти не підтвердилися." in summary
+
+
+def test_feed_marks_a_superseded_issue_with_the_issue_that_replaced_it(
+        client, coordinator, published_with_pdf, django_capture_on_commit_callbacks):
+    first = published_with_pdf("Corrected statement")
+    with django_capture_on_commit_callbacks(execute=True):
+        publishing.publish_correction(first, by=coordinator, note="A name was misspelt.")
+    entries = feed_entries(client)
+    assert set(entries) == {"Corrected statement (superseded by issue 2)",
+                            "Corrected statement (correction, issue 2)"}
+    assert "Superseded by issue 2." in entries["Corrected statement (superseded by issue 2)"].find(
+        f"{ATOM}summary").text
+    assert set(feed_entries(client, django_language="uk")) == {"Corrected statement (замінено випуском 2)",
+                                                              "Corrected statement (виправлення, випуск 2)"}
+
+
+def test_api_gives_each_issue_its_status_and_the_statements_withdrawal(
+        client, coalition, coordinator, published_with_pdf, django_capture_on_commit_callbacks):
+    statement = published_with_pdf("Status in the API")
+    url = reverse("api_statement", args=[statement.slug])
+    data = client.get(url).json()
+    assert data["status"] == "published" and data["withdrawn_at"] is None and data["withdrawal_reason"] is None
+    assert [(p["issue"], p["status"], p["superseded_by"]) for p in data["publications"]] == [(1, "current", None)]
+    with django_capture_on_commit_callbacks(execute=True):
+        publishing.publish_correction(statement, by=coordinator, note="A date fixed.")
+    data = client.get(url).json()
+    assert [(p["issue"], p["status"], p["superseded_by"]) for p in data["publications"]] == [
+        (2, "current", None), (1, "superseded", 2)]
+    services.withdraw(statement, by=coordinator, reason="Overtaken by events.")
+    statement.refresh_from_db()
+    data = client.get(url).json()
+    assert data["status"] == "withdrawn" and data["withdrawal_reason"] == "Overtaken by events."
+    assert data["withdrawn_at"] == statement.withdrawn_at.isoformat()
+    assert [(p["issue"], p["status"], p["superseded_by"]) for p in data["publications"]] == [
+        (2, "withdrawn", None), (1, "withdrawn", 2)]
+    [item] = client.get(reverse("api_statements")).json()["results"]
+    assert item["status"] == "withdrawn" and item["withdrawal_reason"] == "Overtaken by events."

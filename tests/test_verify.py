@@ -3,8 +3,10 @@
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils import formats, timezone, translation
 
-from statements import pdf, signing
+from statements import pdf, publishing, services, signing
+from statements.models import Publication
 
 from .test_publishing import closed_statement, publish
 
@@ -104,3 +106,128 @@ def test_a_published_hash_is_recognised_even_if_our_copy_cannot_be_read(publishe
     published.pdf.storage.delete(published.pdf.name)
     response = client.post(VERIFY, {"sha256": published.sha256})
     assert response.status_code == 200 and "Issue 1 of" in response.content.decode()
+
+
+# What an authentic issue stands for today ------------------------------------------------------
+
+
+def withdraw(statement, coordinator, reason="The facts in paragraph 2 proved wrong."):
+    services.withdraw(statement, by=coordinator, reason=reason)
+    statement.refresh_from_db()
+    return statement
+
+
+def correct(statement, coordinator, capture, note):
+    with capture(execute=True):
+        publication = publishing.publish_correction(statement, by=coordinator, note=note)
+    publication.refresh_from_db()
+    return publication
+
+
+def answer(client, publication, how):
+    """The verify page's answer section, asked by uploading the issue's file or by its SHA-256."""
+    if how == "upload":
+        with publication.pdf.open("rb") as stored:
+            response = upload(client, stored.read())
+    else:
+        response = client.get(VERIFY, {"sha256": publication.sha256})
+    assert response.status_code == 200
+    page = response.content.decode()
+    start = page.index('<section class="verify-answer')
+    return " ".join(page[start:page.index("</section>", start)].split())
+
+
+HOW = ["upload", "sha256"]
+
+
+@pytest.mark.parametrize("how", HOW)
+def test_the_current_issue_says_it_is_current_with_its_certificate_and_signing_time(published, client, how):
+    text = answer(client, published, how)
+    assert "Authentic: a statement we published" in text
+    assert "This is the statement's current issue: it has not been corrected or withdrawn." in text
+    assert f'href="{published.statement.get_absolute_url()}">Stop the deportations</a>' in text
+    assert published.certificate_sha256 in text and len(published.certificate_sha256) == 64
+    assert "not timestamped" in text and "Test Coalition" in text
+    assert "withdrew" not in text and "superseded" not in text
+
+
+@pytest.mark.parametrize("how", HOW)
+def test_a_withdrawn_statements_pdf_is_authentic_but_says_withdrawn_when_and_why(
+        published, coordinator, client, how):
+    statement = withdraw(published.statement, coordinator)
+    text = answer(client, published, how)
+    when = timezone.localtime(statement.withdrawn_at)
+    assert "Authentic, but the coalition has withdrawn this statement" in text
+    assert "Authentic: a statement we published" not in text
+    assert f"The coalition withdrew this statement on {when:%-d %B %Y, %H:%M}" in text
+    assert "The facts in paragraph 2 proved wrong." in text
+    assert "current issue" not in text
+    assert 'class="verify-answer notice warn"' in text
+
+
+@pytest.mark.parametrize("how", HOW)
+def test_a_withdrawn_statements_pdf_says_so_in_ukrainian(published, coordinator, client, how):
+    statement = withdraw(published.statement, coordinator, reason="Факти в абзаці 2 виявилися хибними.")
+    client.cookies["django_language"] = "uk"
+    text = answer(client, published, how)
+    with translation.override("uk"):
+        when = formats.date_format(timezone.localtime(statement.withdrawn_at), "j E Y, H:i")
+    assert "Справжній, але коаліція відкликала цю заяву" in text
+    assert f"Коаліція відкликала цю заяву {when}" in text
+    assert "Факти в абзаці 2 виявилися хибними." in text
+    assert "Authentic" not in text and "withdrew" not in text
+
+
+@pytest.mark.parametrize("how", HOW)
+def test_a_superseded_issue_names_the_correction_its_note_and_links_to_it(
+        published, coordinator, client, how, django_capture_on_commit_callbacks):
+    statement = published.statement
+    second = correct(statement, coordinator, django_capture_on_commit_callbacks, "A signatory's name was misspelt.")
+    text = answer(client, published, how)
+    assert "Authentic, but a later issue corrects it" in text
+    assert "This issue was superseded by issue 2, published on" in text
+    assert "Issue 2 corrects: A signatory&#x27;s name was misspelt." in text
+    assert f'href="{reverse("statement_pdf", args=[statement.slug])}?issue=2"' in text
+    assert f'href="{statement.get_absolute_url()}#issue-2"' in text
+    assert "current issue" not in text
+    newest = answer(client, second, how)
+    assert "Authentic: a statement we published" in newest and "current issue" in newest
+    assert "Issue 2 of “Stop the deportations”" in newest
+
+
+@pytest.mark.parametrize("how", HOW)
+def test_a_superseded_issue_says_so_in_ukrainian(
+        published, coordinator, client, how, django_capture_on_commit_callbacks):
+    correct(published.statement, coordinator, django_capture_on_commit_callbacks, "Виправлено назву організації.")
+    client.cookies["django_language"] = "uk"
+    text = answer(client, published, how)
+    assert "Справжній, але пізніший випуск його виправляє" in text
+    assert "Цей випуск замінено випуском 2" in text
+    assert "Випуск 2 виправляє: Виправлено назву організації." in text
+    assert "Authentic" not in text and "superseded" not in text
+
+
+def test_an_old_issue_of_a_withdrawn_statement_says_both(
+        published, coordinator, client, django_capture_on_commit_callbacks):
+    correct(published.statement, coordinator, django_capture_on_commit_callbacks, "Second paragraph reworded.")
+    correct(published.statement, coordinator, django_capture_on_commit_callbacks, "A date fixed.")
+    withdraw(published.statement, coordinator)
+    text = answer(client, published, "sha256")
+    assert "Authentic, but the coalition has withdrawn this statement" in text
+    assert "The facts in paragraph 2 proved wrong." in text
+    assert "This issue was superseded by issue 3" in text
+    assert "Issue 2 corrects: Second paragraph reworded." in text and "Issue 3 corrects: A date fixed." in text
+
+
+def test_an_embargoed_correction_does_not_yet_supersede_for_the_public(
+        published, coordinator, client, django_capture_on_commit_callbacks):
+    second = correct(published.statement, coordinator, django_capture_on_commit_callbacks, "Not yet public.")
+    Publication.objects.filter(pk=second.pk).update(released_at=None)
+    text = answer(client, published, "sha256")
+    assert "current issue" in text and "Not yet public." not in text
+
+
+def test_the_statements_issue_list_says_it_was_withdrawn(published, coordinator, client):
+    withdraw(published.statement, coordinator)
+    page = client.get(VERIFY, {"statement": published.statement.slug}).content.decode()
+    assert "The coalition withdrew this statement on" in page and "The facts in paragraph 2 proved wrong." in page
