@@ -213,6 +213,10 @@ def _read_signer() -> "CoalitionSigner":
 _token_lock = threading.RLock()
 _token_signers: dict[tuple, "TokenSigner"] = {}
 _initialised_in: dict[str, int] = {}  # module path -> the process id that initialised it
+# (module, token label, SHA-256 of the PIN) the token refused: not offered again by this process,
+# since tokens lock their PIN after a few wrong tries and /verify/ may ask for the certificate on
+# every request.
+_refused_pins: set[tuple[str, str, bytes]] = set()
 
 
 class _SerialisedKey:
@@ -338,12 +342,17 @@ def _open_token_session(module: str, token_label: str, pin: str):
         ) from exc
     except pkcs11_errors.PKCS11Error as exc:
         raise SigningIdentityMissing(f"The PKCS#11 token {token_label!r} could not be found: {_token_error(exc)}") from exc
+    refused = f"The PKCS#11 token {token_label!r} refused the PIN (SIGNING_PKCS11_PIN or SIGNING_PKCS11_PIN_FILE)."
+    attempt = (module, token_label, hashlib.sha256(pin.encode()).digest())
+    if attempt in _refused_pins:
+        raise SigningIdentityMissing(
+            f"{refused} It is not offered again, lest the token lock it: change the setting, or restart the workers."
+        )
     try:
         return token.open(user_pin=pin)
     except pkcs11_errors.PinIncorrect as exc:
-        raise SigningIdentityMissing(
-            f"The PKCS#11 token {token_label!r} refused the PIN (SIGNING_PKCS11_PIN or SIGNING_PKCS11_PIN_FILE)."
-        ) from exc
+        _refused_pins.add(attempt)
+        raise SigningIdentityMissing(refused) from exc
     except pkcs11_errors.PinLocked as exc:
         raise SigningIdentityMissing(
             f"The PKCS#11 token {token_label!r} has locked its PIN after too many wrong attempts; "

@@ -150,6 +150,8 @@ def test_a_wrong_pin_fails_the_publication_with_a_readable_reason_and_a_retry_wi
     client.force_login(coordinator)
     page = client.get(statement.get_absolute_url()).content.decode()
     assert "refused the PIN" in page and "Try again" in page
+    with pytest.raises(signing.SigningIdentityMissing, match="not offered again, lest the token lock it"):
+        signing.signing_certificate()
 
     on_token.SIGNING_PKCS11_PIN = PIN
     with django_capture_on_commit_callbacks(execute=True):
