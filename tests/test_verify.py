@@ -231,3 +231,12 @@ def test_the_statements_issue_list_says_it_was_withdrawn(published, coordinator,
     withdraw(published.statement, coordinator)
     page = client.get(VERIFY, {"statement": published.statement.slug}).content.decode()
     assert "The coalition withdrew this statement on" in page and "The facts in paragraph 2 proved wrong." in page
+
+
+def test_a_timestamped_long_term_file_says_its_time_is_certified_and_it_carries_its_proof(
+        coalition, coordinator, signer, member_org, timestamp_authority, client, django_capture_on_commit_callbacks):
+    statement = closed_statement(coalition, coordinator, signer, member_org)
+    text = answer(client, publish(statement, coordinator, django_capture_on_commit_callbacks), "upload")
+    assert "Authentic: a statement we published" in text
+    assert "time certified by a timestamp authority" in text and "not timestamped" not in text
+    assert "so it can be checked offline for years to come" in text and "Sealed by a document timestamp on" in text
