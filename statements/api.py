@@ -7,7 +7,7 @@ from django.http import Http404, JsonResponse
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
-from . import publishing, selectors
+from . import embedded, publishing, selectors
 from .caching import cache_public_page
 from .forms import ArchiveSearchForm
 from .models import Statement
@@ -98,6 +98,8 @@ def statement_detail(request, slug):
             "superseded": issue.superseded,
             "status": statuses[issue.publication.number].state,
             "superseded_by": statuses[issue.publication.number].superseded_by_number,
+            # The list the PDF carries inside it (statements/embedded.py), cached by its SHA-256.
+            "embedded_signatories": embedded.carried_signatories(issue.publication),
             "correction_note": issue.publication.correction_note,
         } for issue in issues],
         "verify_url": _url(f"{reverse('verify')}?statement={statement.slug}"),

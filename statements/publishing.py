@@ -147,6 +147,12 @@ def _translations(revision) -> list[pdf.Translation]:
             for _language, r in sorted(latest.items())]
 
 
+def _signed_organisations(signatories: dict) -> list[pdf.SignedOrganisation]:
+    """The frozen organisations as the PDF prints and embeds them (bare names in older issues)."""
+    return [pdf.SignedOrganisation(o["name"], o.get("slug", ""), o.get("sha256", ""), o.get("signed_at", ""))
+            if isinstance(o, dict) else pdf.SignedOrganisation(o) for o in signatories.get("organisations", [])]
+
+
 def document(publication: Publication) -> pdf.PdfDocument:
     """What the issue prints: the published text, the frozen signatories, and where to verify it."""
     statement, revision = publication.statement, publication.revision
@@ -155,7 +161,7 @@ def document(publication: Publication) -> pdf.PdfDocument:
         summary=revision.summary, body_html=revision.body_html, text_sha256=revision.sha256,
         verification_url=verification_url(statement), short_url=short_url(statement),
         date=timezone.localdate(publication.public_from or publication.created_at), place=publication.place,
-        organisations=organisation_names(publication.signatories),
+        organisations=_signed_organisations(publication.signatories), slug=statement.slug,
         individuals=[pdf.Signatory(i["name"], i.get("affiliation", ""))
                      for i in publication.signatories.get("individuals", [])],
         issue=publication.number, correction_note=publication.correction_note,

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from coalition import permissions
 
-from .. import publishing, ratelimits, signing
+from .. import embedded, publishing, ratelimits, signing
 from ..forms import CorrectionForm, VerifyForm
 from ..models import Publication, Statement
 from .common import render_statement, visible_statement
@@ -125,8 +125,11 @@ def verify(request):
         certificate = signing.describe(signing.trust_root())
     except signing.SigningIdentityMissing:
         certificate = None
+    authentic = answer is not None and answer.outcome == publishing.Outcome.AUTHENTIC
     return render(request, "statements/verify.html", {
         "form": form, "answer": answer, "statement": statement, "issues": issues, "root": certificate,
+        # An authentic file is byte for byte the issue's stored one: what it lists is cached by hash.
+        "carried": embedded.carried_list(answer.publication) if authentic else None,
     }, status=status)
 
 
