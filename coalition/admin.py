@@ -12,7 +12,7 @@ from .models import (
 class OrganisationRoleInline(admin.TabularInline):
     model = OrganisationRole
     extra = 0
-    autocomplete_fields = ["organisation"]
+    autocomplete_fields = ["organisation", "coalition"]
 
 
 class CoalitionRoleInline(admin.TabularInline):
@@ -70,10 +70,10 @@ class MembershipAdmin(admin.ModelAdmin):
 
 @admin.register(OrganisationRole)
 class OrganisationRoleAdmin(admin.ModelAdmin):
-    list_display = ["user", "organisation", "can_sign"]
-    list_filter = ["can_sign"]
+    list_display = ["user", "organisation", "coalition", "can_sign"]
+    list_filter = ["coalition", "can_sign"]
     search_fields = ["user__email", "organisation__name"]
-    autocomplete_fields = ["user", "organisation"]
+    autocomplete_fields = ["user", "organisation", "coalition"]
 
 
 @admin.register(Invitation)

@@ -92,7 +92,7 @@ def seed_users(coalition: Coalition) -> list[User]:
         for organisation_name, can_sign in roles:
             organisation = Organisation.objects.get(name=organisation_name)
             OrganisationRole.objects.update_or_create(
-                user=user, organisation=organisation, defaults={"can_sign": can_sign}
+                user=user, organisation=organisation, coalition=coalition, defaults={"can_sign": can_sign}
             )
         users.append(user)
     return users

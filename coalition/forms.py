@@ -3,6 +3,7 @@ from django.conf import settings
 from django.contrib.auth.password_validation import password_validators_help_text_html
 from django.utils.translation import gettext_lazy as _
 
+from . import permissions
 from .models import Coalition, EmailOptOut, Invitation, Organisation
 
 
@@ -17,9 +18,8 @@ class InvitationForm(forms.Form):
 
     def __init__(self, *args, coalition: Coalition, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["organisation"].queryset = Organisation.objects.filter(
-            memberships__coalition=coalition, memberships__left__isnull=True
-        ).order_by("name")
+        # Members, and partners the coalition invited to sign: the staff roles its coordinators make.
+        self.fields["organisation"].queryset = permissions.staffed_organisations(coalition).order_by("name")
 
     def clean(self):
         data = super().clean()

@@ -139,10 +139,20 @@ class Membership(models.Model):
 
 
 class OrganisationRole(models.Model):
-    """A person on an organisation's staff; `can_sign` is the authority to sign on its behalf."""
+    """A person on an organisation's staff, for one coalition; `can_sign` is the authority to sign
+    on the organisation's behalf.
+
+    The role belongs to the coalition whose coordinator made it (through an invitation, or on the
+    people page): it counts only for that coalition's statements (including those it invited the
+    organisation to sign as a partner), and only that coalition's coordinators change it. Someone
+    on an organisation's staff in two coalitions has two roles."""
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="organisation_roles")
     organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="roles")
+    coalition = models.ForeignKey(
+        Coalition, on_delete=models.CASCADE, related_name="organisation_roles", verbose_name=_("coalition"),
+        help_text=_("The coalition whose statements this role counts for."),
+    )
     can_sign = models.BooleanField(_("may sign on its behalf"), default=False)
     signing_since = models.DateTimeField(_("may sign since"), null=True, blank=True, editable=False)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
@@ -151,10 +161,11 @@ class OrganisationRole(models.Model):
         ordering = ["organisation__name"]
         verbose_name = _("organisation role")
         verbose_name_plural = _("organisation roles")
-        constraints = [models.UniqueConstraint(fields=["user", "organisation"], name="one_role_per_organisation")]
+        constraints = [models.UniqueConstraint(fields=["user", "organisation", "coalition"],
+                                               name="one_role_per_organisation_and_coalition")]
 
     def __str__(self) -> str:
-        return f"{self.user} at {self.organisation}"
+        return f"{self.user} at {self.organisation} ({self.coalition})"
 
     def save(self, *args, **kwargs):
         # `signing_since` follows `can_sign` however the row is saved (services, admin, demo).

@@ -1,5 +1,5 @@
 """Who works for each member organisation, and who may sign for it: the coordinators' page and
-its one-shot actions."""
+its one-shot actions. A coordinator sees and changes only the roles made for their own coalition."""
 
 from dataclasses import dataclass
 
@@ -22,7 +22,8 @@ from .models import Coalition, Organisation, OrganisationRole
 @dataclass
 class OrganisationStaff:
     organisation: Organisation
-    roles: list  # OrganisationRole, those who may sign first
+    roles: list  # OrganisationRole of this coalition, those who may sign first
+    partner: bool = False  # from outside the coalition, invited to sign one of its statements
 
     @property
     def has_signer(self) -> bool:
@@ -30,15 +31,17 @@ class OrganisationStaff:
 
 
 def organisation_staff(coalition: Coalition) -> list[OrganisationStaff]:
-    """Every current member organisation with its staff, alphabetically; two queries."""
-    organisations = sorted(
-        Organisation.objects.filter(memberships__coalition=coalition, memberships__left__isnull=True),
-        key=lambda o: name_key(o.name))
+    """Every current member organisation, then every invited partner, with its staff for this
+    coalition, alphabetically; three queries."""
+    partners = set(permissions.coalition_partners(coalition).values_list("pk", flat=True))
+    organisations = sorted(permissions.staffed_organisations(coalition),
+                           key=lambda o: (o.pk in partners, name_key(o.name)))
     roles: dict[int, list] = {}
-    for role in (OrganisationRole.objects.filter(organisation__in=organisations).select_related("user")
-                 .order_by("-can_sign", "user__name", "user__email")):
+    for role in (OrganisationRole.objects.filter(organisation__in=organisations, coalition=coalition)
+                 .select_related("user").order_by("-can_sign", "user__name", "user__email")):
         roles.setdefault(role.organisation_id, []).append(role)
-    return [OrganisationStaff(organisation, roles.get(organisation.pk, [])) for organisation in organisations]
+    return [OrganisationStaff(organisation, roles.get(organisation.pk, []), organisation.pk in partners)
+            for organisation in organisations]
 
 
 def _managed_coalition(request, slug: str) -> Coalition:
@@ -57,17 +60,18 @@ class PeopleView(LoginRequiredMixin, TemplateView):
         coalition = _managed_coalition(self.request, self.kwargs["slug"])
         staff = organisation_staff(coalition)
         context.update(coalition=coalition, organisations=staff,
-                       without_signer=[row for row in staff if not row.has_signer])
+                       members=[row for row in staff if not row.partner],
+                       without_signer=[row for row in staff if not row.has_signer and not row.partner])
         return context
 
 
 def _act(request, slug: str, pk: int, service, done: str):
-    """Permission, the staff role (of a current member organisation, else 404), the service, a
-    message, back to the organisation on the people page."""
+    """Permission, the staff role (made for this coalition, for a current member organisation or
+    invited partner, else 404), the service, a message, back to the organisation on the people page."""
     coalition = _managed_coalition(request, slug)
     role = get_object_or_404(
-        OrganisationRole.objects.select_related("user", "organisation"), pk=pk,
-        organisation__memberships__coalition=coalition, organisation__memberships__left__isnull=True)
+        OrganisationRole.objects.select_related("user", "organisation"), pk=pk, coalition=coalition,
+        organisation__in=permissions.staffed_organisations(coalition))
     try:
         service(coalition, role, by=request.user)
     except ValidationError as exc:

@@ -2,6 +2,11 @@
 
 Each `can_*` function takes the user (possibly anonymous) and the object and returns a bool;
 `require()` turns a refusal into `PermissionDenied` (a 403).
+
+A staff role (`OrganisationRole`) belongs to the coalition whose coordinator made it. It counts only
+there: for seeing that coalition's drafts, for its statements (and those it invited the
+organisation to sign as a partner), and only that coalition's coordinators change it. A role made
+in coalition B gives nothing in coalition A, even for an organisation that is a member of both.
 """
 
 from django.core.exceptions import PermissionDenied
@@ -43,11 +48,12 @@ def coordinated_coalitions(user):
 
 
 def member_organisations(user, coalition: Coalition):
-    """The organisations, current members of `coalition`, on whose staff `user` is."""
+    """The organisations, current members of `coalition`, on whose staff `user` is for `coalition`."""
     if not _signed_in(user):
         return Organisation.objects.none()
     return Organisation.objects.filter(
         roles__user=user,
+        roles__coalition=coalition,
         memberships__coalition=coalition,
         memberships__left__isnull=True,
     ).distinct()
@@ -66,21 +72,41 @@ def can_manage_members(user, coalition: Coalition) -> bool:
     return is_coordinator(user, coalition)
 
 
-def can_sign_for(user, organisation: Organisation) -> bool:
-    """Holds signing authority for `organisation` right now."""
+def can_sign_for(user, organisation: Organisation, coalition: Coalition) -> bool:
+    """Holds signing authority for `organisation` right now, given by `coalition`'s coordinators."""
     if not _signed_in(user):
         return False
-    return OrganisationRole.objects.filter(user=user, organisation=organisation, can_sign=True).exists()
+    return OrganisationRole.objects.filter(
+        user=user, organisation=organisation, coalition=coalition, can_sign=True).exists()
 
 
-def signing_organisations(user):
+def signing_organisations(user, coalition: Coalition):
+    """The organisations `user` holds signing authority for in `coalition`."""
     if not _signed_in(user):
         return Organisation.objects.none()
-    return Organisation.objects.filter(roles__user=user, roles__can_sign=True).distinct()
+    return Organisation.objects.filter(roles__user=user, roles__coalition=coalition, roles__can_sign=True).distinct()
 
 
 def is_current_member(organisation: Organisation, coalition: Coalition) -> bool:
     return Membership.objects.current().filter(organisation=organisation, coalition=coalition).exists()
+
+
+def _invited_partner_ids(coalition: Coalition):
+    # statements sits above coalition: its partner invitations are reached by the reverse relations.
+    return coalition.statements.filter(invited_partners__isnull=False).values("invited_partners__organisation")
+
+
+def coalition_partners(coalition: Coalition):
+    """Organisations from outside `coalition` that it invited to sign one of its statements."""
+    members = Membership.objects.current().filter(coalition=coalition).values("organisation")
+    return Organisation.objects.filter(pk__in=_invited_partner_ids(coalition)).exclude(pk__in=members)
+
+
+def staffed_organisations(coalition: Coalition):
+    """The organisations whose staff `coalition`'s coordinators invite and manage: its current
+    members and the partners it invited to sign one of its statements."""
+    members = Membership.objects.current().filter(coalition=coalition).values("organisation")
+    return Organisation.objects.filter(Q(pk__in=members) | Q(pk__in=_invited_partner_ids(coalition)))
 
 
 def can_view_outbox(user, coalition: Coalition) -> bool:
@@ -171,34 +197,38 @@ def may_sign_statement(organisation: Organisation, statement) -> bool:
 
 
 def signable_organisations(user, statement):
-    """The organisations `user` may sign `statement` for: they hold `can_sign` for it, and it is a
-    current member of the coalition or an invited partner."""
+    """The organisations `user` may sign `statement` for: they hold `can_sign` for it in the
+    statement's coalition, and it is a current member of the coalition or an invited partner."""
     if not _signed_in(user):
         return Organisation.objects.none()
     eligible = Organisation.objects.filter(
         Q(memberships__coalition=statement.coalition, memberships__left__isnull=True)
         | Q(pk__in=statement.invited_partners.values("organisation"))
     )
-    return signing_organisations(user).filter(pk__in=eligible.values("pk")).order_by("name")
+    return signing_organisations(user, statement.coalition).filter(pk__in=eligible.values("pk")).order_by("name")
 
 
 def can_sign_statement_for(user, statement, organisation: Organisation) -> bool:
-    """Holds signing authority for `organisation` now, and the organisation may sign `statement`.
-    The same question answers declining and confirming a changed text for the organisation."""
-    return can_sign_for(user, organisation) and may_sign_statement(organisation, statement)
+    """Holds signing authority for `organisation` now, given in the statement's coalition, and the
+    organisation may sign `statement`. The same question answers declining and confirming a
+    changed text for the organisation."""
+    return can_sign_for(user, organisation, statement.coalition) and may_sign_statement(organisation, statement)
 
 
 def can_withdraw_signature(user, signature) -> bool:
-    """An organisation's signature is withdrawn by someone who may sign for it now."""
-    return signature.organisation_id is not None and can_sign_for(user, signature.organisation)
+    """An organisation's signature is withdrawn by someone who may sign for it now in the
+    statement's coalition."""
+    return signature.organisation_id is not None and can_sign_for(
+        user, signature.organisation, signature.statement.coalition)
 
 
 def can_view_statement_as_partner(user, statement) -> bool:
-    """Staff of an invited partner see the statement they were invited to sign while it is not
-    yet public (they do not see the coalition's drafting)."""
+    """Staff of an invited partner, on its staff for the statement's coalition, see the statement
+    they were invited to sign while it is not yet public (they do not see the coalition's drafting)."""
     if not _signed_in(user):
         return False
-    return statement.invited_partners.filter(organisation__roles__user=user).exists()
+    return statement.invited_partners.filter(
+        organisation__roles__user=user, organisation__roles__coalition=statement.coalition).exists()
 
 
 def can_view_roster(user, statement) -> bool:

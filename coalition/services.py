@@ -38,8 +38,10 @@ def invite(
     if role != Invitation.Role.COORDINATOR and organisation is None:
         raise ValidationError({"organisation": _("Choose the organisation the person will work for.")})
     if organisation is not None and role != Invitation.Role.COORDINATOR:
-        if not permissions.is_current_member(organisation, coalition):
-            raise ValidationError({"organisation": _("That organisation is not a member of this coalition.")})
+        if not permissions.staffed_organisations(coalition).filter(pk=organisation.pk).exists():
+            raise ValidationError({"organisation": _(
+                "That organisation is neither a member of this coalition nor a partner invited to sign one of "
+                "its statements.")})
     invitation = Invitation.objects.create(
         coalition=coalition,
         organisation=organisation,
@@ -78,13 +80,15 @@ def usable_invitation(token: str, *, lock: bool = False) -> Invitation:
 
 
 def _grant(invitation: Invitation, user: User) -> None:
+    """What accepting gives: a role on the organisation's staff for the inviting coalition only
+    (a role the person holds for another coalition is not touched), or the coordinator's role."""
     if invitation.role == Invitation.Role.COORDINATOR:
         CoalitionRole.objects.get_or_create(
             user=user, coalition=invitation.coalition, role=CoalitionRole.Role.COORDINATOR
         )
     if invitation.organisation is not None:
         role, created = OrganisationRole.objects.get_or_create(
-            user=user, organisation=invitation.organisation,
+            user=user, organisation=invitation.organisation, coalition=invitation.coalition,
             defaults={"can_sign": invitation.role == Invitation.Role.SIGNER},
         )
         if not created and invitation.role == Invitation.Role.SIGNER and not role.can_sign:
@@ -182,11 +186,13 @@ def set_notification_preferences(user: User, *, receive: set[str]) -> None:
 
 
 def _member_role(coalition: Coalition, role: OrganisationRole, by: User) -> OrganisationRole:
-    """The staff role, locked, after checking that `by` manages the coalition's members and that
-    the role's organisation is a current member of it."""
+    """The staff role, locked, after checking that `by` manages the coalition's members, that the
+    role was made for this coalition (another coalition's roles are its coordinators' business),
+    and that its organisation is a current member or an invited partner of it."""
     permissions.require(permissions.can_manage_members(by, coalition))
     role = OrganisationRole.objects.select_for_update().select_related("user", "organisation").get(pk=role.pk)
-    if not permissions.is_current_member(role.organisation, coalition):
+    permissions.require(role.coalition_id == coalition.pk)
+    if not permissions.staffed_organisations(coalition).filter(pk=role.organisation_id).exists():
         raise ValidationError(_("That organisation is not a member of this coalition."))
     return role
 

@@ -236,7 +236,9 @@ DEMO_INDIVIDUALS = [
 
 
 def seed_signers() -> dict[str, User]:
-    """The extra demo signers, by the name of the organisation each signs for."""
+    """The extra demo signers, by the name of the organisation each signs for (the partner's too:
+    the demo coalition gave each of them signing authority for its statements)."""
+    coalition = Coalition.objects.get(slug=COALITION["slug"])
     signers = {}
     for email, name, language, organisation_name in DEMO_SIGNERS:
         user = User.objects.filter(email=email).first()
@@ -246,7 +248,8 @@ def seed_signers() -> dict[str, User]:
             user.save()
         EmailAddress.objects.get_or_create(user=user, email=email, defaults={"verified": True, "primary": True})
         organisation = Organisation.objects.get(name=organisation_name)
-        OrganisationRole.objects.update_or_create(user=user, organisation=organisation, defaults={"can_sign": True})
+        OrganisationRole.objects.update_or_create(user=user, organisation=organisation, coalition=coalition,
+                                                  defaults={"can_sign": True})
         signers[organisation_name] = user
     return signers
 

@@ -30,10 +30,12 @@ def published_statements() -> QuerySet:
 
 
 def member_coalitions(user) -> QuerySet:
-    """Coalitions whose drafts `user` sees: through a current member organisation, or as coordinator."""
+    """Coalitions whose drafts `user` sees: on a current member organisation's staff for that
+    coalition, or as coordinator."""
     if not user.is_authenticated:
         return Coalition.objects.none()
-    through_staff = Membership.objects.current().filter(organisation__roles__user=user).values("coalition")
+    through_staff = Membership.objects.current().filter(
+        organisation__roles__user=user, organisation__roles__coalition=F("coalition")).values("coalition")
     return Coalition.objects.filter(Q(pk__in=through_staff) | Q(roles__user=user)).distinct()
 
 
@@ -54,11 +56,14 @@ def colleagues_drafts(user) -> QuerySet:
 
 def open_for_my_organisations(user) -> QuerySet:
     """Statements open for signature in coalitions that one of `user`'s organisations belongs to,
-    and those one of them is invited to sign as a partner."""
+    and those one of them is invited to sign as a partner: each through a role made for the
+    statement's coalition."""
     if not user.is_authenticated:
         return Statement.objects.none()
-    coalitions = Membership.objects.current().filter(organisation__roles__user=user).values("coalition")
-    invited = Statement.objects.filter(invited_partners__organisation__roles__user=user).values("pk")
+    coalitions = Membership.objects.current().filter(
+        organisation__roles__user=user, organisation__roles__coalition=F("coalition")).values("coalition")
+    invited = Statement.objects.filter(invited_partners__organisation__roles__user=user,
+                                       invited_partners__organisation__roles__coalition=F("coalition")).values("pk")
     return _with_text(Statement.objects.filter(Q(coalition__in=coalitions) | Q(pk__in=invited),
                                                status=Status.OPEN)).order_by("deadline", "-opened_at")
 
@@ -222,7 +227,8 @@ def roster(statement: Statement) -> Roster:
         Q(pk__in=members.values("pk")) | Q(pk__in=partner_ids) | Q(pk__in=list(signatures))
     ), key=lambda o: name_key(o.name))
     signers: dict[int, list] = {}
-    for role in (OrganisationRole.objects.filter(organisation__in=organisations, can_sign=True)
+    for role in (OrganisationRole.objects.filter(organisation__in=organisations, coalition=statement.coalition,
+                                                 can_sign=True)
                  .select_related("user").order_by("user__name", "user__email")):
         signers.setdefault(role.organisation_id, []).append(role.user)
     rows = [RosterRow(organisation, organisation.pk in partner_ids, signatures.get(organisation.pk),

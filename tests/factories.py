@@ -56,12 +56,26 @@ class MembershipFactory(factory.django.DjangoModelFactory):
     organisation = factory.SubFactory(OrganisationFactory)
 
 
+def role_coalition(organisation: Organisation) -> Coalition:
+    """The coalition a staff role is made for when a test does not say: the organisation's oldest
+    current membership, else the coalition that invited it to sign a statement as a partner, else
+    a new coalition (the role then counts nowhere the test looks)."""
+    from statements.models import InvitedPartner  # statements sits above coalition
+
+    membership = Membership.objects.current().filter(organisation=organisation).order_by("joined", "pk").first()
+    if membership is not None:
+        return membership.coalition
+    partner = InvitedPartner.objects.filter(organisation=organisation).select_related("statement__coalition").first()
+    return partner.statement.coalition if partner else CoalitionFactory()
+
+
 class OrganisationRoleFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = OrganisationRole
 
     user = factory.SubFactory(UserFactory)
     organisation = factory.SubFactory(OrganisationFactory)
+    coalition = factory.LazyAttribute(lambda role: role_coalition(role.organisation))
     can_sign = False
 
 

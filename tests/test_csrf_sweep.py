@@ -170,7 +170,7 @@ def test_every_url_of_the_project_is_classified():
 @pytest.fixture
 def world(coalition, member_org, coordinator):
     """One of each object the URLs act on; the coordinator also signs for the member organisation."""
-    role = OrganisationRole.objects.create(user=coordinator, organisation=member_org, can_sign=True)
+    role = OrganisationRole.objects.create(user=coordinator, organisation=member_org, coalition=coalition, can_sign=True)
     draft = factories.make_statement(coalition, by=coordinator, title="A draft")
     open_statement = factories.make_statement(coalition, by=coordinator, status="open", title="Open",
                                               allows_individuals=True)

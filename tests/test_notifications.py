@@ -45,7 +45,8 @@ def move_deadline(statement, when):
 def test_opening_tells_every_signer_of_members_and_partners_and_the_coordinators_once_in_their_language(
         draft, coordinator, signer, staff, member_org, coalition, outsider):
     partner = OrganisationFactory()
-    partner_signer = OrganisationRoleFactory(organisation=partner, can_sign=True, user__language="uk").user
+    partner_signer = OrganisationRoleFactory(organisation=partner, coalition=coalition, can_sign=True,
+                                             user__language="uk").user
     InvitedPartner.objects.create(statement=draft, organisation=partner, invited_by=coordinator)
     former = MembershipFactory(coalition=coalition, left=timezone.localdate()).organisation
     OrganisationRoleFactory(organisation=former, can_sign=True)
@@ -181,7 +182,7 @@ def test_a_coordinator_closing_by_hand_gets_no_deadline_message(statement, coord
 
 def test_a_partner_invited_while_open_is_told_and_nobody_is_told_twice(statement, coordinator, signer):
     partner = OrganisationFactory()
-    partner_signer = OrganisationRoleFactory(organisation=partner, can_sign=True).user
+    partner_signer = OrganisationRoleFactory(organisation=partner, coalition=statement.coalition, can_sign=True).user
     cosigning.invite_partner(statement, by=coordinator, organisation=partner)
     rows = OutboundEmail.objects.filter(kind=EmailOptOut.Kind.STATEMENT_OPENED)
     assert sorted(r.recipient for r in rows) == sorted([signer.email, coordinator.email, partner_signer.email])

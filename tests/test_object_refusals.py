@@ -1,10 +1,12 @@
 """Every URL of one statement, signature, publication, comment or coalition refuses people who
 may not use it, and a refused POST changes nothing.
 
-Two kinds of people are tried on each: a coordinator of another coalition (enrolled in TOTP like
-every coordinator) and plain staff of a member organisation of the statement's own coalition,
-who hold neither signing authority nor the coordinator's role. The answers are the ones the site
-uses everywhere:
+Three kinds of people are tried on each: a coordinator of another coalition (enrolled in TOTP like
+every coordinator); plain staff of a member organisation of the statement's own coalition, who
+hold neither signing authority nor the coordinator's role; and someone whom another coalition
+gave signing authority for that same member organisation (it belongs to both coalitions), who is
+an outsider here and is answered exactly as the other coalition's coordinator is. The answers are
+the ones the site uses everywhere:
 
 - 404 for someone outside the coalition when the statement is not public (a draft, a statement
   open only to organisations, a closed one): its address does not reveal that it exists;
@@ -37,6 +39,7 @@ from .factories import (
     InvitationFactory,
     MembershipFactory,
     OrganisationFactory,
+    OrganisationRoleFactory,
     make_statement,
 )
 
@@ -237,19 +240,23 @@ PUBLIC_OR_TOKEN = {"api_statement", "coalition_detail", "organisation_detail", "
                    "privacy_erase_confirm"}
 
 CASES = [pytest.param(row, who, status, id=f"{row.id} / {who}")
-         for row in ROWS for who, status in row.statuses.items()]
+         for row in ROWS
+         for who, status in {**row.statuses, "signer_of_another_coalition": row.statuses["other_coordinator"]}.items()]
 
 
 @pytest.fixture
-def people(staff, coalition):
+def people(staff, coalition, member_org):
     other = MembershipFactory()
-    return {"other_coordinator": CoordinatorFactory(coalition=other.coalition).user, "staff": staff}
+    MembershipFactory(coalition=other.coalition, organisation=member_org)
+    signer_elsewhere = OrganisationRoleFactory(organisation=member_org, coalition=other.coalition, can_sign=True).user
+    return {"other_coordinator": CoordinatorFactory(coalition=other.coalition).user, "staff": staff,
+            "signer_of_another_coalition": signer_elsewhere}
 
 
 def _data(row, w) -> dict:
     data = row.data(w)
     if data.pop("organisation_placeholder", False):
-        data["organisation"] = w["member_org"].slug  # the staff's own organisation, without can_sign
+        data["organisation"] = w["member_org"].slug  # the person's own organisation, without can_sign here
     return data
 
 

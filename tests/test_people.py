@@ -155,7 +155,7 @@ def test_granting_twice_says_so_and_sends_nothing_more(client, coalition, coordi
 
 def test_a_coordinator_taking_themselves_off_an_organisation_stays_coordinator(
         client, coalition, member_org, coordinator, django_capture_on_commit_callbacks):
-    role = OrganisationRole.objects.create(user=coordinator, organisation=member_org, can_sign=True)
+    role = OrganisationRole.objects.create(user=coordinator, organisation=member_org, coalition=coalition, can_sign=True)
     client.force_login(coordinator)
     act(client, "coalition_people_remove", coalition, role, django_capture_on_commit_callbacks)
     assert not OrganisationRole.objects.filter(pk=role.pk).exists()

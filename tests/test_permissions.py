@@ -24,7 +24,7 @@ def test_permission_grid(request, coalition, member_org, who, may_coordinate, me
     assert permissions.is_coordinator(user, coalition) is may_coordinate
     assert permissions.is_member_staff(user, coalition) is member_staff
     assert permissions.can_invite(user, coalition) is may_invite
-    assert permissions.can_sign_for(user, member_org) is may_sign
+    assert permissions.can_sign_for(user, member_org, coalition) is may_sign
 
 
 def test_coordinator_of_one_coalition_is_not_coordinator_of_another(coordinator):
@@ -40,8 +40,15 @@ def test_staff_of_an_organisation_that_left_is_no_longer_member_staff(coalition,
     assert not permissions.is_member_staff(staff, coalition)
 
 
-def test_signing_authority_is_for_that_organisation_only(signer):
-    assert not permissions.can_sign_for(signer, factories.OrganisationFactory())
+def test_signing_authority_is_for_that_organisation_only(signer, coalition):
+    assert not permissions.can_sign_for(signer, factories.OrganisationFactory(), coalition)
+
+
+def test_signing_authority_is_for_the_coalition_that_gave_it_only(signer, member_org, coalition):
+    other = factories.MembershipFactory(organisation=member_org).coalition
+    assert permissions.can_sign_for(signer, member_org, coalition)
+    assert not permissions.can_sign_for(signer, member_org, other)
+    assert permissions.is_member_staff(signer, coalition) and not permissions.is_member_staff(signer, other)
 
 
 def test_a_deactivated_account_may_do_nothing(coalition, coordinator):

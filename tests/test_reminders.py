@@ -284,7 +284,7 @@ def _open_with_reminded_organisations(coordinator, count: int, title: str) -> St
     for n in range(count):
         organisation = Organisation.objects.create(name=f"{title} organisation {n}", slug=f"{statement.slug}-org-{n}")
         MembershipFactory(coalition=coalition, organisation=organisation)
-        OrganisationRole.objects.create(user=UserFactory(), organisation=organisation, can_sign=True)
+        OrganisationRole.objects.create(user=UserFactory(), organisation=organisation, coalition=coalition, can_sign=True)
     cosigning.remind(statement, by=coordinator)
     return statement
 

@@ -45,8 +45,8 @@ def test_seed_demo_users_have_their_roles(seeded):
     coordinator, signer, drafter, outsider = (User.objects.get(email=f"{n}@example.org")
                                               for n in ("coordinator", "signer", "drafter", "outsider"))
     assert permissions.is_coordinator(coordinator, coalition)
-    assert permissions.can_sign_for(signer, truth_hounds) and permissions.can_sign_for(signer, zmina)
-    assert permissions.is_member_staff(drafter, coalition) and not permissions.can_sign_for(drafter, truth_hounds)
+    assert permissions.can_sign_for(signer, truth_hounds, coalition) and permissions.can_sign_for(signer, zmina, coalition)
+    assert permissions.is_member_staff(drafter, coalition) and not permissions.can_sign_for(drafter, truth_hounds, coalition)
     assert not permissions.is_member_staff(outsider, coalition)
     for user in (coordinator, signer, drafter, outsider):
         assert user.check_password("coalition-demo")

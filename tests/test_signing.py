@@ -265,7 +265,8 @@ def test_signing_after_declining_takes_the_answer_back(statement, signer, member
 
 def test_an_invited_partner_from_outside_the_coalition_may_sign(client, statement, coordinator):
     partner = OrganisationFactory(name="Center for Civil Liberties")
-    partner_signer = OrganisationRoleFactory(organisation=partner, can_sign=True).user
+    # the coalition gave the partner its signer (before inviting it to this statement)
+    partner_signer = OrganisationRoleFactory(organisation=partner, coalition=statement.coalition, can_sign=True).user
     client.force_login(partner_signer)
     assert client.get(statement.get_absolute_url()).status_code == 404
     client.force_login(coordinator)
@@ -477,7 +478,8 @@ def test_the_admin_shows_signatures_read_only_without_the_token(client, statemen
 
 def test_an_invited_partners_signer_finds_the_statement_on_their_dashboard(client, statement, coordinator):
     partner = OrganisationFactory(name="Center for Civil Liberties")
-    partner_signer = OrganisationRoleFactory(organisation=partner, can_sign=True).user
+    # the coalition gave the partner its signer (before inviting it to this statement)
+    partner_signer = OrganisationRoleFactory(organisation=partner, coalition=statement.coalition, can_sign=True).user
     client.force_login(partner_signer)
     assert "Free the hostages" not in client.get(reverse("dashboard")).content.decode()
     cosigning.invite_partner(statement, by=coordinator, organisation=partner)

@@ -20,7 +20,7 @@ class DashboardView(LoginRequiredMixin, TemplateView):
             to_sign=selectors.open_for_my_organisations(user)[:50],
             awaiting=selectors.awaiting_coordinators(user)[:100],
             can_start=selectors.member_coalitions(user).exists(),
-            organisation_roles=user.organisation_roles.select_related("organisation"),
+            organisation_roles=user.organisation_roles.select_related("organisation", "coalition"),
             coordinated=permissions.coordinated_coalitions(user),
             **kwargs,
         )

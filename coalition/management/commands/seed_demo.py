@@ -42,6 +42,6 @@ def describe(user, coalition) -> str:
     parts = []
     if user.coalition_roles.filter(coalition=coalition).exists():
         parts.append(f"coordinator of {coalition.name}")
-    for role in user.organisation_roles.select_related("organisation"):
+    for role in user.organisation_roles.filter(coalition=coalition).select_related("organisation"):
         parts.append(f"{'may sign' if role.can_sign else 'staff, may not sign'} for {role.organisation.name}")
     return "; ".join(parts) or "no organisation"
