@@ -2,6 +2,7 @@
 SIGNING_PKCS11_* (statements/signing.py). The token holds the test run's development key, as a
 non-extractable object, and its certificate."""
 
+import asyncio
 import dataclasses
 import multiprocessing
 import os
@@ -18,12 +19,15 @@ from django.core.management import call_command
 from django.urls import reverse
 from pkcs11 import Attribute, ObjectClass
 from pkcs11.util.x509 import decode_x509_certificate
+from pyhanko.sign.ades.report import AdESPassed
+from pyhanko.sign.validation import ades
 
 from statements import pdf, signing
 from statements.models import Publication
 
 from .conftest import need_service
 from .test_pdf import make_document
+from .test_ltv import lta_spec, signature_of
 from .test_publishing import closed_statement, publish
 
 SOFTHSM_MODULE = "/usr/lib/softhsm/libsofthsm2.so"
@@ -95,8 +99,9 @@ def pdfsig(data: bytes, root_cert: Path, folder: Path) -> str:
 
 
 def what_verification_says(data: bytes) -> dict:
-    """All that verify_pdf reports, except what differs between any two files (hash, time)."""
-    return {k: v for k, v in dataclasses.asdict(pdf.verify_pdf(data)).items() if k not in ("sha256", "signed_at")}
+    """All that verify_pdf reports, except what differs between any two files (hash, times)."""
+    varying = ("sha256", "signed_at", "document_timestamp_at")
+    return {k: v for k, v in dataclasses.asdict(pdf.verify_pdf(data)).items() if k not in varying}
 
 
 def test_the_key_on_the_token_cannot_be_read_out(on_token):
@@ -123,6 +128,21 @@ def test_a_pdf_signed_on_the_token_validates_exactly_like_one_signed_with_the_ke
     assert "Signature is Valid." in report
     assert "Total document signed" in report
     assert "Certificate is Trusted." in report
+
+
+def test_with_a_timestamp_server_a_token_signature_is_b_lta_and_validates_like_the_file_key_one(
+        settings, softhsm_token, timestamp_authority):
+    unsigned = pdf.render_pdf(make_document())
+    with_file = pdf.sign_pdf(unsigned)
+    sign_on_the_token(settings, softhsm_token)
+    with_token = pdf.sign_pdf(unsigned)
+
+    verification = pdf.verify_pdf(with_token)
+    assert verification.authentic and verification.timestamped and verification.ltv
+    assert verification.document_timestamp_at is not None
+    assert what_verification_says(with_token) == what_verification_says(with_file)
+    result = asyncio.run(ades.ades_lta_validation(signature_of(with_token), lta_spec(timestamp_authority)))
+    assert result.ades_subindic == AdESPassed.OK, result.failure_msg
 
 
 def test_publishing_with_the_token_makes_a_ready_issue_signed_by_the_same_certificate(
