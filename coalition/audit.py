@@ -3,16 +3,27 @@
 Every event stores the hash of the event before it and its own hash over its content, so changing,
 removing or inserting a row anywhere breaks the chain from that point on; `verify()` (and
 `manage.py verify_audit`) walks the chain and reports the first broken link.
+
+A chain can still lose its tail unseen (the newest events deleted, which leaves no broken link), or
+be rewritten from some point on with fresh hashes by someone who can write to the database. PostgreSQL
+refuses both to the application (coalition/migrations/0004); against someone who can drop that
+trigger, the chain's head is anchored outside the log: each published PDF prints the event number
+and hash that were the head when it was made, and /transparency/ lists them for anyone to keep.
+`verify()` checks the chain against every anchor (the anchored event exists, with that hash) and
+against the events that must be there (a released publication's release). The statements app
+provides those (`register_anchors`), since this module sits below it and knows nothing of it.
 """
 
 import hashlib
 import json
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from datetime import timezone as dt_timezone
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
 from django.db.models import Model
+from django.utils.translation import gettext as _
 
 from .models import AuditEvent
 
@@ -77,23 +88,167 @@ def events_for(obj: Model):
     return AuditEvent.objects.filter(object_type=obj._meta.label_lower, object_id=str(obj.pk))
 
 
+def head() -> tuple[int, str] | None:
+    """The newest event's id and hash (the chain's head), or None for an empty log."""
+    return AuditEvent.objects.order_by("-id").values_list("id", "hash").first()
+
+
+# Checking the chain against what was recorded outside it -----------------------------------------
+
+
+@dataclass(frozen=True)
+class Anchor:
+    """The chain's head recorded outside the log: event `event_id` had `hash`. `label` says where
+    it was recorded, for people ("issue 2 of “Title”")."""
+
+    event_id: int
+    hash: str
+    label: str
+
+
+@dataclass(frozen=True)
+class Expected:
+    """An event that must be in the log: one with this action and object whose data holds every
+    item of `data`. `label` says why, for people."""
+
+    action: str
+    object_type: str
+    object_id: str
+    label: str
+    data: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Finding:
+    """Something missing from the chain or changed in it, found by an anchor or an expected event.
+
+    `kind`: "missing" (the anchored event and those before it back to `first_missing` are gone:
+    the chain ends before it), "absent" (the anchored event is gone from inside the chain),
+    "altered" (the anchored event has another hash now) or "unrecorded" (an expected event is
+    not in the log)."""
+
+    kind: str
+    label: str
+    event_id: int | None = None
+    first_missing: int | None = None
+    anchored_hash: str = ""
+    expected: str = ""  # for "unrecorded": which event, in words for machines
+
+    @property
+    def key(self) -> str:
+        """The same for the same finding, whatever the language."""
+        return f"{self.kind}:{self.first_missing or ''}:{self.event_id or ''}:{self.expected}"
+
+    def describe(self) -> str:
+        """In the active language."""
+        values = {"label": self.label, "event": self.event_id, "first": self.first_missing,
+                  "hash": self.anchored_hash}
+        if self.kind == "missing":
+            if self.first_missing == self.event_id:
+                return _("event %(event)s is missing: the chain ends before it, but %(label)s "
+                         "recorded it as the head of the log (hash %(hash)s)") % values
+            return _("events %(first)s to %(event)s are missing: the chain ends at event %(last)s, but "
+                     "%(label)s recorded event %(event)s as the head of the log (hash %(hash)s)") % {
+                **values, "last": self.first_missing - 1}
+        if self.kind == "absent":
+            return _("event %(event)s is missing from the chain, but %(label)s recorded it as the head "
+                     "of the log (hash %(hash)s)") % values
+        if self.kind == "altered":
+            return _("event %(event)s has changed: %(label)s recorded it with hash %(hash)s") % values
+        return _("an event is missing: %(label)s") % values
+
+
+AnchorSource = Callable[[], Iterable[Anchor | Expected]]
+_anchor_sources: list[AnchorSource] = []
+
+
+def register_anchors(source: AnchorSource) -> None:
+    """Let `verify()` check the chain against the anchors and expected events `source()` yields
+    (an app above this module registers one in its `AppConfig.ready`)."""
+    if source not in _anchor_sources:
+        _anchor_sources.append(source)
+
+
+def _registered() -> list[Anchor | Expected]:
+    return [item for source in _anchor_sources for item in source()]
+
+
+def _check_anchor(anchor: Anchor, last_id: int) -> Finding | None:
+    stored = AuditEvent.objects.filter(pk=anchor.event_id).values_list("hash", flat=True).first()
+    if stored == anchor.hash:
+        return None
+    values = {"label": anchor.label, "event_id": anchor.event_id, "anchored_hash": anchor.hash}
+    if stored is not None:
+        return Finding("altered", **values)
+    if anchor.event_id > last_id:
+        return Finding("missing", first_missing=last_id + 1, **values)
+    return Finding("absent", **values)
+
+
+def _check_expected(expected: list[Expected]) -> list[Finding]:
+    if not expected:
+        return []
+    present: dict[tuple, list[dict]] = {}
+    actions = {e.action for e in expected}
+    for row in AuditEvent.objects.filter(action__in=actions).values("action", "object_type", "object_id", "data"):
+        present.setdefault((row["action"], row["object_type"], row["object_id"]), []).append(row["data"])
+    findings = []
+    for item in expected:
+        found = present.get((item.action, item.object_type, item.object_id), [])
+        if not any(all(data.get(k) == v for k, v in item.data.items()) for data in found):
+            findings.append(Finding("unrecorded", label=item.label, expected=f"{item.action} {item.object_type} "
+                                    f"{item.object_id} {json.dumps(item.data, sort_keys=True)}"))
+    return findings
+
+
+def check_anchors(items: Iterable[Anchor | Expected]) -> list[Finding]:
+    """What the log lacks, or has changed, against `items`: anchors first, by event, then the
+    expected events."""
+    items = list(items)
+    last_id = AuditEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
+    anchors = sorted((i for i in items if isinstance(i, Anchor)), key=lambda a: a.event_id)
+    findings = [f for f in (_check_anchor(a, last_id) for a in anchors) if f is not None]
+    return findings + _check_expected([i for i in items if isinstance(i, Expected)])
+
+
 @dataclass
 class ChainReport:
+    """`intact` only if the chain has no broken link and nothing is missing against the anchors.
+    `broken_event_id` and `reason` name the first broken link; `findings` what the anchors and
+    expected events found; `anchors` how many anchors and expected events were checked."""
+
     intact: bool
     count: int
     broken_event_id: int | None = None
     reason: str = ""
+    findings: list[Finding] = field(default_factory=list)
+    anchors: int = 0
+
+    @property
+    def key(self) -> str:
+        """The same for the same failure, found again: what makes an alert about it once only."""
+        parts = ([f"broken:{self.broken_event_id}"] if self.broken_event_id else []) + [f.key for f in self.findings]
+        return hashlib.sha256("|".join(parts).encode()).hexdigest()[:24]
 
 
-def verify() -> ChainReport:
+def _walk() -> tuple[int, int | None, str]:
     """Walk the whole chain in order; stop at the first event that does not fit."""
     previous = GENESIS
     count = 0
     for event in AuditEvent.objects.order_by("id").iterator(chunk_size=2000):
         if event.previous_hash != previous:
-            return ChainReport(False, count, event.pk, "it does not follow the event before it")
+            return count, event.pk, "it does not follow the event before it"
         if compute_hash(event) != event.hash:
-            return ChainReport(False, count, event.pk, "its content does not match its hash")
+            return count, event.pk, "its content does not match its hash"
         previous = event.hash
         count += 1
-    return ChainReport(True, count)
+    return count, None, ""
+
+
+def verify(anchors: Iterable[Anchor | Expected] | None = None) -> ChainReport:
+    """Walk the chain and report its first broken link, then check it against `anchors` (by
+    default, every anchor and expected event the registered sources yield)."""
+    count, broken, reason = _walk()
+    items = list(_registered() if anchors is None else anchors)
+    findings = check_anchors(items)
+    return ChainReport(broken is None and not findings, count, broken, reason, findings, len(items))

@@ -442,6 +442,10 @@ class Publication(models.Model):
                                    verbose_name=_("published by"))
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     ready_at = models.DateTimeField(_("ready"), null=True, blank=True)
+    # The audit log's head when the PDF was made (printed in it, listed on /transparency/): the
+    # event's number, not a foreign key, since what it guards against is that event going missing.
+    audit_event_id = models.PositiveBigIntegerField(_("audit event anchored"), null=True, blank=True)
+    audit_hash = models.CharField(_("hash of the audit event anchored"), max_length=64, blank=True)
 
     objects = PublicationQuerySet.as_manager()
 

@@ -166,6 +166,7 @@ def document(publication: Publication) -> pdf.PdfDocument:
                      for i in publication.signatories.get("individuals", [])],
         issue=publication.number, correction_note=publication.correction_note,
         translations=_translations(revision),
+        audit_event_id=publication.audit_event_id, audit_hash=publication.audit_hash,
     )
 
 
@@ -175,7 +176,9 @@ def _claim(publication_id: int) -> Publication | None:
         if publication is None or publication.state != Publication.State.PENDING:
             return None  # ready (nothing to do twice), failed (waits for a coordinator) or gone
         publication.attempts += 1
-        publication.save(update_fields=["attempts"])
+        # The audit log's head as this PDF is made: printed in it and kept with it (its anchor).
+        publication.audit_event_id, publication.audit_hash = audit.head() or (None, "")
+        publication.save(update_fields=["attempts", "audit_event_id", "audit_hash"])
     return Publication.objects.select_related("statement__coalition", "revision").get(pk=publication_id)
 
 
@@ -205,7 +208,7 @@ def prepare(publication_id: int) -> Publication | None:
         log.exception("Publication %s could not be prepared", publication_id)
         _mark_failed(publication_id, _failure_reason(exc))
         return Publication.objects.get(pk=publication_id)
-    return _store(publication_id, signed, fingerprint)
+    return _store(publication_id, signed, fingerprint, anchor=(publication.audit_event_id, publication.audit_hash))
 
 
 @transaction.atomic
@@ -217,7 +220,7 @@ def _mark_failed(publication_id: int, reason: str) -> None:
 
 
 @transaction.atomic
-def _store(publication_id: int, signed: bytes, fingerprint: str) -> Publication:
+def _store(publication_id: int, signed: bytes, fingerprint: str, anchor: tuple[int | None, str]) -> Publication:
     publication = Publication.objects.select_for_update().select_related("statement").get(pk=publication_id)
     if publication.state != Publication.State.PENDING:
         return publication
@@ -226,7 +229,10 @@ def _store(publication_id: int, signed: bytes, fingerprint: str) -> Publication:
     publication.sha256, publication.certificate_sha256 = pdf.sha256(signed), fingerprint
     publication.state, publication.failure = Publication.State.READY, ""
     publication.ready_at = timezone.now()
-    publication.save(update_fields=["pdf", "sha256", "certificate_sha256", "state", "failure", "ready_at"])
+    # The anchor this file prints (a second run claiming it meanwhile may have noted a newer one).
+    publication.audit_event_id, publication.audit_hash = anchor
+    publication.save(update_fields=["pdf", "sha256", "certificate_sha256", "state", "failure", "ready_at",
+                                    "audit_event_id", "audit_hash"])
     if publication.public_from is None or publication.public_from <= publication.ready_at:
         release(publication)
     return publication
