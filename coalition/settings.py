@@ -302,6 +302,11 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "statements.tasks.purge_unconfirmed_signatures",
         "schedule": 3600.0,
     },
+    # The audit log against its anchors (statements/anchors.py); operators are emailed on failure.
+    "check-audit-log": {
+        "task": "statements.tasks.check_audit_log",
+        "schedule": float(env("AUDIT_CHECK_SECONDS", "3600")),
+    },
 }
 # Organisations that have neither signed nor declined are reminded this many days before a
 # statement's signing deadline (once per organisation per statement).

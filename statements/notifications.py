@@ -300,6 +300,45 @@ def publication_released(publication) -> None:
             )
 
 
+# The site's operators -------------------------------------------------------------------------
+
+
+def site_operators() -> list[tuple[str, str]]:
+    """Who runs the site, as (address, language): every active superuser with an address, and
+    settings.ADMINS; each address once."""
+    from email.utils import parseaddr
+
+    from coalition.models import User
+
+    operators: dict[str, tuple[str, str]] = {}
+    for email, language in (User.objects.filter(is_superuser=True, is_active=True).exclude(email="")
+                            .order_by("pk").values_list("email", "language")):
+        operators.setdefault(email.lower(), (email, language or "en"))
+    for admin in settings.ADMINS:
+        email = admin[1] if isinstance(admin, (list, tuple)) else parseaddr(admin)[1]
+        if email:
+            operators.setdefault(email.lower(), (email, settings.LANGUAGE_CODE))
+    return list(operators.values())
+
+
+def audit_check_failed(report) -> int:
+    """The periodic check found the audit log broken or missing events (`report`, a
+    `coalition.audit.ChainReport`): every site operator is told what, once per failure (the
+    dedupe key names it, so the same failure found every hour is mailed once, and a new one
+    again). Returns how many messages were written."""
+    written = 0
+    for email, language in site_operators():
+        written += outbox.enqueue(
+            kind="audit_check_failed",
+            dedupe_key=f"audit-check-failed:{report.key}:{email.lower()}",
+            recipient=email,
+            template="audit_check_failed",
+            context={"report": report, "transparency_url": _url(reverse("transparency"))},
+            language=language,
+        ) is not None
+    return written
+
+
 # Individuals' personal data ---------------------------------------------------------------------
 
 

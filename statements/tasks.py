@@ -94,6 +94,27 @@ def send_signature_reminders() -> int:
 
 
 @shared_task(acks_late=True, ignore_result=True)
+def check_audit_log() -> bool:
+    """Periodic (beat, every AUDIT_CHECK_SECONDS): check the audit log's chain and its anchors
+    (`manage.py verify_audit`); when it fails, email the site operators, once per failure found.
+    Returns whether the log is intact."""
+    from django.db import transaction
+
+    from coalition import audit
+
+    from . import notifications
+
+    report = audit.verify()
+    if not report.intact:
+        log.error("The audit log check failed: chain broken at %s (%s); %s finding(s): %s",
+                  report.broken_event_id, report.reason, len(report.findings),
+                  "; ".join(str(f.describe()) for f in report.findings))
+        with transaction.atomic():
+            notifications.audit_check_failed(report)
+    return report.intact
+
+
+@shared_task(acks_late=True, ignore_result=True)
 def prepare_publication(publication_id: int) -> None:
     """Render, sign and store one issue's PDF; idempotent (an issue no longer pending is left
     alone). A failure marks the issue failed with its reason; a coordinator tries it again."""

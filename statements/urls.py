@@ -3,7 +3,7 @@ from django.views.decorators.http import require_GET
 
 from . import api, feeds, views
 from .caching import cache_public_page
-from .views import discovery, privacy, subscriptions
+from .views import discovery, privacy, subscriptions, transparency
 
 urlpatterns = [
     path("dashboard/", views.DashboardView.as_view(), name="dashboard"),
@@ -44,6 +44,7 @@ urlpatterns = [
     path("statements/<slug:slug>/issues/<int:number>/retry/", views.retry_publication, name="publication_retry"),
     path("verify/", views.verify, name="verify"),
     path("verify/root.pem", views.root_certificate, name="verify_root"),
+    path("transparency/", transparency.TransparencyView.as_view(), name="transparency"),
     path("v/<int:pk>/", views.short_link, name="short_link"),
     # Signing
     path("statements/<slug:slug>/sign/", views.SignView.as_view(), name="statement_sign"),

@@ -79,6 +79,7 @@ URLS: dict[str, Url] = {
     "signature_sent": Url(PAGE, open_, user="anonymous"),
     "privacy": Url(PAGE, user="anonymous"),
     "privacy_erase_sent": Url(PAGE, user="anonymous"),
+    "transparency": Url(PAGE, user="anonymous"),
     # Signed-in pages that change nothing.
     "dashboard": Url(PAGE),
     "statement_history": Url(PAGE, draft),

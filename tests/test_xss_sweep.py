@@ -379,6 +379,7 @@ def test_hostile_text_in_every_field_is_inert_and_shown_as_typed(client, world):
     sweep.html("/statements/", ("title",), method="get", data={"q": "Title"})
     sweep.html("/statements/", (), data={"q": v["query"]})
     sweep.html("/statements/", ("title",), data={"organisation": w.org.slug})
+    sweep.html("/transparency/", ("title",))
     sweep.html("/organisations/", ("org_name", "decliner_org_name"))
     sweep.html(f"/organisations/{w.org.slug}/", ("org_name", "org_description", "title"))
     sweep.html(f"/coalitions/{w.coalition.slug}/", ("coalition_name", "coalition_description", "org_name"))
