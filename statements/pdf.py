@@ -667,7 +667,7 @@ def verify_pdf(pdf_bytes: bytes) -> Verification:
     intact = (
         status.intact
         and status.valid
-        and _nothing_but_validation_data_added(status)
+        and _nothing_but_validation_data_added(status, reader, pdf_bytes)
         and len(embedded_signatures) == 1
         and padding_untouched
         and all(stamp.intact and stamp.valid for stamp in document_timestamps)
@@ -690,7 +690,7 @@ def verify_pdf(pdf_bytes: bytes) -> Verification:
         timestamped=timestamp is not None,
         certificate_sha256=signing.fingerprint(status.signing_cert),
         problem=problem,
-        ltv=intact and _long_term_valid(embedded, signer_roots, timestamp_roots),
+        ltv=intact and "/DSS" in reader.root and _long_term_valid(embedded, signer_roots, timestamp_roots),
         document_timestamp_at=max(sealed) if intact and sealed else None,
     )
 
@@ -699,17 +699,30 @@ def _offline_context(roots: list[asn1_x509.Certificate]) -> ValidationContext:
     return ValidationContext(trust_roots=roots, allow_fetching=False, revocation_mode="soft-fail")
 
 
-def _nothing_but_validation_data_added(status) -> bool:
+def _nothing_but_validation_data_added(status, reader: PdfFileReader, pdf_bytes: bytes) -> bool:
     """The signature covers the whole file, or its own revision followed only by what PAdES
     allows under a certification signature that permits no change: a DSS (validation data) and
-    document timestamps. pyHanko's difference analysis classifies every later revision."""
+    document timestamps. pyHanko's difference analysis classifies every later revision; bytes
+    after the last revision (which it does not see) are a change too."""
     if status.coverage == SignatureCoverageLevel.ENTIRE_FILE:
         return True
     return (
         status.coverage == SignatureCoverageLevel.ENTIRE_REVISION
         and status.modification_level in (ModificationLevel.NONE, ModificationLevel.LTA_UPDATES)
         and bool(status.docmdp_ok)
+        and _ends_with_last_revision(reader, pdf_bytes)
     )
+
+
+_FILE_END = re.compile(rb"\s*(?:endobj\s*)?(?:trailer\s*<<.*?>>\s*)?startxref\s+(\d+)\s*%%EOF(?:\r\n|\r|\n)?", re.DOTALL)
+
+
+def _ends_with_last_revision(reader: PdfFileReader, pdf_bytes: bytes) -> bool:
+    """Nothing follows the last revision's cross-reference section but its startxref and %%EOF
+    (and one end of line): appended bytes, even blank, make another file than the one signed."""
+    last = reader.xrefs.get_xref_container_info(reader.xrefs.total_revisions - 1)
+    tail = _FILE_END.fullmatch(pdf_bytes, last.end_location)
+    return tail is not None and int(tail.group(1)) == last.start_location
 
 
 def _long_term_valid(embedded, signer_roots, timestamp_roots) -> bool:

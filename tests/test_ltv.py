@@ -151,6 +151,14 @@ def test_any_change_after_the_document_timestamp_is_still_flagged(lta_publicatio
     assert not verification.ltv and verification.document_timestamp_at is None
 
 
+@pytest.mark.parametrize("appended", [b"\n% a later addition\n", b"\n"])
+def test_bytes_appended_after_the_last_revision_are_flagged(lta_publication, appended):
+    data = lta_publication.pdf.read()
+    verification = pdf.verify_pdf(data + appended * 3)
+    assert not verification.authentic
+    assert verification.problem == "The file was changed after it was signed."
+
+
 def test_damage_to_the_timestamped_validation_data_is_flagged(lta_publication):
     data = bytearray(lta_publication.pdf.read())
     # Damage a byte the document timestamp covers but the signature does not (the DSS revision).
