@@ -84,7 +84,8 @@ def statement_detail(request, slug):
     return _json({
         **_summary(statement),
         "text": _revision(revision),
-        "translations": [_revision(t.revision) for t in selectors.translations(statement)],
+        # Only translations of the published text, as on the page and in the PDF.
+        "translations": [_revision(t.revision) for t in selectors.translations(statement, stale=False)],
         "signatories": {
             "organisations": [{"name": s.organisation.name, "slug": s.organisation.slug,
                                "url": _url(s.organisation.get_absolute_url())} for s in signatories.organisations],

@@ -251,7 +251,8 @@ def deadline_passed(statement) -> None:
 
     rows = roster(statement)
     counts = {"signed": len(rows.signed), "declined": len(rows.declined), "no_answer": len(rows.no_answer),
-              "individuals": statement.signatures.counted().filter(kind="individual").count()}
+              "individuals": statement.signatures.counted().filter(
+                  kind="individual", revision_id=statement.signed_revision_id).count()}
     roster_url = _url(reverse("statement_roster", args=[statement.slug]))
     for user in _coordinators(statement.coalition):
         outbox.enqueue(
@@ -279,7 +280,8 @@ def publication_released(publication) -> None:
     statement = publication.statement
     pdf_url = _url(reverse("statement_pdf", args=[statement.slug])) + f"?issue={publication.number}"
     recipients: dict[str, tuple[str, bool]] = {}
-    for signature in statement.signatures.counted().select_related("signed_by"):
+    # Those named in the issue: not a signature left on an earlier text (see selectors.Signatories).
+    for signature in statement.signatures.counted().filter(revision_id=publication.revision_id).select_related("signed_by"):
         if signature.kind == Signature.Kind.ORGANISATION:
             recipients.setdefault(signature.signed_by.email.lower(), (signature.signed_by.language or "en", True))
         elif signature.email:  # an erased signature keeps its place in the list, not its address

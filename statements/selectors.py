@@ -1,6 +1,6 @@
 """Read-only questions about statements that several pages ask."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -93,14 +93,19 @@ class Translation:
     out_of_date: bool  # the original has a newer revision than the one this translates
 
 
-def translations(statement: Statement) -> list[Translation]:
-    """The latest revision in each language other than the original's."""
+def translations(statement: Statement, *, stale: bool = True) -> list[Translation]:
+    """The latest revision in each language other than the original's.
+
+    The stale-translation rule: a translation of an earlier text (`out_of_date`) is shown only to
+    the coalition's member staff, marked "out of date"; the public (statement page, API, search,
+    PDF) reads only translations of the current text. Pass `stale=False` for the public's list."""
     current = statement.current_revision_id
-    return [
+    found = [
         Translation(revision, out_of_date=revision.translation_of_id != current)
         for language, revision in latest_by_language(statement).items()
         if language != statement.primary_language
     ]
+    return found if stale else [t for t in found if not t.out_of_date]
 
 
 @dataclass
@@ -129,27 +134,48 @@ def history(statement: Statement) -> QuerySet:
 @dataclass
 class Signatories:
     """Who signed, as the statement's page lists them: organisations (in the coordinators' order,
-    else alphabetical), then confirmed individuals not hidden (in the order they confirmed)."""
+    else alphabetical), then confirmed individuals not hidden (in the order they confirmed).
+
+    Only signatures on the text to be signed (`Statement.signed_revision`, the text published)
+    are signatories: they alone are named on the page, in the PDF, the API and the counts.
+    `earlier` holds the live signatures on an earlier text whose signers have not confirmed the
+    current one (organisations, then individuals): never named in public; member staff see them
+    marked "signed an earlier text", and coordinators are told at close and publish that they will
+    not be named."""
 
     organisations: list[Signature]
     individuals: list[Signature]
+    earlier: list[Signature] = field(default_factory=list)
 
     @property
     def count(self) -> int:
         return len(self.organisations) + len(self.individuals)
 
 
+def on_signed_text(signatures: QuerySet) -> QuerySet:
+    """The signatures that make their statements' signatories: counted (live; individuals
+    confirmed and not hidden) and on the statement's text to be signed, which is the text it
+    published. A signature left on an earlier text after a change while open is not one."""
+    return signatures.counted().filter(revision_id=F("statement__signed_revision_id"))
+
+
 def signatories(statement: Statement) -> Signatories:
     """One query, whatever the number of signatures."""
-    organisations, individuals = [], []
+    organisations, individuals, earlier = [], [], []
     # Only the columns the list shows: a page of 1,000 signatories stays one small query.
     fields = ("kind", "name", "affiliation", "revision", "sha256", "created_at", "rebound_at", "confirmed_at",
-              "statement", "organisation__name", "organisation__slug")
-    for signature in statement.signatures.counted().select_related("organisation").only(*fields).order_by("id"):
-        (organisations if signature.kind == Signature.Kind.ORGANISATION else individuals).append(signature)
+              "statement", "organisation__name", "organisation__slug", "revision__number")
+    for signature in (statement.signatures.counted().select_related("organisation", "revision").only(*fields)
+                      .order_by("id")):
+        if signature.revision_id != statement.signed_revision_id:
+            earlier.append(signature)
+        else:
+            (organisations if signature.kind == Signature.Kind.ORGANISATION else individuals).append(signature)
     organisations.sort(key=signatory_sort_key(statement))
     individuals.sort(key=lambda s: (s.confirmed_at, s.pk))
-    return Signatories(organisations, individuals)
+    earlier.sort(key=lambda s: (s.kind != Signature.Kind.ORGANISATION,
+                                name_key(s.organisation.name if s.organisation_id else s.name)))
+    return Signatories(organisations, individuals, earlier)
 
 
 def name_key(name: str) -> str:
@@ -188,7 +214,11 @@ class RosterRow:
 
     @property
     def status(self) -> str:
-        return "signed" if self.signature else "declined" if self.decline else "no_answer"
+        """signed (the text to be signed), earlier (signed an earlier text, not confirmed: not a
+        signatory), declined, or no_answer."""
+        if self.signature:
+            return "signed" if self.signature.revision_id == self.signature.statement.signed_revision_id else "earlier"
+        return "declined" if self.decline else "no_answer"
 
 
 @dataclass
@@ -211,16 +241,24 @@ class Roster:
     def signed(self) -> list[RosterRow]:
         return self.with_status("signed")
 
+    @property
+    def earlier(self) -> list[RosterRow]:
+        """Signed an earlier text and did not confirm the current one: not named if published now."""
+        return self.with_status("earlier")
+
 
 def roster(statement: Statement) -> Roster:
     """Every current member organisation and invited partner (and any other organisation with a
     live signature, such as one that left the coalition after signing): signed (which text, by
-    whom, when), declined (with the reason), or no answer yet. A fixed number of queries."""
+    whom, when), signed an earlier text and not confirmed the current one, declined (with the
+    reason), or no answer yet. A fixed number of queries."""
     members = Organisation.objects.filter(
         memberships__coalition=statement.coalition, memberships__left__isnull=True)
     partner_ids = set(statement.invited_partners.values_list("organisation_id", flat=True))
     signatures = {s.organisation_id: s for s in statement.signatures.live()
                   .filter(kind=Signature.Kind.ORGANISATION).select_related("revision", "signed_by")}
+    for signature in signatures.values():
+        signature.statement = statement  # RosterRow.status compares with the text to be signed
     declines = {d.organisation_id: d for d in statement.declines.filter(retracted_at__isnull=True)
                 .select_related("declined_by")}
     organisations = sorted(Organisation.objects.filter(
@@ -285,8 +323,10 @@ def roster_with_reminders(statement: Statement) -> Roster:
 
 
 def signatures_for_export(statement: Statement) -> QuerySet:
-    """Organisations' live signatures, then confirmed individuals' (hidden ones left out)."""
-    return (statement.signatures.counted().select_related("organisation", "signed_by", "revision")
+    """The signatories: organisations' live signatures, then confirmed individuals' (hidden ones
+    left out), on the text to be signed. Those left on an earlier text are on the roster, not here."""
+    return (statement.signatures.counted().filter(revision_id=statement.signed_revision_id)
+            .select_related("organisation", "signed_by", "revision")
             .order_by("-kind", "organisation__name", "confirmed_at", "id"))  # organisations first
 
 
@@ -347,8 +387,8 @@ def search_archive(filters: ArchiveFilters) -> QuerySet:
     if filters.q:
         statements = statements.filter(pk__in=_matching_texts(filters.q).values("statement_id"))
     if filters.organisation is not None:
-        statements = statements.filter(pk__in=Signature.objects.counted().filter(
-            organisation=filters.organisation).values("statement_id"))
+        statements = statements.filter(pk__in=on_signed_text(Signature.objects.filter(
+            organisation=filters.organisation)).values("statement_id"))
     if filters.year:
         statements = statements.filter(published_at__year=filters.year)
     if filters.language:
@@ -362,11 +402,11 @@ def archive_years() -> list[int]:
 
 
 def signed_by(organisation: Organisation) -> QuerySet:
-    """The public statements an organisation signed (and has not withdrawn its signature from)."""
+    """The public statements an organisation signed (the text published; not withdrawn)."""
     return search_archive(ArchiveFilters(organisation=organisation))
 
 
 def signing_organisations() -> QuerySet:
     """Organisations that signed at least one public statement: the archive's organisation filter."""
-    signed = Signature.objects.counted().filter(statement__in=published_statements().values("pk"))
+    signed = on_signed_text(Signature.objects.filter(statement__in=published_statements().values("pk")))
     return Organisation.objects.filter(pk__in=signed.values("organisation_id")).order_by("name")

@@ -35,20 +35,22 @@ def drafting_statement(request, slug: str) -> Statement:
     return statement
 
 
-def shown_revision(statement: Statement, language: str | None):
+def shown_revision(statement: Statement, language: str | None, *, stale: bool = False):
     """The text a reader sees: the signed text once signing has started, else the current one;
-    in another language, that language's latest translation."""
+    in another language, that language's latest translation: for the public only if it
+    translates the current text (`selectors.translations`), for member staff (`stale`) even if
+    it is out of date."""
     if language and language != statement.primary_language:
         translation = statement.revisions.filter(language=language).order_by("-number").first()
-        if translation is not None:
+        if translation is not None and (stale or translation.translation_of_id == statement.current_revision_id):
             return translation
     return statement.signed_revision or statement.current_revision
 
 
-def language_versions(statement: Statement) -> list[dict]:
+def language_versions(statement: Statement, *, stale: bool = False) -> list[dict]:
     versions = [{"code": statement.primary_language, "name": LANGUAGE_NAMES[statement.primary_language],
                  "original": True, "out_of_date": False}]
-    for translation in selectors.translations(statement):
+    for translation in selectors.translations(statement, stale=stale):
         code = translation.revision.language
         versions.append({"code": code, "name": LANGUAGE_NAMES.get(code, code), "original": False,
                          "out_of_date": translation.out_of_date})
@@ -70,11 +72,11 @@ def actions(user, statement: Statement) -> dict[str, bool]:
 def statement_context(request, statement: Statement, **forms) -> dict:
     user, language = request.user, request.GET.get("lang")
     drafting = permissions.can_view_drafting(user, statement)
-    revision = shown_revision(statement, language)
+    revision = shown_revision(statement, language, stale=drafting)
     return {
         "statement": statement,
         "revision": revision,
-        "versions": language_versions(statement),
+        "versions": language_versions(statement, stale=drafting),
         "drafting": drafting,
         "can_edit": permissions.can_edit_statement(user, statement),
         "can_comment": permissions.can_comment(user, statement),

@@ -240,7 +240,7 @@ class RosterView(TemplateView):
         statement = visible_statement(self.request, kwargs["slug"])
         permissions.require(permissions.can_view_roster(self.request.user, statement))
         individuals = (statement.signatures.live().filter(kind=Signature.Kind.INDIVIDUAL)
-                       .select_related("hidden_by").order_by("-created_at"))
+                       .select_related("hidden_by", "revision").order_by("-created_at"))
         return super().get_context_data(
             statement=statement, roster=selectors.roster_with_reminders(statement), individuals=individuals,
             partner_form=kwargs.pop("partner_form", None) or InvitePartnerForm(statement=statement),
