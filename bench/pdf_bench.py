@@ -12,7 +12,11 @@ pages) and, for each size, one summary line with the ratios the targets speak of
 wall-clock time mostly measures the neighbours. Each case runs `--repeat` times and the fastest
 run is kept. Run from the project folder:
 
-    .venv/bin/python bench/pdf_bench.py [--sizes 100,1000,5000] [--repeat 5]
+    .venv/bin/python bench/pdf_bench.py [--sizes 100,1000,5000] [--repeat 5] [--timestamps]
+
+``--timestamps`` signs as with ``SIGNING_TIMESTAMP_URL`` set (PAdES B-LTA: three requests to a
+local RFC 3161 server, tests/tsa.py, in a process of its own; validation data in a DSS; a
+document timestamp), with the development identity in var/signing.
 """
 
 import argparse
@@ -60,13 +64,31 @@ def document(count: int):
     )
 
 
-def run_case(case: str, count: int) -> dict:
+def start_timestamp_authority():
+    """A local timestamp server in its own process, configured as SIGNING_TIMESTAMP_URL (with its
+    root and CRL); it stops when this process ends."""
+    import tempfile
+
+    from django.conf import settings
+
+    folder = tempfile.mkdtemp(prefix="bench-tsa-")
+    server = subprocess.Popen([sys.executable, "-m", "tests.tsa", folder], cwd=ROOT, stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, text=True)
+    url, root, crl = server.stdout.readline().split()
+    settings.SIGNING_TIMESTAMP_URL, settings.SIGNING_TIMESTAMP_ROOT_CERT_FILE = url, root
+    settings.SIGNING_CRL_FILES = [*settings.SIGNING_CRL_FILES, crl]
+    return server
+
+
+def run_case(case: str, count: int, timestamps: bool = False) -> dict:
     """Runs in the child process: warm up (imports, fonts), then time one case."""
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "coalition.settings")
     sys.path.insert(0, str(ROOT))
     import django
 
     django.setup()
+    if timestamps:
+        start_timestamp_authority()
     import weasyprint
 
     from statements import pdf
@@ -89,6 +111,7 @@ def run_case(case: str, count: int) -> dict:
     return {
         "case": case,
         "signatories": count,
+        "timestamps": timestamps,
         "cpu_seconds": round(cpu_seconds, 3),
         "wall_seconds": round(seconds, 3),
         "peak_rss_mb": round(peak / 1024, 1),
@@ -98,9 +121,9 @@ def run_case(case: str, count: int) -> dict:
     }
 
 
-def measure(case: str, count: int) -> dict:
+def measure(case: str, count: int, timestamps: bool = False) -> dict:
     process = subprocess.run(
-        [sys.executable, __file__, "--child", case, str(count)],
+        [sys.executable, __file__, "--child", case, str(count)] + (["--timestamps"] if timestamps else []),
         cwd=ROOT, capture_output=True, text=True, check=True,
     )
     return json.loads(process.stdout.strip().splitlines()[-1])
@@ -110,17 +133,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", default="100,1000,5000")
     parser.add_argument("--repeat", type=int, default=5, help="runs per case below 5,000 signatories (the best is kept)")
+    parser.add_argument("--timestamps", action="store_true", help="sign as PAdES B-LTA, with a local timestamp server")
     parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        print(json.dumps(run_case(args.child[0], int(args.child[1]))))
+        print(json.dumps(run_case(args.child[0], int(args.child[1]), args.timestamps)))
         return
     for count in [int(size) for size in args.sizes.split(",")]:
         # Rounds interleave the cases, so a busy neighbour slows all of them alike.
         runs: dict[str, list[dict]] = {case: [] for case in CASES}
         for _ in range(args.repeat if count < 5000 else 1):
             for case in CASES:
-                runs[case].append(measure(case, count))
+                runs[case].append(measure(case, count, args.timestamps))
         best = {case: min(results, key=lambda run: run["cpu_seconds"]) for case, results in runs.items()}
         for case in CASES:
             print(json.dumps(best[case]), flush=True)

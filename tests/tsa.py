@@ -132,3 +132,14 @@ class TimestampAuthority:
 
     def __exit__(self, *exc) -> None:
         self.stop()
+
+
+if __name__ == "__main__":
+    # `python -m tests.tsa FOLDER`: serve until stdin closes (bench/pdf_bench.py --timestamps runs
+    # the authority in a process of its own, so its work is not counted as publishing's). Prints
+    # the URL, the root certificate file and the CRL file on one line.
+    import sys
+
+    with TimestampAuthority(Path(sys.argv[1])) as authority:
+        print(authority.url, authority.root_cert_file, authority.crl_file, flush=True)
+        sys.stdin.read()
