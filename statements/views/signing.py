@@ -35,6 +35,7 @@ from ..forms import (
     SignatoryOrderForm,
 )
 from ..models import Signature
+from ..text import spreadsheet_cell
 from .common import visible_statement
 
 
@@ -380,7 +381,7 @@ def signatures_csv(request, slug):
     writer = csv.writer(response)
     writer.writerow(CSV_HEADER)
     for s in selectors.signatures_for_export(statement):
-        writer.writerow([_cell(value) for value in (
+        writer.writerow([spreadsheet_cell(value) for value in (
             s.kind, s.organisation.name if s.organisation_id else "", s.name, s.affiliation, s.email,
             s.signed_by.email if s.signed_by_id else "", _iso(s.created_at), _iso(s.confirmed_at),
             s.revision.number, s.sha256, "yes" if s.revision_id == statement.signed_revision_id else "no",
@@ -390,16 +391,3 @@ def signatures_csv(request, slug):
 
 def _iso(moment) -> str:
     return timezone.localtime(moment).isoformat(timespec="seconds") if moment else ""
-
-
-# What starts a formula in Excel, LibreOffice or Google Sheets (a tab or carriage return can
-# hide one that follows).
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _cell(value) -> str:
-    """A cell as it is safe to open in a spreadsheet: text a signer typed that would start a
-    formula (`=HYPERLINK(...)` as a name) gets a leading apostrophe, so it stays text."""
-    value = str(value)
-    return "'" + value if value.startswith(FORMULA_START) else value
-
