@@ -493,6 +493,19 @@ def revocation_lists() -> list[asn1_crl.CertificateList]:
     return lists
 
 
+def describe_crl(crl: asn1_crl.CertificateList) -> dict[str, str]:
+    """What an operator needs to keep a revocation list current: whose it is, when it was issued,
+    when it must be replaced (past that, signing fails), how many certificates it revokes."""
+    next_update = crl["tbs_cert_list"]["next_update"].native
+    expired = next_update is not None and next_update < datetime.now(UTC)
+    return {
+        "issuer": crl.issuer.human_friendly,
+        "this_update": crl["tbs_cert_list"]["this_update"].native.isoformat(),
+        "next_update": (next_update.isoformat() if next_update else "none") + (" (EXPIRED: replace it)" if expired else ""),
+        "revoked": str(len(crl["tbs_cert_list"]["revoked_certificates"] or [])),
+    }
+
+
 def long_term_validation_context():
     """What signing with long-term validation checks the signature and the timestamp against,
     and whose revocation information it embeds: the coalition's root and the timestamp roots,

@@ -224,3 +224,18 @@ def test_without_revocation_information_for_the_signing_certificate_publishing_f
     assert publication.state == Publication.State.FAILED
     assert "The signing certificate could not be validated" in publication.failure
     assert "revocation" in publication.failure.lower()
+
+
+def test_signing_identity_shows_the_timestamp_root_and_the_revocation_lists_to_keep_current(timestamp_authority):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    output = StringIO()
+    call_command("signing_identity", stdout=output)
+    text = output.getvalue()
+    assert f"Timestamp server: {timestamp_authority.url} (PAdES B-LTA)" in text
+    assert "Timestamp authority root" in text and "Common Name: Test TSA root" in text
+    assert text.count("Revocation list") == 2
+    assert "Common Name: Test Coalition root CA" in text and "next update: " in text and "EXPIRED" not in text
+    assert "Fetching revocation information (SIGNING_REVOCATION_FETCH): off" in text

@@ -10,7 +10,8 @@ from statements import signing
 
 class Command(BaseCommand):
     help = (
-        "Show the configured signing identity (subject, issuer, validity, SHA-256 fingerprints). "
+        "Show the configured signing identity (subject, issuer, validity, SHA-256 fingerprints) and, "
+        "with a timestamp server, the long-term validation data (timestamp roots, revocation lists). "
         "In development, first make a root CA and a signing certificate issued by it in "
         "SIGNING_DEV_DIR, unless they exist (--replace makes new ones)."
     )
@@ -33,8 +34,26 @@ class Command(BaseCommand):
         self.stdout.write(f"Private key: {signing.describe_key()}")
         self._show("Signing certificate", certificate)
         self._show("Trust root", root)
-        timestamps = settings.SIGNING_TIMESTAMP_URL or "none (PAdES B-B)"
+        timestamps = f"{settings.SIGNING_TIMESTAMP_URL} (PAdES B-LTA)" if settings.SIGNING_TIMESTAMP_URL else "none (PAdES B-B)"
         self.stdout.write(f"Timestamp server: {timestamps}")
+        if settings.SIGNING_TIMESTAMP_URL:
+            self._show_long_term_validation()
+
+    def _show_long_term_validation(self) -> None:
+        try:
+            roots, lists = signing.timestamp_roots()[1:], signing.revocation_lists()
+        except signing.ValidationDataMissing as exc:
+            raise CommandError(str(exc)) from exc
+        for root in roots:
+            self._show("Timestamp authority root", root)
+        for crl in lists:
+            self.stdout.write(self.style.MIGRATE_HEADING("Revocation list"))
+            for key, value in signing.describe_crl(crl).items():
+                self.stdout.write(f"  {key.replace('_', ' ')}: {value}")
+        if not lists:
+            self.stdout.write("Revocation lists: none (SIGNING_CRL_FILES)")
+        fetching = "on" if settings.SIGNING_REVOCATION_FETCH else "off"
+        self.stdout.write(f"Fetching revocation information (SIGNING_REVOCATION_FETCH): {fetching}")
 
     def _show(self, heading: str, certificate) -> None:
         self.stdout.write(self.style.MIGRATE_HEADING(heading))
