@@ -48,6 +48,7 @@ def softhsm_token(signing_files, tmp_path_factory):
     config.write_text(f"directories.tokendir = {folder / 'tokens'}\nobjectstore.backend = file\nlog.level = ERROR\n")
     # The module reads its configuration when it is first initialised, in this process or in
     # softhsm2-util; nothing else in the test run loads it.
+    previous_config = os.environ.get("SOFTHSM2_CONF")
     os.environ["SOFTHSM2_CONF"] = str(config)
 
     def util(*args):
@@ -63,6 +64,10 @@ def softhsm_token(signing_files, tmp_path_factory):
     pin_file.chmod(0o600)
     yield pin_file
     signing._close_token_sessions()
+    if previous_config is None:
+        del os.environ["SOFTHSM2_CONF"]
+    else:
+        os.environ["SOFTHSM2_CONF"] = previous_config
 
 
 def sign_on_the_token(settings, pin_file: Path):
