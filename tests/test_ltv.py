@@ -239,3 +239,30 @@ def test_signing_identity_shows_the_timestamp_root_and_the_revocation_lists_to_k
     assert text.count("Revocation list") == 2
     assert "Common Name: Test Coalition root CA" in text and "next update: " in text and "EXPIRED" not in text
     assert "Fetching revocation information (SIGNING_REVOCATION_FETCH): off" in text
+
+
+def test_an_expired_revocation_list_fails_publishing_and_signing_identity_says_so(
+        coalition, coordinator, signer, member_org, timestamp_authority, signing_identity, settings, tmp_path,
+        django_capture_on_commit_callbacks):
+    from io import StringIO
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from django.core.management import call_command
+
+    root = x509.load_pem_x509_certificate(signing_identity.root_cert.read_bytes())
+    root_key = serialization.load_pem_private_key((signing_identity.folder / signing.DEV_ROOT_KEY).read_bytes(), None)
+    last_week = datetime.datetime.now(datetime.UTC) - datetime.timedelta(days=7)
+    expired = (x509.CertificateRevocationListBuilder().issuer_name(root.subject)
+               .last_update(last_week).next_update(last_week + datetime.timedelta(days=1))
+               .sign(root_key, hashes.SHA256()))
+    (tmp_path / "expired.crl").write_bytes(expired.public_bytes(serialization.Encoding.DER))
+    settings.SIGNING_CRL_FILES = [str(tmp_path / "expired.crl"), str(timestamp_authority.crl_file)]
+
+    output = StringIO()
+    call_command("signing_identity", stdout=output)
+    assert "(EXPIRED: replace it)" in output.getvalue()
+    statement = closed_statement(coalition, coordinator, signer, member_org)
+    publication = publish(statement, coordinator, django_capture_on_commit_callbacks)
+    assert publication.state == Publication.State.FAILED
+    assert "The signing certificate could not be validated" in publication.failure
