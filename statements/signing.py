@@ -33,6 +33,7 @@ from asn1crypto import keys as asn1_keys
 from asn1crypto import pem as asn1_pem
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
+from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
@@ -43,9 +44,10 @@ import pkcs11
 from pkcs11 import exceptions as pkcs11_errors
 from pyhanko.sign import signers
 from pyhanko.sign.general import get_pyca_cryptography_hash
-from pyhanko.sign.pkcs11 import PKCS11Signer
+from pyhanko.sign.pkcs11 import PKCS11Signer, select_pkcs11_signing_params
 from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.registry import SimpleCertificateStore
+from pyhanko_certvalidator.sig_validate import DEFAULT_SIGNATURE_VALIDATOR, SignatureValidationContext
 
 DEV_ROOT_CERT = "root-cert.pem"
 DEV_ROOT_KEY = "root-key.pem"
@@ -300,7 +302,6 @@ def _load_token_signer() -> TokenSigner:
 
 
 def _open_token_signer(module: str, token_label: str, key_label: str, cert_label: str, pin: str) -> TokenSigner:
-    session = _open_token_session(module, token_label, pin)
     chain = []
     if settings.SIGNING_CERT_FILE:
         certificate, *chain = _read_certificates(settings.SIGNING_CERT_FILE)
@@ -308,6 +309,7 @@ def _open_token_signer(module: str, token_label: str, key_label: str, cert_label
         certificate = None
     if settings.SIGNING_ROOT_CERT_FILE:
         chain += _read_certificates(settings.SIGNING_ROOT_CERT_FILE)
+    session = _open_token_session(module, token_label, pin)
     signer = TokenSigner(
         session, key_label=key_label, cert_label=None if certificate else cert_label,
         signing_cert=certificate, ca_chain=chain,
@@ -315,13 +317,45 @@ def _open_token_signer(module: str, token_label: str, key_label: str, cert_label
     signer.token_label = token_label
     try:
         signer.signing_cert  # noqa: B018 (finds the key and the certificate now, so a missing one is reported here)
+        matches = _key_matches_certificate(signer)
     except pkcs11_errors.PKCS11Error as exc:
         _close_session(session)
         hint = "SIGNING_PKCS11_KEY_LABEL" + ("" if certificate else ", SIGNING_PKCS11_CERT_LABEL or SIGNING_CERT_FILE")
         raise SigningIdentityMissing(
             f"The PKCS#11 token {token_label!r} cannot sign: {_token_error(exc)} (check {hint})."
         ) from exc
+    if not matches:
+        _close_session(session)
+        raise SigningIdentityMissing(
+            f"The key {key_label!r} on the PKCS#11 token {token_label!r} does not belong to the signing certificate "
+            f"({signer.signing_cert.subject.human_friendly}): check "
+            f"{'SIGNING_CERT_FILE' if certificate else 'SIGNING_PKCS11_CERT_LABEL'}."
+        )
     return signer
+
+
+_KEY_CHECK = b"Coalition Statements: does this key belong to this certificate?"
+
+
+def _key_matches_certificate(signer: TokenSigner) -> bool:
+    """Sign a fixed text on the token and check it with the certificate's public key: a certificate
+    that is not the key's would make PDFs whose signature never validates."""
+    mechanism = signer.get_signature_mechanism_for_digest("sha256")
+    spec = select_pkcs11_signing_params(
+        mechanism, "sha256", use_raw_mechanism=signer.use_raw_mechanism, sign_kwargs=signer.sign_kwargs(_KEY_CHECK)
+    )
+    data = spec.pre_sign_transform(_KEY_CHECK) if spec.pre_sign_transform else _KEY_CHECK
+    signature = signer._key_handle.sign(data, **spec.sign_kwargs)
+    if spec.post_sign_transform:
+        signature = spec.post_sign_transform(signature)
+    try:
+        DEFAULT_SIGNATURE_VALIDATOR.validate_signature(
+            signature, _KEY_CHECK, signer.signing_cert.public_key, mechanism,
+            SignatureValidationContext(contextual_md_algorithm="sha256"),
+        )
+    except (InvalidSignature, ValueError):  # ValueError: a key of another kind than the certificate's
+        return False
+    return True
 
 
 def _open_token_session(module: str, token_label: str, pin: str):

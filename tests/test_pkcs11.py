@@ -227,6 +227,19 @@ def test_the_certificate_can_come_from_a_file_while_the_key_stays_on_the_token(o
     assert verification.certificate_sha256 == signing.fingerprint(signing.signing_certificate())
 
 
+def test_a_certificate_that_is_not_the_keys_fails_the_publication_instead_of_making_a_pdf_that_never_validates(
+        on_token, tmp_path, coalition, coordinator, signer, member_org, django_capture_on_commit_callbacks):
+    someone_else = signing.create_development_identity(tmp_path, name="Someone Else")
+    on_token.SIGNING_CERT_FILE = str(someone_else.signing_cert)
+    statement = closed_statement(coalition, coordinator, signer, member_org)
+    publication = publish(statement, coordinator, django_capture_on_commit_callbacks)
+
+    assert publication.state == Publication.State.FAILED and not publication.pdf
+    assert (f"The key '{KEY}' on the PKCS#11 token '{TOKEN}' does not belong to the signing certificate "
+            "(Common Name: Someone Else") in publication.failure
+    assert "check SIGNING_CERT_FILE" in publication.failure
+
+
 def test_a_session_lost_under_the_signer_fails_one_attempt_and_the_next_logs_in_afresh(on_token):
     unsigned = pdf.render_pdf(make_document())
     signing.load_signer().pkcs11_session.close()  # as when the HSM restarts
