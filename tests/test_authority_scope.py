@@ -271,3 +271,31 @@ def test_a_partner_signs_through_a_role_made_by_the_inviting_coalition_not_throu
     statement_b = factories.make_statement(coalition_b, by=coordinator_b, status="open", title="B's statement")
     assert not permissions.can_sign_statement_for(partner_a_signer, statement_b, partner)
     assert permissions.can_sign_statement_for(partner_b_signer, statement_b, partner)
+
+
+# The admin --------------------------------------------------------------------------------------
+
+
+def test_the_admin_requires_the_coalition_of_a_role_and_lists_it(client, coalition, coordinator, member_org, other):
+    coalition_b, _ = other
+    coordinator.is_staff = coordinator.is_superuser = True
+    coordinator.save()
+    person = factories.UserFactory()
+    client.force_login(coordinator)
+    add_url = reverse("admin:coalition_organisationrole_add")
+    now = timezone.localtime()
+    data = {"user": person.pk, "organisation": member_org.pk, "can_sign": "on",
+            "created_at_0": now.strftime("%Y-%m-%d"), "created_at_1": now.strftime("%H:%M:%S")}
+    response = client.post(add_url, data)
+    assert response.status_code == 200 and "This field is required." in response.content.decode()
+    assert set(response.context["adminform"].form.errors) == {"coalition"}
+    assert not OrganisationRole.objects.filter(user=person).exists()
+
+    response = client.post(add_url, {**data, "coalition": coalition_b.pk})
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    role = OrganisationRole.objects.get(user=person)
+    assert role.coalition == coalition_b and role.signing_since is not None
+    listing = client.get(reverse("admin:coalition_organisationrole_changelist")).content.decode()
+    assert "Coalition B" in listing
+    assert permissions.can_sign_for(person, member_org, coalition_b)
+    assert not permissions.can_sign_for(person, member_org, coalition)
