@@ -173,8 +173,7 @@ def _registered() -> list[Anchor | Expected]:
     return [item for source in _anchor_sources for item in source()]
 
 
-def _check_anchor(anchor: Anchor, last_id: int) -> Finding | None:
-    stored = AuditEvent.objects.filter(pk=anchor.event_id).values_list("hash", flat=True).first()
+def _check_anchor(anchor: Anchor, stored: str | None, last_id: int) -> Finding | None:
     if stored == anchor.hash:
         return None
     values = {"label": anchor.label, "event_id": anchor.event_id, "anchored_hash": anchor.hash}
@@ -183,6 +182,13 @@ def _check_anchor(anchor: Anchor, last_id: int) -> Finding | None:
     if anchor.event_id > last_id:
         return Finding("missing", first_missing=last_id + 1, **values)
     return Finding("absent", **values)
+
+
+def _stored_hashes(ids: list[int], batch: int = 2000) -> dict[int, str]:
+    hashes: dict[int, str] = {}
+    for at in range(0, len(ids), batch):
+        hashes.update(AuditEvent.objects.filter(pk__in=ids[at:at + batch]).values_list("id", "hash"))
+    return hashes
 
 
 def _check_expected(expected: list[Expected]) -> list[Finding]:
@@ -207,7 +213,8 @@ def check_anchors(items: Iterable[Anchor | Expected]) -> list[Finding]:
     items = list(items)
     last_id = AuditEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
     anchors = sorted((i for i in items if isinstance(i, Anchor)), key=lambda a: a.event_id)
-    findings = [f for f in (_check_anchor(a, last_id) for a in anchors) if f is not None]
+    stored = _stored_hashes(sorted({a.event_id for a in anchors}))
+    findings = [f for f in (_check_anchor(a, stored.get(a.event_id), last_id) for a in anchors) if f is not None]
     return findings + _check_expected([i for i in items if isinstance(i, Expected)])
 
 
