@@ -295,3 +295,27 @@ def test_api_gives_each_issue_the_signatories_its_file_carries(published, client
     assert issue["embedded_signatories"] == pdf.embedded_signatories(published.pdf.read())
     assert issue["embedded_signatories"]["organisations"] == published.signatories["organisations"]
     assert issue["embedded_signatories"]["individuals"] == [{"name": "Oleksandra Matviichuk", "affiliation": "Kyiv"}]
+
+
+@pytest.mark.django_db
+def test_demo_pdf_is_tagged_and_carries_exactly_the_signatories_its_page_lists(media, client):
+    from django.core.management import call_command
+    from django.utils.html import escape
+
+    from statements import demo, selectors
+    from statements.models import Statement
+
+    call_command("seed_demo", stdout=io.StringIO())
+    statement = Statement.objects.get(slug=demo.KAZAN_SLUG)
+    publication = statement.publications.get(number=1)
+    data = publication.pdf.read()
+
+    assert "/H1" in structure(data) and "/LI" in structure(data)
+    carried = json.loads(attachments(data)["signatories.json"])
+    listed = selectors.signatories(statement)
+    assert [o["name"] for o in carried["organisations"]] == [s.organisation.name for s in listed.organisations]
+    assert [p["name"] for p in carried["individuals"]] == [s.name for s in listed.individuals]
+    page = client.get(statement.get_absolute_url()).content.decode()
+    names = [o["name"] for o in carried["organisations"]] + [p["name"] for p in carried["individuals"]]
+    assert carried["organisations"] and all(escape(name) in page for name in names)
+    assert pdf.verify_pdf(data).authentic
