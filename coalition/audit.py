@@ -123,9 +123,9 @@ class Finding:
     """Something missing from the chain or changed in it, found by an anchor or an expected event.
 
     `kind`: "missing" (the anchored event and those before it back to `first_missing` are gone:
-    the chain ends before it), "absent" (the anchored event is gone from inside the chain),
-    "altered" (the anchored event has another hash now) or "unrecorded" (an expected event is
-    not in the log)."""
+    the chain ends before it), "absent" (the anchored event is gone from inside the chain, in the
+    gap of event numbers `first_missing` to `last_missing`), "altered" (the anchored event has
+    another hash now) or "unrecorded" (an expected event is not in the log)."""
 
     kind: str
     label: str
@@ -133,16 +133,21 @@ class Finding:
     first_missing: int | None = None
     anchored_hash: str = ""
     expected: str = ""  # for "unrecorded": which event, in words for machines
+    last_missing: int | None = None
 
     @property
     def key(self) -> str:
-        """The same for the same finding, whatever the language."""
-        return f"{self.kind}:{self.first_missing or ''}:{self.event_id or ''}:{self.expected}"
+        """The same for the same finding, whatever the language, and as the log goes on growing
+        after it (an anchored event gone stays one finding, whether the chain ends before it or
+        new events have been appended since)."""
+        if self.kind == "unrecorded":
+            return f"unrecorded:{self.expected}"
+        return f"anchor:{self.event_id}:{self.anchored_hash}"
 
     def describe(self) -> str:
         """In the active language."""
         values = {"label": self.label, "event": self.event_id, "first": self.first_missing,
-                  "hash": self.anchored_hash}
+                  "last": self.last_missing, "hash": self.anchored_hash}
         if self.kind == "missing":
             if self.first_missing == self.event_id:
                 return _("event %(event)s is missing: the chain ends before it, but %(label)s "
@@ -150,6 +155,9 @@ class Finding:
             return _("events %(first)s to %(event)s are missing: the chain ends at event %(last)s, but "
                      "%(label)s recorded event %(event)s as the head of the log (hash %(hash)s)") % {
                 **values, "last": self.first_missing - 1}
+        if self.kind == "absent" and self.first_missing != self.last_missing:
+            return _("events %(first)s to %(last)s are missing from the chain, among them event %(event)s, "
+                     "which %(label)s recorded as the head of the log (hash %(hash)s)") % values
         if self.kind == "absent":
             return _("event %(event)s is missing from the chain, but %(label)s recorded it as the head "
                      "of the log (hash %(hash)s)") % values
@@ -181,7 +189,9 @@ def _check_anchor(anchor: Anchor, stored: str | None, last_id: int) -> Finding |
         return Finding("altered", **values)
     if anchor.event_id > last_id:
         return Finding("missing", first_missing=last_id + 1, **values)
-    return Finding("absent", **values)
+    before = AuditEvent.objects.filter(pk__lt=anchor.event_id).order_by("-pk").values_list("pk", flat=True).first()
+    after = AuditEvent.objects.filter(pk__gt=anchor.event_id).order_by("pk").values_list("pk", flat=True).first()
+    return Finding("absent", first_missing=(before or 0) + 1, last_missing=after - 1, **values)
 
 
 def _stored_hashes(ids: list[int], batch: int = 2000) -> dict[int, str]:

@@ -92,6 +92,21 @@ def test_deleting_the_tail_after_an_anchor_fails_verify_audit_and_names_the_gap(
     assert f"the release of issue 2 of the statement {published.statement.slug}" in message
 
 
+def test_events_appended_after_the_tail_was_deleted_leave_the_gap_named(
+        published, coordinator, coalition, django_capture_on_commit_callbacks):
+    """The chain goes on from what is left, intact link by link; the anchored event is gone from
+    the middle of it, and the gap of event numbers around it is named."""
+    second = correct(published, coordinator, django_capture_on_commit_callbacks)
+    delete_events_after(published.audit_event_id)
+    appended = audit.record(coordinator, "test.after", coalition)
+    assert appended.pk > second.audit_event_id and appended.previous_hash == published.audit_hash
+    report = audit.verify()
+    assert report.broken_event_id is None and not report.intact
+    assert (f"events {published.audit_event_id + 1} to {appended.pk - 1} are missing from the chain, among them "
+            f"event {second.audit_event_id}, which issue 2 of the statement {published.statement.slug} recorded"
+            in report.findings[0].describe())
+
+
 def test_on_postgresql_the_tail_is_refused_until_the_trigger_is_dropped_and_then_its_loss_is_named(
         postgres_database, published):
     anchor = published.audit_event_id
@@ -162,6 +177,9 @@ def test_the_periodic_check_emails_the_operators_once_per_failure(
         assert tasks.check_audit_log() is False
     with django_capture_on_commit_callbacks(execute=True):
         assert tasks.check_audit_log() is False  # an hour later: the same failure, no second message
+    audit.record(coordinator, "test.later", coalition)  # the log goes on: still the same failure
+    with django_capture_on_commit_callbacks(execute=True):
+        assert tasks.check_audit_log() is False
     mails = {m.recipient: m for m in OutboundEmail.objects.filter(kind="audit_check_failed")}
     assert sorted(mails) == operators
     assert mails["ops@example.org"].subject == "The audit log check failed"
