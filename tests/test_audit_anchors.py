@@ -212,7 +212,9 @@ def test_the_transparency_page_lists_every_public_anchor_newest_first(
     response = client.get(reverse("transparency"))
     assert response.status_code == 200
     page = response.content.decode()
-    assert page.index(second.audit_hash) < page.index(published.audit_hash)
+    grouped = [" ".join(f"<span>{h[i:i + 16]}</span>" for i in range(0, 64, 16))
+               for h in (second.audit_hash, published.audit_hash)]
+    assert page.index(grouped[0]) < page.index(grouped[1])
     assert f"<td>{second.audit_event_id}</td>" in page and f"<td>{published.audit_event_id}</td>" in page
     assert "Stop the deportations" in page and "2 anchors" in page
 
@@ -223,7 +225,7 @@ def test_an_embargoed_issue_is_not_listed_until_it_is_public(
     publication = publish(statement, coordinator, django_capture_on_commit_callbacks,
                           public_from=timezone.now() + timedelta(hours=2))
     assert publication.audit_event_id is not None
-    assert publication.audit_hash not in client.get(reverse("transparency")).content.decode()
+    assert publication.audit_hash[:16] not in client.get(reverse("transparency")).content.decode()
     assert client.get(reverse("transparency"), {"format": "json"}).json()["count"] == 0
 
 
