@@ -219,12 +219,12 @@ def test_an_old_issue_of_a_withdrawn_statement_says_both(
     assert "Issue 2 corrects: Second paragraph reworded." in text and "Issue 3 corrects: A date fixed." in text
 
 
-def test_an_embargoed_correction_does_not_yet_supersede_for_the_public(
-        published, coordinator, client, django_capture_on_commit_callbacks):
-    second = correct(published.statement, coordinator, django_capture_on_commit_callbacks, "Not yet public.")
-    Publication.objects.filter(pk=second.pk).update(released_at=None)
+def test_a_correction_not_yet_public_does_not_supersede_the_issue(published, coordinator, client):
+    # Its PDF is still being prepared (the task queued after commit has not run).
+    publishing.publish_correction(published.statement, by=coordinator, note="Not yet public.")
+    assert published.statement.publications.get(number=2).state == Publication.State.PENDING
     text = answer(client, published, "sha256")
-    assert "current issue" in text and "Not yet public." not in text
+    assert "current issue" in text and "Not yet public." not in text and "superseded" not in text
 
 
 def test_the_statements_issue_list_says_it_was_withdrawn(published, coordinator, client):
