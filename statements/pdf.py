@@ -47,7 +47,8 @@ from django.utils import translation
 from django.utils.html import escape
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
-from pyhanko.pdf_utils import generic
+from pyhanko.pdf_utils import generic, misc
+from pyhanko.pdf_utils.decode_limits import DecodePurpose
 from pyhanko.pdf_utils.font.opentype import GlyphAccumulatorFactory
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.reader import PdfFileReader
@@ -623,6 +624,50 @@ class Verification:
         return self.has_signature and self.intact and self.trusted
 
 
+class _IndexedReader(PdfFileReader):
+    """pyHanko's reader, finding an object inside an object stream through an index of that
+    stream's header, made once. pyHanko reads the header from the start for every object it
+    looks up, which is quadratic: in a tagged PDF with 1,000 signatories (thousands of structure
+    elements in object streams) the difference analysis of a B-LTA file took over a minute, now
+    a second. Anything unusual goes to pyHanko's own code, unchanged."""
+
+    def _get_object_from_stream(self, idnum, stmnum, idx):
+        index = self.__dict__.setdefault("_object_stream_index", {})
+        if stmnum not in index:
+            index[stmnum] = self._index_object_stream(stmnum)
+        found = index[stmnum]
+        if found is None or idnum not in found[2] or not 0 <= idx < found[3]:
+            return super()._get_object_from_stream(idnum, stmnum, idx)
+        data, first, offsets, _ = found
+        stream_data = BytesIO(data)
+        stream_data.seek(first + offsets[idnum])
+        try:
+            obj = generic.read_object(stream_data, generic.Reference(idnum, 0, self))
+        except (misc.PdfStreamError, misc.PdfReadError):
+            return super()._get_object_from_stream(idnum, stmnum, idx)
+        if isinstance(obj, (generic.StreamObject, generic.IndirectObject)):
+            return super()._get_object_from_stream(idnum, stmnum, idx)
+        return obj
+
+    def _index_object_stream(self, stmnum):
+        """(decoded data, /First, {object number: offset}, /N), or None for a stream that is not
+        a well-formed object stream."""
+        try:
+            stream = generic.Reference(stmnum, 0, self).get_object()
+            if not isinstance(stream, generic.StreamObject) or stream.get("/Type") != "/ObjStm":
+                return None
+            data, first, count = stream.read_data(DecodePurpose.OBJECT_STREAM), int(stream["/First"]), int(stream["/N"])
+            numbers = [int(number) for number in data[:first].split()]
+        except (ValueError, KeyError, misc.PdfError):
+            return None
+        if len(numbers) != 2 * count:
+            return None
+        offsets: dict[int, int] = {}
+        for number, offset in zip(numbers[0::2], numbers[1::2], strict=True):
+            offsets.setdefault(number, offset)  # as pyHanko: the first entry for a number counts
+        return data, first, offsets, count
+
+
 def _padding_untouched(embedded) -> bool:
     """The signature's /Contents is the DER-encoded signature followed by zero padding. The
     padding is outside what the signature covers and what its parser reads, so check that
@@ -638,7 +683,7 @@ def verify_pdf(pdf_bytes: bytes) -> Verification:
     signature cannot be checked comes back with `problem` saying so."""
     digest = sha256(pdf_bytes)
     try:
-        reader = PdfFileReader(BytesIO(pdf_bytes), strict=False)
+        reader = _IndexedReader(BytesIO(pdf_bytes), strict=False)
         embedded_signatures = reader.embedded_regular_signatures
     except Exception as exc:  # noqa: BLE001 (any parse failure means "not a readable PDF")
         logger.info("verify_pdf: unreadable file %s: %s", digest, exc)
