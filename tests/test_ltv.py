@@ -289,3 +289,10 @@ def test_a_b_lta_statement_with_1000_signatories_verifies_in_seconds(timestamp_a
     verification = pdf.verify_pdf(signed)
     assert verification.authentic and verification.ltv and verification.document_timestamp_at
     assert time.perf_counter() - started < 20  # pyHanko's own reader took over a minute here
+
+
+def test_an_unreadable_timestamp_root_file_leaves_verification_working(lta_publication, settings, tmp_path):
+    settings.SIGNING_TIMESTAMP_ROOT_CERT_FILE = str(tmp_path / "missing.pem")
+    verification = pdf.verify_pdf(lta_publication.pdf.read())
+    assert verification.authentic  # the coalition's signature does not depend on it
+    assert verification.document_timestamp_at is None and not verification.ltv  # the TSA is no longer trusted
