@@ -703,8 +703,12 @@ def verify_pdf(pdf_bytes: bytes) -> Verification:
             signer_validation_context=_offline_context(signer_roots),
             ts_validation_context=_offline_context(timestamp_roots),
         )
+        # The signature's difference analysis covers every later revision, so the document
+        # timestamps' own (of the revisions after each) would repeat part of it.
         document_timestamps = [
-            _outside_event_loop(validate_pdf_timestamp, stamp, validation_context=_offline_context(timestamp_roots))
+            _outside_event_loop(
+                validate_pdf_timestamp, stamp, validation_context=_offline_context(timestamp_roots), skip_diff=True
+            )
             for stamp in reader.embedded_timestamp_signatures
         ]
         padding_untouched = all(_padding_untouched(signature) for signature in reader.embedded_signatures)
@@ -778,7 +782,8 @@ def _ends_with_last_revision(reader: PdfFileReader, pdf_bytes: bytes) -> bool:
 def _long_term_valid(embedded, signer_roots, timestamp_roots) -> bool:
     """Whether the signature validates as PAdES B-LT/B-LTA (ETSI EN 319 102-1, 5.6.3) from what
     the file carries: every certificate below a root needs revocation information, and nothing
-    is fetched."""
+    is fetched. Only for a file `verify_pdf` found intact (its difference analysis is not
+    repeated here)."""
     def policy(roots):
         return CertValidationPolicySpec(
             trust_manager=SimpleTrustManager.build(roots),
@@ -792,7 +797,7 @@ def _long_term_valid(embedded, signer_roots, timestamp_roots) -> bool:
         cert_validation_policy=policy(signer_roots),
         ts_cert_validation_policy=policy(timestamp_roots),
         revinfo_gathering_policy=RevocationInfoGatheringSpec(online_fetching_rule=RevinfoOnlineFetchingRule.LOCAL_ONLY),
-    ))
+    ), diff_policy=None)  # verify_pdf's difference analysis already accepted every later revision
     try:
         result = _outside_event_loop(asyncio.run, ades.ades_lta_validation(embedded, spec))
     except Exception as exc:  # noqa: BLE001 (validation data that cannot be read is no validation data)
