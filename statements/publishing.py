@@ -183,12 +183,15 @@ def _claim(publication_id: int) -> Publication | None:
 
 
 def _failure_reason(exc: Exception) -> str:
+    from pyhanko.sign.general import SigningError
     from pyhanko.sign.timestamps import TimestampRequestError
 
     if isinstance(exc, signing.SigningIdentityMissing):
         return _("No signing key is configured: %(error)s") % {"error": exc}
     if isinstance(exc, TimestampRequestError):
         return _("The timestamp server did not answer; try again later. (%(error)s)") % {"error": exc}
+    if isinstance(exc, SigningError) and exc.__cause__ is not None:  # long-term validation checks the chain first
+        return _("The signing certificate could not be validated: %(error)s") % {"error": exc.__cause__}
     return _("Making the PDF failed: %(error)s") % {"error": f"{type(exc).__name__}: {exc}"}
 
 
