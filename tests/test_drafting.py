@@ -22,6 +22,7 @@ from statements.models import Comment, Revision, Statement
 from statements.services import Draft
 
 from .factories import PASSWORD, CoordinatorFactory, MembershipFactory, OrganisationRoleFactory, make_statement
+from .test_audit import append_only_trigger_dropped
 
 pytestmark = pytest.mark.django_db
 
@@ -492,7 +493,7 @@ def test_verify_audit_finds_a_drafting_event_altered_directly_in_the_database(co
     services.open_for_signature(statement, by=coordinator, deadline=None)
     call_command("verify_audit")
     edited = audit.events_for(statement).get(action="statement.edited")
-    with connection.cursor() as cursor:
+    with append_only_trigger_dropped(), connection.cursor() as cursor:
         cursor.execute(f"UPDATE {AuditEvent._meta.db_table} SET data = %s WHERE id = %s",
                        ['{"revision": 1}', edited.pk])
     with pytest.raises(CommandError, match=f"chain broken at event {edited.pk}"):
