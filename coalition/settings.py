@@ -195,8 +195,39 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env("MEDIA_ROOT", str(BASE_DIR / "media")))
+# Published PDFs (and any other uploaded file) go to the local MEDIA_ROOT, or, once a bucket is
+# named, to S3-compatible object storage (AWS S3, MinIO, Hetzner, Backblaze B2...), which every web
+# and worker machine shares. Objects stay private: the site streams each PDF from its own
+# /statements/<slug>/pdf/, unless STORAGE_S3_REDIRECT sends readers to a short-lived signed URL.
+STORAGE_S3_BUCKET = env("STORAGE_S3_BUCKET") or env("AWS_STORAGE_BUCKET_NAME")
+STORAGE_S3_REDIRECT = env_bool("STORAGE_S3_REDIRECT", False) and bool(STORAGE_S3_BUCKET)
+
+
+def _default_storage() -> dict:
+    if not STORAGE_S3_BUCKET:
+        return {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+    options = {
+        "bucket_name": STORAGE_S3_BUCKET,
+        "location": env("AWS_LOCATION").strip("/"),
+        "default_acl": "private",
+        "querystring_auth": True,  # a bucket URL, where used, is signed and expires
+        "querystring_expire": int(env("AWS_QUERYSTRING_EXPIRE", "300")),
+        "file_overwrite": False,  # an issue's file is never replaced by another
+        # Files above 8 MB read from the bucket are buffered on disk, not in memory.
+        "max_memory_size": 8 * 1024 * 1024,
+    }
+    for option, name in [("endpoint_url", "AWS_S3_ENDPOINT_URL"), ("region_name", "AWS_S3_REGION_NAME"),
+                         ("access_key", "AWS_ACCESS_KEY_ID"), ("secret_key", "AWS_SECRET_ACCESS_KEY"),
+                         ("addressing_style", "AWS_S3_ADDRESSING_STYLE"),
+                         ("signature_version", "AWS_S3_SIGNATURE_VERSION"),
+                         ("custom_domain", "AWS_S3_CUSTOM_DOMAIN")]:
+        if env(name):  # unset: boto3's own chain (instance role, ~/.aws) decides
+            options[option] = env(name)
+    return {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": options}
+
+
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": _default_storage(),
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from django.core.cache import cache
 
-from . import pdf, publishing
+from . import pdf, publishing, storage
 from .models import Publication
 
 log = logging.getLogger(__name__)
@@ -46,7 +46,7 @@ def carried_signatories(publication: Publication) -> dict | None:
     try:
         with publication.pdf.open("rb") as stored:
             carried = pdf.embedded_signatories(stored.read())
-    except (OSError, ValueError):
+    except (*storage.READ_ERRORS, ValueError):
         log.exception("The stored PDF of publication %s cannot be read", publication.pk)
         return None
     _remember(publication.sha256, NOTHING if carried is None else carried)

@@ -15,7 +15,7 @@ from django.utils.html import linebreaks
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from . import publishing
+from . import publishing, storage
 from .models import Publication
 from .publishing import State
 
@@ -100,5 +100,5 @@ def _summary_parts(publication) -> list[str]:
 def _pdf_size(publication) -> int:
     try:
         return publication.pdf.size
-    except (OSError, ValueError):
+    except (*storage.READ_ERRORS, ValueError):
         return 0

@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 from coalition import audit, permissions
 from coalition.models import User
 
-from . import notifications, pdf, selectors, signing, text, workflow
+from . import notifications, pdf, selectors, signing, storage, text, workflow
 from .models import Publication, Statement
 from .workflow import Transition
 
@@ -416,7 +416,7 @@ def verify_sha256(sha256: str) -> Answer:
     try:
         with publication.pdf.open("rb") as stored:
             verification = pdf.verify_pdf(stored.read())
-    except OSError:
+    except storage.READ_ERRORS:
         # The hash is one we published; without our copy, only that much can be said.
         log.exception("The stored PDF of publication %s cannot be read", publication.pk)
         return Answer(Outcome.AUTHENTIC, sha256, publication, status=issue_status(publication))

@@ -1,5 +1,7 @@
 """Published PDFs: download, correction, retry, and the public verification page."""
 
+import logging
+
 from csp.decorators import csp_exempt
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -7,16 +9,19 @@ from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from coalition import permissions
 
-from .. import embedded, publishing, ratelimits, signing
+from .. import embedded, publishing, ratelimits, signing, storage
 from ..forms import CorrectionForm, VerifyForm
 from ..models import Publication, Statement
 from .common import render_statement, visible_statement
+
+log = logging.getLogger(__name__)
 
 
 def _issue_number(request) -> int | None:
@@ -38,15 +43,25 @@ def publication_pdf(request, slug):
         pending = statement.publications.filter(state=Publication.State.PENDING).exists()
         return render(request, "statements/publication_missing.html",
                       {"statement": statement, "pending": pending and number is None, "number": number}, status=404)
-    return _pdf_file(publication)
+    return _pdf_file(request, publication)
 
 
 @csp_exempt()
-def _pdf_file(publication):
+def _pdf_file(request, publication):
     """The PDF itself carries no Content-Security-Policy: Chromium's built-in viewer draws the
     file in a page of its own with inline styles, which the site's policy would refuse."""
-    response = FileResponse(publication.pdf.open("rb"), content_type="application/pdf",
-                            filename=publication.file_name)
+    url = storage.signed_url(publication.pdf, filename=publication.file_name, content_type="application/pdf")
+    if url:
+        response = redirect(url)
+        add_never_cache_headers(response)  # the signed URL expires; no cache may keep it
+        return response
+    try:
+        stored = publication.pdf.open("rb")  # from the local folder or the bucket, never a path
+    except storage.READ_ERRORS:
+        log.exception("The stored PDF of publication %s cannot be read", publication.pk)
+        return render(request, "statements/publication_missing.html",
+                      {"statement": publication.statement, "unreadable": True}, status=503)
+    response = FileResponse(stored, content_type="application/pdf", filename=publication.file_name)
     response["X-Content-Type-Options"] = "nosniff"
     return response
 
