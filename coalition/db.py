@@ -39,3 +39,29 @@ def insert_new(obj: Model) -> bool:
     obj._state.adding = False
     obj._state.db = using
     return True
+
+
+def insert_many_new(objs: list[Model]) -> list:
+    """Insert every row of `objs` (all of one model) that no unique constraint already holds, in
+    one statement: `INSERT … VALUES (…), (…) ON CONFLICT DO NOTHING RETURNING id`. Returns the
+    primary keys of the rows written (those skipped return none); the objects themselves are left
+    as they are. Like `insert_new`, no save() or signal runs; keep a batch under the database's
+    limit of parameters (PostgreSQL: 65,535, so about 2,000 rows of twenty columns)."""
+    if not objs:
+        return []
+    model = type(objs[0])
+    meta = model._meta
+    using = router.db_for_write(model)
+    fields = [f for f in meta.local_concrete_fields
+              if not getattr(f, "generated", False) and not (f.primary_key and getattr(objs[0], f.attname) is None)]
+    query = InsertQuery(model, on_conflict=OnConflict.IGNORE)
+    query.insert_values(fields, objs)
+    compiler = query.get_compiler(using=using)
+    compiler.returning_fields = [meta.pk]
+    connection = connections[using]
+    if not connection.features.can_return_rows_from_bulk_insert:  # pragma: no cover (PostgreSQL and SQLite have it)
+        raise NotImplementedError("insert_many_new() needs INSERT … RETURNING for many rows")
+    [(sql, params)] = compiler.as_sql()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [meta.pk.to_python(row[0]) for row in cursor.fetchall()]

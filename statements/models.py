@@ -396,6 +396,36 @@ class OutboundEmail(models.Model):
         return f"{self.kind} to {self.recipient}"
 
 
+class FanOut(models.Model):
+    """A message to many recipients, asked for in the transaction of the event behind it and
+    written to the outbox by a task after commit (`statements.fanouts`): the request writes this
+    one row, the task the outbox rows, in bulk. `done_at` is set in the task's transaction, so an
+    unfinished fan-out (its task lost, the broker down) is found and run again by the sweep; the
+    outbox rows' dedupe keys make a second run write nothing twice."""
+
+    class Event(models.TextChoices):
+        STATEMENT_OPENED = "statement_opened", _("A statement was opened for signature")
+        PUBLICATION_RELEASED = "publication_released", _("An issue was published")
+        DEADLINE_PASSED = "deadline_passed", _("Signing closed at the deadline")
+
+    key = models.CharField(max_length=255, unique=True)
+    event = models.CharField(_("event"), max_length=40, choices=Event.choices)
+    statement = models.ForeignKey(Statement, on_delete=models.CASCADE, related_name="+")
+    publication = models.ForeignKey("Publication", on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    done_at = models.DateTimeField(_("done"), null=True, blank=True)
+    messages = models.PositiveIntegerField(_("messages written"), default=0)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = _("fan-out")
+        verbose_name_plural = _("fan-outs")
+        indexes = [models.Index(fields=["created_at"], condition=models.Q(done_at__isnull=True), name="fanout_pending")]
+
+    def __str__(self) -> str:
+        return f"{self.event} of statement {self.statement_id}"
+
+
 def publication_path(publication, filename: str) -> str:
     return f"publications/{publication.statement.slug}/issue-{publication.number}.pdf"
 

@@ -10,8 +10,8 @@ from django.utils import timezone
 
 from coalition.models import EmailOptOut
 
-from . import outbox
-from .models import OutboundEmail
+from . import fanouts, outbox
+from .models import FanOut, OutboundEmail
 
 
 def invitation_sent(invitation) -> None:
@@ -129,10 +129,17 @@ def _coordinators(coalition):
 
 
 def statement_opened(statement) -> None:
-    """A coordinator opened a statement: everyone who may sign for a member organisation or an
-    invited partner (told which organisations), and the coalition's coordinators, once each."""
+    """A coordinator opened a statement (or invited a partner to an open one): everyone who may
+    sign for a member organisation or an invited partner (told which organisations), and the
+    coalition's coordinators, once each. Written by a task after commit (`fanouts`)."""
+    fanouts.request(FanOut.Event.STATEMENT_OPENED, statement)
+
+
+def write_statement_opened(fan_out) -> int:
+    """The task's part of `statement_opened`: the outbox rows, in bulk; returns how many."""
     from .selectors import roster
 
+    statement = fan_out.statement
     organisations: dict[int, tuple] = {}
     for row in roster(statement).rows:
         for user in row.signers:
@@ -140,19 +147,14 @@ def statement_opened(statement) -> None:
                 organisations.setdefault(user.pk, (user, []))[1].append(row.organisation.name)
     for user in _coordinators(statement.coalition):
         organisations.setdefault(user.pk, (user, []))
-    sign_url = _url(reverse("statement_sign", args=[statement.slug]))
-    with outbox.batched():
-        for user, names in organisations.values():
-            outbox.enqueue(
-                kind=EmailOptOut.Kind.STATEMENT_OPENED,
-                dedupe_key=f"statement-opened:{statement.pk}:{user.email.lower()}",
-                recipient=user.email,
-                template="statement_opened",
-                context={"statement": statement, "revision": statement.signed_revision,
-                         "organisations": names, "sign_url": sign_url},
-                language=user.language or "en",
-                coalition=statement.coalition,
-            )
+    recipients = (outbox.Recipient(user.email, f"statement-opened:{statement.pk}:{user.email.lower()}",
+                                   user.language or "en", {"organisations": names}, tuple(names))
+                  for user, names in organisations.values())
+    return len(outbox.enqueue_many(
+        recipients, kind=EmailOptOut.Kind.STATEMENT_OPENED, template="statement_opened",
+        context={"statement": statement, "revision": statement.signed_revision,
+                 "sign_url": _url(reverse("statement_sign", args=[statement.slug]))},
+        coalition=statement.coalition))
 
 
 def signature_reminders(statement) -> int:
@@ -246,25 +248,27 @@ def remind_before_deadlines(now=None) -> int:
 
 def deadline_passed(statement) -> None:
     """Signing closed at the deadline: the coalition's coordinators get the counts, once per
-    statement."""
+    statement. Written by a task after commit (`fanouts`)."""
+    fanouts.request(FanOut.Event.DEADLINE_PASSED, statement, key=f"deadline-passed:{statement.pk}")
+
+
+def write_deadline_passed(fan_out) -> int:
+    """The task's part of `deadline_passed`; returns how many rows it wrote."""
     from .selectors import roster
 
+    statement = fan_out.statement
     rows = roster(statement)
     counts = {"signed": len(rows.signed), "declined": len(rows.declined), "no_answer": len(rows.no_answer),
               "individuals": statement.signatures.counted().filter(
                   kind="individual", revision_id=statement.signed_revision_id).count()}
-    roster_url = _url(reverse("statement_roster", args=[statement.slug]))
-    for user in _coordinators(statement.coalition):
-        outbox.enqueue(
-            kind=EmailOptOut.Kind.DEADLINE_PASSED,
-            dedupe_key=f"deadline-passed:{statement.pk}:{user.email.lower()}",
-            recipient=user.email,
-            template="deadline_passed",
-            context={"statement": statement, "revision": statement.signed_revision, "roster_url": roster_url,
-                     **counts},
-            language=user.language or "en",
-            coalition=statement.coalition,
-        )
+    recipients = (outbox.Recipient(user.email, f"deadline-passed:{statement.pk}:{user.email.lower()}",
+                                   user.language or "en")
+                  for user in _coordinators(statement.coalition))
+    return len(outbox.enqueue_many(
+        recipients, kind=EmailOptOut.Kind.DEADLINE_PASSED, template="deadline_passed",
+        context={"statement": statement, "revision": statement.signed_revision,
+                 "roster_url": _url(reverse("statement_roster", args=[statement.slug])), **counts},
+        coalition=statement.coalition))
 
 
 # Publishing ---------------------------------------------------------------------------------
@@ -273,33 +277,37 @@ def deadline_passed(statement) -> None:
 def publication_released(publication) -> None:
     """An issue went public: everyone who signed it (the person who signed for each organisation,
     and confirmed individuals) and every confirmed subscriber gets the link to the PDF, once per
-    issue and address, queued in batches."""
+    issue and address. Written by a task after commit (`fanouts`), delivered in batches."""
+    fanouts.request(FanOut.Event.PUBLICATION_RELEASED, publication.statement, publication=publication,
+                    key=f"publication-released:{publication.pk}")
+
+
+def write_publication_released(fan_out) -> int:
+    """The task's part of `publication_released`; returns how many rows it wrote."""
     from .models import Signature
     from .subscriptions import confirmed_subscribers
 
-    statement = publication.statement
-    pdf_url = _url(reverse("statement_pdf", args=[statement.slug])) + f"?issue={publication.number}"
+    publication, statement = fan_out.publication, fan_out.statement
     recipients: dict[str, tuple[str, bool]] = {}
     # Those named in the issue: not a signature left on an earlier text (see selectors.Signatories).
-    for signature in statement.signatures.counted().filter(revision_id=publication.revision_id).select_related("signed_by"):
-        if signature.kind == Signature.Kind.ORGANISATION:
-            recipients.setdefault(signature.signed_by.email.lower(), (signature.signed_by.language or "en", True))
-        elif signature.email:  # an erased signature keeps its place in the list, not its address
-            recipients.setdefault(signature.email.lower(), (signature.language, True))
+    signatures = (statement.signatures.counted().filter(revision_id=publication.revision_id)
+                  .values_list("kind", "signed_by__email", "signed_by__language", "email", "language"))
+    for kind, signer_email, signer_language, email, language in signatures.iterator():
+        if kind == Signature.Kind.ORGANISATION:
+            recipients.setdefault(signer_email.lower(), (signer_language or "en", True))
+        elif email:  # an erased signature keeps its place in the list, not its address
+            recipients.setdefault(email.lower(), (language, True))
     for email, language in confirmed_subscribers().values_list("email", "language").iterator():
         recipients.setdefault(email.lower(), (language, False))
-    with outbox.batched():
-        for email, (language, signed) in recipients.items():
-            outbox.enqueue(
-                kind=EmailOptOut.Kind.STATEMENT_PUBLISHED,
-                dedupe_key=f"publication-released:{publication.pk}:{email}",
-                recipient=email,
-                template="publication_released",
-                context={"publication": publication, "statement": statement, "revision": publication.revision,
-                         "pdf_url": pdf_url, "statement_url": _url(statement.get_absolute_url()), "signed": signed},
-                language=language,
-                coalition=statement.coalition,
-            )
+    pdf_url = _url(reverse("statement_pdf", args=[statement.slug])) + f"?issue={publication.number}"
+    return len(outbox.enqueue_many(
+        (outbox.Recipient(email, f"publication-released:{publication.pk}:{email}", language,
+                          {"signed": signed}, signed)
+         for email, (language, signed) in recipients.items()),
+        kind=EmailOptOut.Kind.STATEMENT_PUBLISHED, template="publication_released",
+        context={"publication": publication, "statement": statement, "revision": publication.revision,
+                 "pdf_url": pdf_url, "statement_url": _url(statement.get_absolute_url())},
+        coalition=statement.coalition))
 
 
 # The site's operators -------------------------------------------------------------------------

@@ -4,7 +4,7 @@ import logging
 
 from celery import shared_task
 
-from . import outbox
+from . import fanouts, outbox
 
 log = logging.getLogger(__name__)
 
@@ -32,10 +32,24 @@ def deliver_batch(email_ids: list[int]) -> None:
 def deliver_pending() -> int:
     """Periodic sweep (beat, every OUTBOX_SWEEP_SECONDS): queue every due row still unsent, in
     batches. It delivers what a dead worker or a Redis outage left behind, retries after their
-    backoff, and messages scheduled for later."""
+    backoff, and messages scheduled for later; and it queues again every fan-out left unfinished
+    (its task lost, or the broker down when it was recorded)."""
+    for fan_out_id in fanouts.pending_ids():
+        if not fanouts.queue(fan_out_id):
+            break
     ids = outbox.pending_ids()
     outbox.dispatch(ids)
     return len(ids)
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def run_fan_out(fan_out_id: int) -> None:
+    """Write the outbox rows of a message to many recipients (`statements.fanouts`) in bulk, then
+    queue their delivery in batches. Idempotent: a fan-out done is skipped, and a second run of one
+    cut short writes only the rows still missing."""
+    written = fanouts.run(fan_out_id)
+    if written is not None:
+        log.info("Fan-out %s wrote %s message(s).", fan_out_id, written)
 
 
 @shared_task

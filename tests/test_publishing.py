@@ -166,7 +166,8 @@ def test_an_embargoed_statement_is_public_only_once_the_periodic_task_releases_i
     client.logout()
 
     assert tasks.release_due_publications() == 0
-    with mock.patch("django.utils.timezone.now", return_value=release_at + timedelta(minutes=1)):
+    with (mock.patch("django.utils.timezone.now", return_value=release_at + timedelta(minutes=1)),
+          django_capture_on_commit_callbacks(execute=True)):
         assert tasks.release_due_publications() == 1
     assert tasks.release_due_publications() == 0
     assert client.get(statement.get_absolute_url()).status_code == 200

@@ -2,8 +2,11 @@
 address, the honeypot and rate limits, one-click unsubscribe, and the publication email."""
 
 import re
+from functools import partial
+
 import pytest
 from django.db import IntegrityError, transaction
+from django.test import TestCase
 from django.urls import reverse
 
 from coalition.models import EmailOptOut
@@ -14,6 +17,9 @@ from statements.models import OutboundEmail, Publication, Subscriber
 from .factories import make_statement
 
 pytestmark = pytest.mark.django_db
+
+# Runs what the block queues after commit (the fan-out that writes the messages, then delivery).
+committed = partial(TestCase.captureOnCommitCallbacks, execute=True)
 
 
 def subscribe(client, email="reader@example.net", **extra):
@@ -146,8 +152,9 @@ def publication(coalition, coordinator):
 
 def test_a_confirmed_subscriber_gets_the_publication_once_with_one_click_unsubscribe(client, publication):
     subscribe_and_confirm(client)
-    publishing.release(publication)
-    notifications.publication_released(publication)  # told again: nothing is written twice
+    with committed():
+        publishing.release(publication)
+        notifications.publication_released(publication)  # told again: nothing is written twice
     email = OutboundEmail.objects.get(kind="statement_published", recipient="reader@example.net")
     assert "Stop the deportations" in email.subject
     assert f"/statements/{publication.statement.slug}/pdf/?issue=1" in email.body_text
@@ -159,7 +166,8 @@ def test_a_confirmed_subscriber_gets_the_publication_once_with_one_click_unsubsc
 def test_subscribers_are_told_in_their_language_and_unconfirmed_ones_not_at_all(client, publication):
     Subscriber.objects.create(email="uk@example.net", language="uk", confirmed_at=publication.created_at)
     subscribe(client, "waiting@example.net")
-    publishing.release(publication)
+    with committed():
+        publishing.release(publication)
     recipients = {e.recipient: e for e in OutboundEmail.objects.filter(kind="statement_published")}
     assert set(recipients) == {"uk@example.net"}  # nobody signed this one
     assert recipients["uk@example.net"].language == "uk" and "Оприлюднено" in recipients["uk@example.net"].subject
@@ -182,7 +190,8 @@ def test_one_click_unsubscribe_ends_the_subscription_and_no_more_publications_co
     subscribe_and_confirm(client)
     assert client.post(path_of(unsubscribe_url("reader@example.net", "statement_published"))).status_code == 200
     assert Subscriber.objects.get().unsubscribed_at is not None
-    publishing.release(publication)
+    with committed():
+        publishing.release(publication)
     assert not OutboundEmail.objects.filter(kind="statement_published", recipient="reader@example.net").exists()
 
 
@@ -193,7 +202,8 @@ def test_subscribing_again_after_unsubscribing_starts_a_new_subscription(client,
     assert Subscriber.objects.filter(unsubscribed_at__isnull=True, confirmed_at__isnull=False).count() == 1
     assert Subscriber.objects.count() == 2
     assert not EmailOptOut.objects.filter(email="reader@example.net").exists()
-    publishing.release(publication)
+    with committed():
+        publishing.release(publication)
     assert OutboundEmail.objects.filter(kind="statement_published", recipient="reader@example.net").count() == 1
 
 
