@@ -209,7 +209,8 @@ def _default_storage() -> dict:
     options = {
         "bucket_name": STORAGE_S3_BUCKET,
         "location": env("AWS_LOCATION").strip("/"),
-        "default_acl": "private",
+        # Owner only. AWS_DEFAULT_ACL= (empty) sends no ACL, for buckets that refuse ACLs altogether.
+        "default_acl": env("AWS_DEFAULT_ACL", "private") or None,
         "querystring_auth": True,  # a bucket URL, where used, is signed and expires
         "querystring_expire": int(env("AWS_QUERYSTRING_EXPIRE", "300")),
         "file_overwrite": False,  # an issue's file is never replaced by another

@@ -3,6 +3,7 @@ here) holds the PDFs; the site streams them from the bucket, /verify/ reads them
 processes with local folders of their own both serve every PDF."""
 
 import hashlib
+import io
 import json
 import os
 import socket
@@ -16,6 +17,7 @@ from pathlib import Path
 
 import boto3
 import pytest
+from django.core.management import CommandError, call_command
 from django.urls import reverse
 
 from statements import cosigning, services
@@ -220,6 +222,45 @@ def test_a_deployment_may_send_readers_to_a_signed_expiring_bucket_url(published
     with pytest.raises(urllib.error.HTTPError) as refused:
         urllib.request.urlopen(location.split("?")[0], timeout=10)  # noqa: S310
     assert refused.value.code == 403
+
+
+# Moving a deployment's existing files into the bucket -------------------------------------------
+
+
+def test_copy_media_to_storage_moves_published_pdfs_from_the_old_folder_into_the_bucket(
+    settings, bucket, s3_settings, tmp_path, client, coalition, coordinator, signer, member_org,
+    django_capture_on_commit_callbacks,
+):
+    old_media = tmp_path / "old-media"
+    bucket_storage = settings.STORAGES["default"]
+    settings.STORAGES = {**settings.STORAGES, "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"}}
+    settings.MEDIA_ROOT = old_media
+    statement = closed_statement(coalition, coordinator, signer, member_org)
+    publication = publish(statement, coordinator, django_capture_on_commit_callbacks)
+    assert (old_media / publication.pdf.name).is_file()
+    settings.STORAGES = {**settings.STORAGES, "default": bucket_storage}  # the deployment switches over
+    settings.MEDIA_ROOT = tmp_path / "new-machine"
+    assert client.get(reverse("statement_pdf", args=[statement.slug])).status_code == 503
+
+    out = io.StringIO()
+    call_command("copy_media_to_storage", source=str(old_media), stdout=out)
+    assert f"copying {publication.pdf.name}" in out.getvalue()
+    assert hashlib.sha256(stored_object(bucket, publication.pdf.name)).hexdigest() == publication.sha256
+    response = client.get(reverse("statement_pdf", args=[statement.slug]))
+    assert hashlib.sha256(b"".join(response.streaming_content)).hexdigest() == publication.sha256
+
+    out = io.StringIO()
+    call_command("copy_media_to_storage", source=str(old_media), stdout=out)  # a second run copies nothing
+    assert "0 copied, 1 already in the storage" in out.getvalue()
+
+
+def test_copy_media_to_storage_names_a_publication_whose_file_it_could_not_find(
+    published, bucket, tmp_path,
+):
+    bucket.delete_object(Bucket=bucket.name, Key=published.pdf.name)
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(CommandError, match=published.pdf.name):
+        call_command("copy_media_to_storage", source=str(tmp_path / "empty"), stdout=io.StringIO())
 
 
 # Two web processes -------------------------------------------------------------------------------
