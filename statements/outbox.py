@@ -187,13 +187,14 @@ WRITE_BATCH_SIZE = 1000
 
 
 def enqueue_many(recipients, *, kind: str, template: str, context: dict, coalition=None,
-                 batch_size: int = WRITE_BATCH_SIZE) -> list[int]:
+                 batch_size: int | None = None) -> list[int]:
     """Write one message per recipient to the outbox, in the caller's transaction, as `enqueue()`
     would write each (same subject, body, headers, language and Message-ID), but in bulk: the
     recipients who unsubscribed from `kind` and the dedupe keys written before are looked up once
     per batch, each language and variant is rendered once, and each batch of rows is one
     `INSERT … ON CONFLICT DO NOTHING`. Delivery is queued after commit in batches of
     OUTBOX_BATCH_SIZE. Returns the primary keys of the rows written (none for a repeat)."""
+    batch_size = batch_size or WRITE_BATCH_SIZE
     written: list[int] = []
     rendered: dict = {}
     batch: list[Recipient] = []
