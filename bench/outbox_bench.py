@@ -7,12 +7,20 @@ times from the commit (when the tasks are queued) until the last row is recorded
 prints one JSON line per batch size: seconds to write the rows, seconds to deliver them, messages
 per second, SMTP connections opened and messages received twice (there should be none).
 
-Needs PostgreSQL and Redis, named as for the site; it makes a database of its own on that server
+With `--cases write` (or the default `write,delivery`) it first measures what issue 13 asked of
+fan-outs, side by side in one run: the fan-out path (`statements.fanouts.run`, the task behind a
+published issue: it finds 5,000 recipients, renders each language once, checks opt-outs and dedupe
+keys and writes the outbox rows in bulk) against a bulk INSERT (`bulk_create`) of the very same
+rows, and, with `--one-by-one`, against writing them one `outbox.enqueue()` at a time as before.
+Each is run `--rounds` times; the JSON line gives the best of each and the ratio.
+
+Needs PostgreSQL and Redis, named as for the site (the write case alone needs only PostgreSQL); it makes a database of its own on that server
 (`bench_outbox`) and drops it at the end, and uses a Redis queue of its own. Run from the project
 folder:
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres CELERY_BROKER_URL=redis://127.0.0.1:6379/0 \\
-        .venv/bin/python bench/outbox_bench.py [--messages 5000] [--batch-sizes 1,100,500] [--concurrency 1]
+        .venv/bin/python bench/outbox_bench.py [--messages 5000] [--batch-sizes 1,100,500] [--concurrency 1] \\
+        [--cases write,delivery] [--rounds 3] [--one-by-one]
 """
 
 import argparse
@@ -105,15 +113,107 @@ def run_case(messages: int, batch_size: int, concurrency: int, smtp) -> dict:
     }
 
 
+def write_fixture(messages: int):
+    """A published issue of a closed statement, and `messages` confirmed subscribers (a third of
+    them reading Ukrainian), as a campaign's mailing list would be."""
+    from django.utils import timezone
+
+    from statements.models import Publication, Subscriber
+    from tests.factories import CoalitionFactory, CoordinatorFactory, make_statement
+
+    coalition = CoalitionFactory(name="Bench Coalition", slug="bench-coalition")
+    coordinator = CoordinatorFactory(coalition=coalition).user
+    statement = make_statement(coalition, by=coordinator, status="closed", title="Stop the deportations")
+    publication = Publication.objects.create(statement=statement, number=1, revision=statement.signed_revision,
+                                             created_by=coordinator, state=Publication.State.READY)
+    now = timezone.now()
+    Subscriber.objects.bulk_create(
+        [Subscriber(email=f"reader{i}@example.org", language="uk" if i % 3 == 0 else "en", confirmed_at=now)
+         for i in range(messages)], batch_size=2000)
+    return publication
+
+
+def run_write_case(messages: int, rounds: int, one_by_one: bool) -> dict:
+    """The fan-out path against a bulk INSERT of the same rows (and, optionally, the old
+    one-row-at-a-time path), best of `rounds` each, alternating."""
+    from statements import fanouts, outbox
+
+    # Here the fan-out's task is called directly, and delivery is the other case's business:
+    # nothing is queued.
+    saved = outbox.dispatch, fanouts.queue
+    outbox.dispatch, fanouts.queue = (lambda ids: None), (lambda fan_out_id: True)
+    try:
+        return _write_rounds(write_fixture(messages), messages, rounds, one_by_one)
+    finally:
+        outbox.dispatch, fanouts.queue = saved
+
+
+def _write_rounds(publication, messages: int, rounds: int, one_by_one: bool) -> dict:
+    from django.db import transaction
+
+    from statements import fanouts, notifications, outbox
+    from statements.models import FanOut, OutboundEmail
+
+    timings: dict[str, list[float]] = {"fan_out": [], "bulk_insert": [], "one_by_one": []}
+    for _round in range(rounds):
+        OutboundEmail.objects.filter(kind="statement_published").delete()
+        FanOut.objects.filter(publication=publication).delete()
+        with transaction.atomic():
+            notifications.publication_released(publication)  # what the request does: one row
+        fan_out_id = FanOut.objects.get(publication=publication).pk
+        started = time.perf_counter()
+        written = fanouts.run(fan_out_id)
+        timings["fan_out"].append(time.perf_counter() - started)
+        assert written == messages, written
+
+        rows = list(OutboundEmail.objects.filter(kind="statement_published"))
+        OutboundEmail.objects.filter(kind="statement_published").delete()
+        for row in rows:
+            row.pk = None
+        started = time.perf_counter()
+        with transaction.atomic():
+            OutboundEmail.objects.bulk_create(rows, batch_size=outbox.WRITE_BATCH_SIZE)
+        timings["bulk_insert"].append(time.perf_counter() - started)
+
+        if one_by_one:
+            OutboundEmail.objects.filter(kind="statement_published").delete()
+            started = time.perf_counter()
+            with transaction.atomic(), outbox.batched():
+                context = {"publication": publication, "statement": publication.statement,
+                           "revision": publication.revision, "pdf_url": "https://example.org/pdf/",
+                           "statement_url": "https://example.org/s/", "signed": False}
+                for row in rows:
+                    outbox.enqueue(kind=row.kind, dedupe_key=row.dedupe_key, recipient=row.recipient,
+                                   template="publication_released", context=context, language=row.language,
+                                   coalition=publication.statement.coalition)
+            timings["one_by_one"].append(time.perf_counter() - started)
+    best = {name: round(min(values), 3) for name, values in timings.items() if values}
+    result = {"bench": "outbox_write", "messages": messages, "rounds": rounds,
+              "fan_out_seconds": best["fan_out"], "bulk_insert_seconds": best["bulk_insert"],
+              "fan_out_vs_bulk_insert": round(best["fan_out"] / best["bulk_insert"], 2)}
+    if one_by_one:
+        result.update(one_by_one_seconds=best["one_by_one"],
+                      one_by_one_vs_bulk_insert=round(best["one_by_one"] / best["bulk_insert"], 2))
+    OutboundEmail.objects.all().delete()
+    return result
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--messages", type=int, default=5000)
     parser.add_argument("--batch-sizes", default="100", help="comma-separated, e.g. 1,100,500")
     parser.add_argument("--concurrency", type=int, default=1,
                         help="processes of the one worker: 1 is the solo pool, more a prefork pool")
+    parser.add_argument("--cases", default="write,delivery", help="write, delivery or both")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds of the write case (best is kept)")
+    parser.add_argument("--one-by-one", action="store_true",
+                        help="the write case also times writing the rows one enqueue() at a time")
     args = parser.parse_args()
-    if not os.environ.get("DATABASE_URL", "").startswith("postgres") or not os.environ.get("CELERY_BROKER_URL"):
-        sys.exit("Set DATABASE_URL (PostgreSQL) and CELERY_BROKER_URL (Redis): the worker is a separate process.")
+    cases = set(args.cases.split(","))
+    if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
+        sys.exit("Set DATABASE_URL (PostgreSQL).")
+    if "delivery" in cases and not os.environ.get("CELERY_BROKER_URL"):
+        sys.exit("Set CELERY_BROKER_URL (Redis) for the delivery case: the worker is a separate process.")
 
     import django
 
@@ -126,6 +226,14 @@ def main() -> None:
 
     original_name = connection.settings_dict["NAME"]
     connection.creation.create_test_db(verbosity=0, autoclobber=True)
+    if "write" in cases:
+        try:
+            print(json.dumps(run_write_case(args.messages, args.rounds, args.one_by_one)), flush=True)
+        finally:
+            if "delivery" not in cases:
+                connection.creation.destroy_test_db(original_name, verbosity=0)
+        if "delivery" not in cases:
+            return
     queue = f"bench-{uuid.uuid4().hex[:10]}"
     celery_app.conf.task_default_queue = queue
     smtp = LoopbackSMTP().start()
