@@ -8,10 +8,10 @@ deps:
 	@bash scripts/bootstrap
 	@$(PY) manage.py compilemessages --ignore=.venv -v 0
 
+# Web, worker and beat together (Procfile, honcho): migrates and loads the demo data first, then
+# serves at http://$(HOST). One Ctrl-C stops all three. scripts/run.py says what it sets up.
 run: deps
-	$(PY) manage.py migrate --no-input -v 0
-	$(PY) manage.py seed_demo
-	$(PY) manage.py runserver $(HOST)
+	$(PY) scripts/run.py $(HOST)
 
 test: deps
 	$(PY) -m pytest $(PYTEST_ARGS)
@@ -25,6 +25,7 @@ messages:
 	  $(PY) manage.py compilemessages --ignore=.venv -v 0'
 
 
+# One of the Procfile's processes alone, against the broker in CELERY_BROKER_URL.
 worker:
 	.venv/bin/celery -A coalition worker -l info
 

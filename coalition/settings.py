@@ -118,7 +118,14 @@ DATABASES = {
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # IMMEDIATE transactions take the write lock at BEGIN, so two requests can never both read
     # "the latest audit event" and then both append after it.
-    DATABASES["default"]["OPTIONS"] = {"transaction_mode": "IMMEDIATE", "timeout": 20}
+    # WAL (write-ahead log): the web, the worker and beat of `make run` read while one of them
+    # writes, and a writer waits for another (up to the timeout) instead of failing with "database
+    # is locked". In-memory test databases keep their own journal; the pragma leaves them as is.
+    DATABASES["default"]["OPTIONS"] = {
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
+    }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
 if env("TEST_DATABASE_NAME"):
     # Lets two test runs share one PostgreSQL server without sharing a test database.
@@ -241,6 +248,9 @@ STORAGES = {
 # Redis: the broker, and the cache so that rate limits hold across every web process.
 CELERY_BROKER_URL = env("CELERY_BROKER_URL")
 REDIS_URL = env("REDIS_URL") or (CELERY_BROKER_URL if CELERY_BROKER_URL.startswith("redis") else "")
+# What `make run` keeps on one machine without a server (scripts/run.py): the filesystem broker's
+# folders, a cache the web and the worker share, beat's schedule.
+VAR_DIR = Path(env("VAR_DIR", str(BASE_DIR / "var")))
 
 
 def _redis_cache_url(url: str) -> str:
@@ -260,6 +270,16 @@ if REDIS_URL:
             "KEY_PREFIX": "cs",
             # Rate limits fail closed when Redis is down; short timeouts make that quick.
             "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+        }
+    }
+elif CELERY_BROKER_URL:
+    # Tasks run in a worker process (`make run`'s filesystem broker): a cache of its own per
+    # process would keep a page stored by the web after the worker changed the statement.
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(VAR_DIR / "cache"),
+            "OPTIONS": {"MAX_ENTRIES": 5000},
         }
     }
 else:
@@ -302,6 +322,20 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "socket_connect_timeout": 3,
     "socket_timeout": 15,
 }
+if CELERY_BROKER_URL.startswith("filesystem:"):
+    # kombu's filesystem transport (`make run`'s default broker): one message per file, in a folder
+    # the web, the worker and beat share; the worker polls it every second.
+    _broker_dir = VAR_DIR / "broker"
+    CELERY_BROKER_TRANSPORT_OPTIONS |= {
+        "data_folder_in": str(_broker_dir / "queue"),
+        "data_folder_out": str(_broker_dir / "queue"),
+        "control_folder": str(_broker_dir / "control"),
+        "processed_folder": str(_broker_dir / "processed"),
+        "store_processed": False,
+    }
+    for _folder in ("queue", "control", "processed"):
+        (_broker_dir / _folder).mkdir(parents=True, exist_ok=True)
+CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.3, "interval_max": 0.5}
 CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {
