@@ -1,5 +1,6 @@
 """Read-only JSON of the public archive: /api/statements/ (paginated, the archive's filters) and
-/api/statements/<slug>/ (one statement with its text, translations, signatories and PDF issues)."""
+/api/statements/<slug>/ (one statement with its text, translations, signatories and PDF issues),
+/api/statements/<slug>/signatories/ (its individual signatories, paginated)."""
 
 from django.conf import settings
 from django.core.paginator import Paginator
@@ -13,6 +14,7 @@ from .forms import ArchiveSearchForm
 from .models import Statement
 
 PAGE_SIZE = 50
+SIGNATORIES_PAGE_SIZE = 500
 
 
 def _url(path: str) -> str:
@@ -76,7 +78,7 @@ def statement_detail(request, slug):
     statement = selectors.published_statements().select_related("signed_revision").filter(slug=slug).first()
     if statement is None:
         raise Http404
-    signatories = selectors.signatories(statement)
+    signatories = selectors.signatory_summary(statement, recent=0)
     revision = statement.signed_revision or statement.current_revision
     pdf_url = _url(reverse("statement_pdf", args=[statement.slug]))
     issues = publishing.issues(statement, None)
@@ -89,7 +91,9 @@ def statement_detail(request, slug):
         "signatories": {
             "organisations": [{"name": s.organisation.name, "slug": s.organisation.slug,
                                "url": _url(s.organisation.get_absolute_url())} for s in signatories.organisations],
-            "individuals": [{"name": s.name, "affiliation": s.affiliation} for s in signatories.individuals],
+            # Individuals can be many: their count here, their names page by page at the link.
+            "individual_count": signatories.individual_count,
+            "individuals_url": _url(reverse("api_statement_signatories", args=[statement.slug])),
         },
         "publications": [{
             "issue": issue.publication.number,
@@ -104,4 +108,30 @@ def statement_detail(request, slug):
             "correction_note": issue.publication.correction_note,
         } for issue in issues],
         "verify_url": _url(f"{reverse('verify')}?statement={statement.slug}"),
+    })
+
+
+@require_GET
+@cache_public_page
+def statement_signatories(request, slug):
+    """A published statement's individual signatories in the order they confirmed, 500 to a page
+    (`?page=N`; a page that is not a number or past the end gives the nearest, as the list does):
+    name and affiliation only."""
+    statement = selectors.published_statements().filter(slug=slug).first()
+    if statement is None:
+        raise Http404
+    individuals = selectors.individuals_on_signed_text(statement)
+    page = Paginator(individuals, SIGNATORIES_PAGE_SIZE).get_page(request.GET.get("page"))
+
+    def page_url(number):
+        return _url(f"{reverse('api_statement_signatories', args=[statement.slug])}?page={number}")
+
+    return _json({
+        "statement": _url(reverse("api_statement", args=[statement.slug])),
+        "count": page.paginator.count,
+        "page": page.number,
+        "pages": page.paginator.num_pages,
+        "next": page_url(page.next_page_number()) if page.has_next() else None,
+        "previous": page_url(page.previous_page_number()) if page.has_previous() else None,
+        "results": [{"name": s.name, "affiliation": s.affiliation} for s in page.object_list],
     })

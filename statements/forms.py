@@ -329,6 +329,17 @@ class ArchiveSearchForm(forms.Form):
                               year=data.get("year"), language=data.get("lang", ""))
 
 
+class SignatorySearchForm(forms.Form):
+    """The search of a statement's list of individual signatories, read from the query string."""
+
+    q = forms.CharField(label=_("Name or affiliation"), max_length=200, required=False,
+                        widget=forms.TextInput(attrs={"type": "search"}))
+
+    def query(self) -> str:
+        """The words to look for; empty when there are none, or when they are too long to be a name."""
+        return self.cleaned_data["q"].strip() if self.is_valid() else ""
+
+
 class SubscribeForm(forms.Form):
     """An address for new publications; nothing else is asked."""
 

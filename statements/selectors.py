@@ -5,7 +5,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import BooleanField, F, Func, Q, QuerySet, Value
+from django.db.models import BooleanField, Count, F, Func, Q, QuerySet, Value
 from django.utils import timezone
 
 from coalition import audit, permissions
@@ -328,6 +328,88 @@ def signatures_for_export(statement: Statement) -> QuerySet:
     return (statement.signatures.counted().filter(revision_id=statement.signed_revision_id)
             .select_related("organisation", "signed_by", "revision")
             .order_by("-kind", "organisation__name", "confirmed_at", "id"))  # organisations first
+
+
+# Lists that stay small --------------------------------------------------------------------------
+
+RECENT_INDIVIDUALS = 20  # named on the statement's page; the rest are on its list of signatories
+EARLIER_INDIVIDUALS_SHOWN = 100  # individuals on an earlier text named to member staff; the rest counted
+
+
+@dataclass
+class SignatorySummary:
+    """The signatories as the statement's page shows them, at any number of individuals:
+    organisations in full (coordinators' order, else alphabetical); individuals as a count and
+    the most recent ones (newest first); the full list is `individuals_on_signed_text`, paged.
+
+    `earlier` (for member staff only) holds the live signatures on an earlier text whose signers
+    have not confirmed the current one, as in `Signatories`: all organisations, and at most
+    EARLIER_INDIVIDUALS_SHOWN individuals of `earlier_count`. A fixed number of queries (three,
+    four with `earlier` individuals), each bounded: nothing grows with the individuals but a count."""
+
+    organisations: list[Signature]
+    individual_count: int
+    recent_individuals: list[Signature]
+    earlier: list[Signature] = field(default_factory=list)
+    earlier_count: int = 0
+
+    @property
+    def count(self) -> int:
+        return len(self.organisations) + self.individual_count
+
+    @property
+    def more_individuals(self) -> bool:
+        """Some individuals are not named on the page: the list of signatories has them."""
+        return self.individual_count > len(self.recent_individuals)
+
+    @property
+    def earlier_unlisted(self) -> int:
+        return self.earlier_count - len(self.earlier)
+
+
+def _confirmed_individuals(statement: Statement) -> QuerySet:
+    return statement.signatures.counted().filter(kind=Signature.Kind.INDIVIDUAL)
+
+
+def individuals_on_signed_text(statement: Statement, q: str = "") -> QuerySet:
+    """The statement's individual signatories (confirmed, not hidden or withdrawn, on the text to
+    be signed), in the order they confirmed: the order of the PDF, and a stable one for pages
+    (a new signature goes to the end). `q` matches name or affiliation, case-insensitively
+    (`icontains`: on PostgreSQL a scan of this statement's rows only, through the
+    `signature_confirmed_individuals` index; the pages bound what is read). Only the columns
+    a list shows; never the address."""
+    found = _confirmed_individuals(statement).filter(revision_id=statement.signed_revision_id)
+    if q:
+        found = found.filter(Q(name__icontains=q) | Q(affiliation__icontains=q))
+    # "statement" too: the related manager sets each row's statement from it (no query per row).
+    return found.only("statement", "name", "affiliation", "confirmed_at").order_by("confirmed_at", "id")
+
+
+def signatory_summary(statement: Statement, *, earlier: bool = False,
+                      recent: int = RECENT_INDIVIDUALS) -> SignatorySummary:
+    """The statement page's signatories (see `SignatorySummary`); `earlier` for member staff."""
+    organisations, earlier_organisations = [], []
+    fields = ("kind", "revision", "sha256", "created_at", "rebound_at", "statement",
+              "organisation__name", "organisation__slug", "revision__number")
+    for signature in (statement.signatures.live().filter(kind=Signature.Kind.ORGANISATION)
+                      .select_related("organisation", "revision").only(*fields)):
+        on_signed_text_ = signature.revision_id == statement.signed_revision_id
+        (organisations if on_signed_text_ else earlier_organisations).append(signature)
+    organisations.sort(key=signatory_sort_key(statement))
+    on_text = Q(revision_id=statement.signed_revision_id)
+    counts = _confirmed_individuals(statement).aggregate(
+        on_text=Count("id", filter=on_text), earlier=Count("id", filter=~on_text))
+    recent_found = list(individuals_on_signed_text(statement).order_by("-confirmed_at", "-id")[:recent])
+    summary = SignatorySummary(organisations, counts["on_text"], recent_found)
+    if earlier:
+        earlier_organisations.sort(key=lambda s: name_key(s.organisation.name))
+        earlier_individuals = list(
+            _confirmed_individuals(statement).exclude(on_text).select_related("revision")
+            .only("statement", "kind", "organisation", "name", "revision__number").order_by("name", "id")[:EARLIER_INDIVIDUALS_SHOWN]
+        ) if counts["earlier"] else []
+        summary.earlier = earlier_organisations + earlier_individuals
+        summary.earlier_count = len(earlier_organisations) + counts["earlier"]
+    return summary
 
 
 # The public archive -----------------------------------------------------------------------------

@@ -12,6 +12,7 @@ urlpatterns = [
     path("feed/", cache_public_page(require_GET(feeds.PublicationsFeed())), name="feed"),
     path("api/statements/", api.statement_list, name="api_statements"),
     path("api/statements/<slug:slug>/", api.statement_detail, name="api_statement"),
+    path("api/statements/<slug:slug>/signatories/", api.statement_signatories, name="api_statement_signatories"),
     path("sitemap.xml", discovery.sitemap, name="sitemap"),
     path("robots.txt", discovery.robots_txt, name="robots_txt"),
     # Public subscription to new publications (unsubscribing is /unsubscribe/<token>/)
@@ -26,6 +27,7 @@ urlpatterns = [
     path("privacy/erase/<str:token>/", privacy.ErasureConfirmView.as_view(), name="privacy_erase_confirm"),
     path("statements/new/", views.StatementCreateView.as_view(), name="statement_create"),
     path("statements/<slug:slug>/", views.StatementDetailView.as_view(), name="statement_detail"),
+    path("statements/<slug:slug>/signatories/", views.SignatoryListView.as_view(), name="statement_signatories"),
     path("statements/<slug:slug>/edit/", views.StatementEditView.as_view(), name="statement_edit"),
     path("statements/<slug:slug>/translations/<str:language>/", views.TranslationEditView.as_view(),
          name="statement_translate"),

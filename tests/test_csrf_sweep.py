@@ -66,6 +66,8 @@ URLS: dict[str, Url] = {
     "sitemap": Url(PAGE, user="anonymous"),
     "robots_txt": Url(PAGE, user="anonymous"),
     "statement_detail": Url(PAGE, published, user="anonymous"),
+    "statement_signatories": Url(PAGE, published, user="anonymous"),
+    "api_statement_signatories": Url(PAGE, published, user="anonymous"),
     "statement_pdf": Url(PAGE, published, user="anonymous", get=404),  # its PDF is still being made
     "organisation_list": Url(PAGE, user="anonymous"),
     "organisation_detail": Url(PAGE, lambda w: [w["organisation"].slug], user="anonymous"),

@@ -101,7 +101,8 @@ def test_api_detail_gives_text_signatories_and_pdf_issues(client, coalition, coo
         "name": organisation.name, "slug": organisation.slug,
         "url": f"{settings.SITE_URL}{organisation.get_absolute_url()}",
     }]
-    assert data["signatories"]["individuals"] == []
+    assert data["signatories"]["individual_count"] == 0
+    assert data["signatories"]["individuals_url"] == f"{settings.SITE_URL}/api/statements/{statement.slug}/signatories/"
     [issue] = data["publications"]
     assert issue["issue"] == 1 and len(issue["sha256"]) == 64 and issue["pdf_url"].endswith("?issue=1")
     assert data["translations"] == [] and data["verify_url"].endswith(f"?statement={statement.slug}")

@@ -133,6 +133,8 @@ ROWS = [
     Row("detail of a draft", slug_url("statement_detail", "draft"), statuses={"other_coordinator": 404}),
     Row("detail of a statement open to organisations", slug_url("statement_detail", "open"),
         statuses={"other_coordinator": 404}),
+    Row("signatories of a statement open to organisations", slug_url("statement_signatories", "open"),
+        statuses={"other_coordinator": 404}),
     Row("edit page of a draft", slug_url("statement_edit", "draft"), statuses={"other_coordinator": 404}),
     Row("edit of a draft", slug_url("statement_edit", "draft"), "post", text_of("draft"),
         statuses={"other_coordinator": 404}),
@@ -234,7 +236,7 @@ ROWS = [
 
 # Per-object URLs that are public by design (a public statement's API entry, an organisation's page)
 # or opened with an emailed token rather than a role.
-PUBLIC_OR_TOKEN = {"api_statement", "coalition_detail", "organisation_detail", "short_link", "choose_language",
+PUBLIC_OR_TOKEN = {"api_statement", "api_statement_signatories", "coalition_detail", "organisation_detail", "short_link", "choose_language",
                    "signature_confirm", "invitation_accept", "subscription_confirm", "unsubscribe",
                    "account_confirm_email", "account_reset_password_from_key",
                    "privacy_erase_confirm"}

@@ -268,6 +268,8 @@ def test_an_individuals_address_appears_on_no_public_page_nor_in_the_pdf(
     assert NAME in client.get(statement.get_absolute_url()).content.decode()  # the name is public
     pages = [reverse(name) for name in ("home", "statement_list", "feed", "api_statements", "sitemap")]
     pages += [statement.get_absolute_url(), reverse("api_statement", args=[statement.slug]),
+              reverse("statement_signatories", args=[statement.slug]),
+              reverse("api_statement_signatories", args=[statement.slug]),
               reverse("statement_sign", args=[statement.slug]), reverse("statement_list") + "?q=journalists"]
     for url in pages:
         response = client.get(url)

@@ -1,12 +1,17 @@
-"""The statement page asks the database the same number of questions at 1 and at 1,000 signatories."""
+"""The statement page asks the database the same number of questions at 1 and at 1,000 signatories,
+and its size does not grow with the individuals; a page of their list costs the same at any length."""
+
+from datetime import timedelta
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 
 from coalition.models import Organisation
 from statements import services
 from statements.models import Signature
+from statements.services import Draft
 
 from .factories import make_statement
 
@@ -46,7 +51,72 @@ def test_statement_page_query_count_does_not_grow_with_signatories(client, coali
     small, large = queries_for(client, one.get_absolute_url()), queries_for(client, thousand.get_absolute_url())
     assert small == large
     page = client.get(thousand.get_absolute_url()).content.decode()
-    assert "Person 499" in page and "Thousand organisation 499" in page
+    # Organisations in full; individuals as a count and the newest names, all of them on their list.
+    assert "Thousand organisation 499" in page and "500 individuals" in page
+    assert "Person 499" in page and "Person 0<" not in page
+    listed = client.get(reverse("statement_signatories", args=[thousand.slug])).content.decode()
+    assert "Person 0<" in listed
+
+
+def open_with_individuals(coalition, coordinator, count: int, title: str, *, earlier: int = 0):
+    """Open to individuals, with two organisations, `count` individuals on the text to be signed
+    (names of one length: "Person 00042") and `earlier` on a text changed since."""
+    statement = make_statement(coalition, by=coordinator, status="open", title=title, allows_individuals=True)
+    first = statement.signed_revision
+    organisations = Organisation.objects.bulk_create(
+        Organisation(name=f"Organisation {statement.pk}-{n}", slug=f"{statement.slug}-org-{n}") for n in range(2))
+    Signature.objects.bulk_create(
+        Signature(statement=statement, revision=first, sha256=first.sha256, kind=Signature.Kind.INDIVIDUAL,
+                  name=f"Earlier {n:05d}", email=f"{statement.slug}-earlier-{n}@example.org",
+                  confirmed_at=statement.opened_at) for n in range(earlier))
+    if earlier:
+        services.save_revision(statement, by=coordinator, based_on=first, draft=Draft(title, "", "Changed."))
+        statement.refresh_from_db()
+    revision = statement.signed_revision
+    Signature.objects.bulk_create(
+        [Signature(statement=statement, revision=revision, sha256=revision.sha256, kind=Signature.Kind.ORGANISATION,
+                   organisation=organisation, signed_by=coordinator) for organisation in organisations]
+        + [Signature(statement=statement, revision=revision, sha256=revision.sha256, kind=Signature.Kind.INDIVIDUAL,
+                     name=f"Person {n:05d}", affiliation="Lawyer", email=f"{statement.slug}-{n}@example.org",
+                     confirmed_at=statement.opened_at + timedelta(seconds=n)) for n in range(count)])
+    return statement
+
+
+def test_statement_page_size_and_queries_stay_the_same_at_2000_individuals_as_at_25(client, coalition, coordinator):
+    few = open_with_individuals(coalition, coordinator, 25, "Small petition")
+    many = open_with_individuals(coalition, coordinator, 2000, "Large petition")
+    sizes = {}
+    for statement in (few, many):
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(statement.get_absolute_url())
+        assert response.status_code == 200
+        sizes[statement] = (len(response.content), len(queries))
+    (few_bytes, few_queries), (many_bytes, many_queries) = sizes[few], sizes[many]
+    assert many_queries == few_queries
+    # Only the count differs: "2,000" against "25", twice.
+    assert abs(many_bytes - few_bytes) <= 6, (few_bytes, many_bytes)
+    page = client.get(many.get_absolute_url()).content.decode()
+    assert "2,000 individuals" in page and "Person 01999" in page and "Person 01979" not in page
+
+
+@pytest.mark.parametrize("url_name", ["statement_signatories", "api_statement_signatories"])
+def test_a_page_of_the_signatories_list_costs_the_same_at_any_length(client, coalition, coordinator, url_name):
+    short = open_with_individuals(coalition, coordinator, 150, "Short list")
+    long = open_with_individuals(coalition, coordinator, 3000, "Long list")
+    for statement in (short, long):
+        services.close_signing(statement, by=coordinator)
+        services.publish(statement, by=coordinator)
+    assert queries_for(client, reverse(url_name, args=[short.slug]) + "?page=2") == \
+        queries_for(client, reverse(url_name, args=[long.slug]) + "?page=5")
+
+
+def test_member_staff_see_earlier_signatures_in_a_fixed_number_of_queries(client, coalition, coordinator, staff):
+    few = open_with_individuals(coalition, coordinator, 5, "Few earlier", earlier=3)
+    many = open_with_individuals(coalition, coordinator, 5, "Many earlier", earlier=300)
+    client.force_login(staff)
+    assert queries_for(client, few.get_absolute_url()) == queries_for(client, many.get_absolute_url())
+    page = client.get(many.get_absolute_url()).content.decode()
+    assert "Earlier 00099" in page and "Earlier 00100" not in page and "and 200 more individuals" in page
 
 
 def test_api_detail_query_count_does_not_grow_with_signatories(client, coalition, coordinator):

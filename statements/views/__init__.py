@@ -5,6 +5,7 @@ from .archive import ArchiveView
 from .dashboard import DashboardView
 from .pages import (
     RevisionDiffView,
+    SignatoryListView,
     RevisionHistoryView,
     StatementCreateView,
     StatementDetailView,
@@ -30,7 +31,7 @@ from .signing import (
 
 __all__ = [
     "DashboardView", "RevisionDiffView", "RevisionHistoryView", "StatementCreateView", "StatementDetailView",
-    "StatementEditView", "StatementEventsView", "ArchiveView", "TranslationEditView", "add_comment",
+    "SignatoryListView", "StatementEditView", "StatementEventsView", "ArchiveView", "TranslationEditView", "add_comment",
     "close_statement", "open_statement", "publish_statement", "resolve_comment", "withdraw_statement",
     "ConfirmSignatureView", "RosterView", "SignView", "SignatureSentView", "confirm_new_text", "decline_to_sign",
     "hide_signature", "invite_partner", "order_signatories", "remind", "signatures_csv", "withdraw_signature",

@@ -83,7 +83,7 @@ def statement_context(request, statement: Statement, **forms) -> dict:
         "can_resolve": permissions.is_coordinator(user, statement.coalition),
         "can_view_history": permissions.can_view_history(user, statement),
         "can_view_roster": permissions.can_view_roster(user, statement),
-        "signatories": selectors.signatories(statement) if statement.signed_revision_id else None,
+        "signatories": selectors.signatory_summary(statement, earlier=drafting) if statement.signed_revision_id else None,
         "signing_refusal": cosigning.signing_refusal(statement),
         "may_sign": permissions.signable_organisations(user, statement).exists(),
         "actions": actions(user, statement),

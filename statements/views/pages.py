@@ -7,13 +7,13 @@ from django.shortcuts import get_object_or_404, redirect
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.generic import FormView, TemplateView
+from django.views.generic import FormView, ListView, TemplateView
 
 from coalition import permissions
 
 from .. import selectors, services, text
 from ..caching import cache_public_page
-from ..forms import CompareForm, RevisionForm, StatementForm, TranslationForm
+from ..forms import CompareForm, RevisionForm, SignatorySearchForm, StatementForm, TranslationForm
 from ..models import Revision
 from .common import LANGUAGE_NAMES, drafting_statement, statement_context, visible_statement
 
@@ -42,6 +42,43 @@ class StatementDetailView(TemplateView):
     def get_context_data(self, **kwargs):
         return {**super().get_context_data(**kwargs),
                 **statement_context(self.request, visible_statement(self.request, kwargs["slug"]))}
+
+
+@method_decorator(cache_public_page, name="dispatch")
+class SignatoryListView(ListView):
+    """All of a statement's individual signatories, 100 to a page in the order they confirmed,
+    searched by name or affiliation (`?q=`). Whoever sees the statement sees the list; only
+    signatures on the text to be signed, and never an address. A page number that is not a
+    number, or past the end, shows the nearest page, as in the archive; words too long to be a
+    name answer 400 with the message, keeping what was typed."""
+
+    template_name = "statements/signatory_list.html"
+    context_object_name = "individuals"
+    paginate_by = 100
+
+    def get(self, request, *args, **kwargs):
+        self.statement = visible_statement(request, kwargs["slug"])
+        if not self.statement.signed_revision_id:  # never opened: nobody has signed
+            raise Http404
+        self.form = SignatorySearchForm(request.GET)
+        response = super().get(request, *args, **kwargs)
+        if self.form.errors:
+            response.status_code = 400
+        return response
+
+    def get_queryset(self):
+        return selectors.individuals_on_signed_text(self.statement, self.form.query())
+
+    def paginate_queryset(self, queryset, page_size):
+        paginator = self.get_paginator(queryset, page_size)
+        number = self.request.GET.get("page")
+        page = paginator.get_page(paginator.num_pages if number == "last" else number)
+        return paginator, page, page.object_list, page.has_other_pages()
+
+    def get_context_data(self, **kwargs):
+        organisations = selectors.on_signed_text(self.statement.signatures.filter(kind="organisation")).count()
+        return super().get_context_data(statement=self.statement, form=self.form, q=self.form.query(),
+                                        organisation_count=organisations, **kwargs)
 
 
 class InvalidFormStatus:

@@ -9,7 +9,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpResponse
+from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils import formats, timezone
@@ -371,22 +371,33 @@ CSV_HEADER = ["kind", "organisation", "name", "affiliation", "email", "signed_by
 
 @require_GET
 def signatures_csv(request, slug):
-    """Organisations and confirmed individuals, UTF-8 with a BOM so that Excel reads Cyrillic."""
+    """Organisations and confirmed individuals, UTF-8 with a BOM so that Excel reads Cyrillic.
+    Streamed, row by row from the database in chunks, so that 100,000 signatures are neither
+    held in memory nor wait for the whole file before the first byte."""
     statement = visible_statement(request, slug)
     permissions.require(permissions.can_view_roster(request.user, statement))
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response = StreamingHttpResponse(_csv_lines(statement), content_type="text/csv; charset=utf-8")
     name = slugify(statement.slug)[:60] or "statement"
     response["Content-Disposition"] = f'attachment; filename="{name}-signatures.csv"'
-    response.write("\ufeff")
-    writer = csv.writer(response)
-    writer.writerow(CSV_HEADER)
-    for s in selectors.signatures_for_export(statement):
-        writer.writerow([spreadsheet_cell(value) for value in (
+    return response
+
+
+class _Line:
+    """What csv.writer writes to: it hands back each line instead of keeping it."""
+
+    def write(self, line: str) -> str:
+        return line
+
+
+def _csv_lines(statement):
+    writer = csv.writer(_Line())
+    yield "\ufeff" + writer.writerow(CSV_HEADER)
+    for s in selectors.signatures_for_export(statement).iterator(chunk_size=2000):
+        yield writer.writerow([spreadsheet_cell(value) for value in (
             s.kind, s.organisation.name if s.organisation_id else "", s.name, s.affiliation, s.email,
             s.signed_by.email if s.signed_by_id else "", _iso(s.created_at), _iso(s.confirmed_at),
             s.revision.number, s.sha256, "yes" if s.revision_id == statement.signed_revision_id else "no",
         )])
-    return response
 
 
 def _iso(moment) -> str:
