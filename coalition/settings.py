@@ -384,6 +384,11 @@ if SIGNATURE_MANUAL_REMINDER_HOURS <= 0:
     raise ImproperlyConfigured("SIGNATURE_MANUAL_REMINDER_HOURS must be a positive number of hours.")
 # A publication still pending after this long lost its task; the sweep queues it again.
 PUBLICATION_STALE_SECONDS = int(env("PUBLICATION_STALE_SECONDS", "300"))
+# A published PDF prints individual signatories' names (in an annex) up to this many; above it,
+# it prints their number, and the names are in the files it carries (signatories.csv and .json)
+# and on the statement's signatories page. 5,000 names take about 25 pages and 3 s to lay out
+# (docs/benchmarks.md).
+PDF_MAX_PRINTED_INDIVIDUALS = int(env("PDF_MAX_PRINTED_INDIVIDUALS", "5000"))
 # The largest file /verify/ accepts.
 VERIFY_MAX_UPLOAD_BYTES = int(env("VERIFY_MAX_UPLOAD_BYTES", str(20 * 1024 * 1024)))
 

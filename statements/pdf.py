@@ -167,6 +167,8 @@ class PdfDocument:
     `verification_url` is what the QR code opens and `short_url` what the page prints for
     people to type. `language` ("uk" or "en") is the language of the text and of the labels.
     `organisations` are names or `SignedOrganisation`s; `slug` is the statement's.
+    `signatories_url` is the statement's page of all its signatories, which the file names when
+    there are too many individuals to print.
     """
 
     coalition_name: str
@@ -188,6 +190,7 @@ class PdfDocument:
     # The audit log's head when the file was made (coalition/audit.py): event number and hash.
     audit_event_id: int | None = None
     audit_hash: str = ""
+    signatories_url: str = ""
 
     @property
     def audit_hash_groups(self) -> list[str]:
@@ -300,11 +303,35 @@ def long_date(value: date) -> str:
     return date_format(value, _("j F Y"))
 
 
+# Individuals are printed in an annex as running text, "Name (affiliation) · Name · ...", in
+# paragraphs of this many names. WeasyPrint's cost per name is then flat and a third of a list's
+# (one box per paragraph line instead of a block, a line and a text box per name; a two-column
+# list grew faster than its length): about 0.5 ms and 5 KB per name, 25 s at 50,000 names on the
+# benchmark machine (docs/benchmarks.md). The size of a paragraph barely matters; it only bounds
+# how much text one line break looks at.
+NAMES_PER_PARAGRAPH = 200
+# Keeps each separator on the line of the name before it, so that no line starts with one.
+NAME_SEPARATOR = "\u00a0· "
+
+
+def printed_individuals(document: PdfDocument) -> list[str]:
+    """The individuals as the annex prints them: paragraphs of running text, each name followed
+    by its affiliation in brackets. Empty above ``PDF_MAX_PRINTED_INDIVIDUALS``: then the PDF
+    prints only their number, and the names are in its embedded files and on the statement's
+    signatories page."""
+    if len(document.individuals) > settings.PDF_MAX_PRINTED_INDIVIDUALS:
+        return []
+    names = [f"{p.name} ({p.affiliation})" if p.affiliation else p.name for p in document.individuals]
+    return [NAME_SEPARATOR.join(names[i : i + NAMES_PER_PARAGRAPH]) for i in range(0, len(names), NAMES_PER_PARAGRAPH)]
+
+
 def render_html(document: PdfDocument) -> str:
     """The HTML the PDF is made from (templates/pdf/statement.html), in the document's language."""
     with translation.override(document.language):
         return render_to_string("pdf/statement.html", {
             "doc": document,
+            "individual_count": len(document.individuals),
+            "printed_individuals": printed_individuals(document),
             "date": long_date(document.date),
             "assets": ASSET_BASE,
             "page_css": _page_css(document),

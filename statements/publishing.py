@@ -134,6 +134,11 @@ def verification_url(statement: Statement) -> str:
     return f"{settings.SITE_URL}{reverse('verify')}?statement={statement.slug}"
 
 
+def signatories_url(statement: Statement) -> str:
+    """The statement's page of all its signatories (/statements/<slug>/signatories/)."""
+    return f"{settings.SITE_URL}{reverse('statement_detail', args=[statement.slug])}signatories/"
+
+
 def short_url(statement: Statement) -> str:
     host = settings.SITE_URL.split("://", 1)[-1]
     return f"{host}{reverse('short_link', args=[statement.pk])}"
@@ -162,6 +167,7 @@ def document(publication: Publication) -> pdf.PdfDocument:
         verification_url=verification_url(statement), short_url=short_url(statement),
         date=timezone.localdate(publication.public_from or publication.created_at), place=publication.place,
         organisations=_signed_organisations(publication.signatories), slug=statement.slug,
+        signatories_url=signatories_url(statement),
         individuals=[pdf.Signatory(i["name"], i.get("affiliation", ""))
                      for i in publication.signatories.get("individuals", [])],
         issue=publication.number, correction_note=publication.correction_note,

@@ -70,7 +70,10 @@ def test_signed_pdf_is_tagged_in_the_documents_language_with_headings_paragraphs
     assert {"/Document", "/H1", "/H2", "/H3", "/P", "/L", "/LI", "/Art", "/Figure"} <= set(tags)
     # Reading order: the title, then the text, then the signatories, then how to verify.
     assert tags.index("/H1") < tags.index("/Art") < tags.index("/L") < len(tags) - tags[::-1].index("/H2")
-    assert tags.count("/LI") == len(ORGANISATIONS) + len(INDIVIDUALS)
+    assert tags.count("/LI") == len(ORGANISATIONS)
+    # Last, the annex of individuals: its heading, a note, the names as a paragraph of running text.
+    annex = tags[len(tags) - tags[::-1].index("/Sect") - 1 :]
+    assert annex[:2] == ["/Sect", "/H2"] and annex.count("/P") == 2 and "/L" not in annex
     info = subprocess.run(["pdfinfo", "-"], input=signed, capture_output=True, check=True).stdout.decode()
     assert "Tagged:          yes" in info
 
