@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 from coalition import audit, db, permissions
 from coalition.models import Organisation, User
 
-from . import notifications, outbox, privacy, ratelimits, text
+from . import notifications, privacy, ratelimits, text
 from .models import Decline, InvitedPartner, Signature, Statement
 
 Status = Statement.Status
@@ -216,24 +216,26 @@ def _rebind(signature: Signature, statement: Statement, *, by: User | None) -> N
     signature.save(update_fields=["revision", "sha256", "rebound_at", "rebound_by"])
 
 
-def ask_to_confirm_new_text(statement: Statement) -> int:
+def ask_to_confirm_new_text(statement: Statement) -> None:
     """Called in the transaction that re-froze the text: every live signature on an earlier text
     (organisations, and confirmed individuals, who get a new link) is asked to confirm the new
-    one. Unconfirmed individuals' links already confirm the current text. Returns how many."""
-    signatures = (statement.signatures.live().exclude(revision=statement.signed_revision)
-                  .exclude(kind=Signature.Kind.INDIVIDUAL, confirmed_at__isnull=True)
-                  .select_related("signed_by", "organisation"))
-    count = 0
-    with outbox.batched():
-        for signature in signatures:
-            signature.statement = statement
-            token = None
-            if signature.kind == Signature.Kind.INDIVIDUAL:
-                token = _new_token(signature)
-                signature.save(update_fields=["token_hash", "token_expires_at"])
-            notifications.signed_text_changed(signature, token=token)
-            count += 1
-    return count
+    one, by a fan-out written after commit (`notifications.write_signed_text_changed`).
+    Unconfirmed individuals' links already confirm the current text."""
+    notifications.signed_text_changed(statement)
+
+
+def to_confirm_new_text(statement: Statement):
+    """The live signatures on an earlier text than the one to be signed whose signers are asked to
+    confirm the new one: organisations', and confirmed individuals'."""
+    return (statement.signatures.live().exclude(revision=statement.signed_revision)
+            .exclude(kind=Signature.Kind.INDIVIDUAL, confirmed_at__isnull=True)
+            .select_related("signed_by", "organisation"))
+
+
+def new_confirmation_token(signature: Signature) -> str:
+    """A new confirmation link's token for an individual's signature; the caller saves
+    `token_hash` and `token_expires_at`. The link sent before stops working."""
+    return _new_token(signature)
 
 
 # Individuals ----------------------------------------------------------------------------------

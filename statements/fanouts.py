@@ -1,5 +1,5 @@
 """Fan-outs: a message to many recipients (a statement opened, an issue published, the deadline
-passed), written by a task, not by the request that caused it.
+passed, the signed text changed), written by a task, not by the request that caused it.
 
 The service records the fan-out (`request`: one `FanOut` row, in its own transaction) and the task
 `run_fan_out` is queued after commit. The task (`run`) locks the row, finds the recipients as they
@@ -59,7 +59,8 @@ def run(fan_out_id: int) -> int | None:
 
     writers = {FanOut.Event.STATEMENT_OPENED: notifications.write_statement_opened,
                FanOut.Event.PUBLICATION_RELEASED: notifications.write_publication_released,
-               FanOut.Event.DEADLINE_PASSED: notifications.write_deadline_passed}
+               FanOut.Event.DEADLINE_PASSED: notifications.write_deadline_passed,
+               FanOut.Event.TEXT_CHANGED: notifications.write_signed_text_changed}
     with transaction.atomic():
         fan_out = (FanOut.objects.select_for_update(skip_locked=True, of=("self",))
                    .select_related("statement__coalition", "statement__signed_revision",

@@ -407,6 +407,7 @@ class FanOut(models.Model):
         STATEMENT_OPENED = "statement_opened", _("A statement was opened for signature")
         PUBLICATION_RELEASED = "publication_released", _("An issue was published")
         DEADLINE_PASSED = "deadline_passed", _("Signing closed at the deadline")
+        TEXT_CHANGED = "text_changed", _("The text to be signed was changed while open")
 
     key = models.CharField(max_length=255, unique=True)
     event = models.CharField(_("event"), max_length=40, choices=Event.choices)

@@ -95,27 +95,54 @@ def individual_already_signed(signature, *, attempt: str) -> None:
     )
 
 
-def signed_text_changed(signature, *, token: str | None = None) -> None:
+def signed_text_changed(statement) -> None:
     """A coordinator changed the text while it was open: the person who signed (for an
     organisation, or as an individual, with a new confirmation link) is asked to confirm the new
-    text."""
-    statement = signature.statement
-    if signature.organisation_id:
-        recipient, language = signature.signed_by.email, signature.signed_by.language
-        confirm_url = _url(reverse("statement_sign", args=[statement.slug]))
-    else:
-        recipient, language = signature.email, signature.language
-        confirm_url = _url(reverse("signature_confirm", args=[statement.slug, token]))
-    outbox.enqueue(
-        kind=EmailOptOut.Kind.TEXT_CHANGED,
-        dedupe_key=f"signed-text-changed:{signature.pk}:{statement.signed_revision_id}",
-        recipient=recipient,
-        template="signed_text_changed",
-        context={"signature": signature, "statement": statement, "revision": statement.signed_revision,
-                 "confirm_url": confirm_url},
-        language=language,
-        coalition=statement.coalition,
-    )
+    text. Written by a task after commit (`fanouts`), once per text to be signed."""
+    fanouts.request(FanOut.Event.TEXT_CHANGED, statement,
+                    key=f"signed-text-changed:{statement.pk}:{statement.signed_revision_id}")
+
+
+def write_signed_text_changed(fan_out) -> int:
+    """The task's part of `signed_text_changed`: the signatures still on an earlier text that
+    were not asked yet about the text now to be signed (an individual's new link is made only
+    then, so a second run leaves the link sent working); returns how many rows it wrote."""
+    from .cosigning import new_confirmation_token, to_confirm_new_text
+    from .models import Signature
+
+    statement = fan_out.statement
+
+    def key(signature):
+        return f"signed-text-changed:{signature.pk}:{statement.signed_revision_id}"
+
+    signatures = list(to_confirm_new_text(statement))
+    keys = [key(signature) for signature in signatures]
+    asked = set()
+    for start in range(0, len(keys), outbox.WRITE_BATCH_SIZE):
+        asked.update(OutboundEmail.objects.filter(dedupe_key__in=keys[start:start + outbox.WRITE_BATCH_SIZE])
+                     .values_list("dedupe_key", flat=True))
+    recipients, new_links = [], []
+    for signature in signatures:
+        if key(signature) in asked:
+            continue
+        if signature.organisation_id:
+            # The message names the organisation: one rendering per organisation and language.
+            recipients.append(outbox.Recipient(
+                signature.signed_by.email, key(signature), signature.signed_by.language,
+                {"signature": signature, "confirm_url": _url(reverse("statement_sign", args=[statement.slug]))},
+                ("organisation", signature.organisation_id)))
+        else:
+            # Every individual's message reads the same but for the link, put in after rendering.
+            token = new_confirmation_token(signature)
+            new_links.append(signature)
+            recipients.append(outbox.Recipient(
+                signature.email, key(signature), signature.language, {"signature": signature}, "individual",
+                links={"confirm_url": _url(reverse("signature_confirm", args=[statement.slug, token]))}))
+    Signature.objects.bulk_update(new_links, ["token_hash", "token_expires_at"], batch_size=1000)
+    return len(outbox.enqueue_many(
+        recipients, kind=EmailOptOut.Kind.TEXT_CHANGED, template="signed_text_changed",
+        context={"statement": statement, "revision": statement.signed_revision},
+        coalition=statement.coalition))
 
 
 # Signing opens, reminders, the deadline ----------------------------------------------------

@@ -171,17 +171,21 @@ def _write(*, dedupe_key: str, due_at, **fields) -> OutboundEmail | None:
 class Recipient:
     """One recipient of a fan-out (`enqueue_many`): the address, the message's dedupe key, the
     language to write in, and what of the message's context is theirs alone. Recipients with the
-    same language and `variant` must have the same `context`: their message is rendered once."""
+    same language and `variant` must have the same `context`: their message is rendered once.
+    `links` are context values of their own that the templates print as they are (a link with a
+    token): they are put into the rendered message afterwards (HTML-escaped in the HTML part)."""
 
     email: str
     dedupe_key: str
     language: str = "en"
     context: dict | None = None
     variant: object = None
+    links: dict[str, str] | None = None
 
 
-# Stands for a recipient's unsubscribe link while a message is rendered once for many recipients.
-_UNSUBSCRIBE_MARK = "https://unsubscribe.invalid/0c5f9a1e-mark/"
+def _mark(name: str) -> str:
+    """Stands for a recipient's own link `name` while a message is rendered once for many."""
+    return f"https://{name.replace('_', '-')}.invalid/0c5f9a1e-mark/"
 # Rows written by one INSERT statement (twenty columns: well under PostgreSQL's 65,535 parameters).
 WRITE_BATCH_SIZE = 1000
 
@@ -224,17 +228,20 @@ def _write_many(batch: list[Recipient], kind, template, context, coalition, rend
         if recipient.dedupe_key in known or unsubscribe_links.normalise(recipient.email) in opted_out:
             continue
         known.add(recipient.dedupe_key)  # a key twice in one fan-out is written once
-        variant = (recipient.language, recipient.variant)
-        if variant not in rendered:
-            extra = {"unsubscribe_url": _UNSUBSCRIBE_MARK} if bulk else {}
-            rendered[variant] = render_message(template, {**context, **(recipient.context or {}), **extra},
-                                               recipient.language)
-        subject, text, html = rendered[variant]
+        links = dict(recipient.links or {})
         headers = {}
         if bulk:
-            url = unsubscribe_links.unsubscribe_url(recipient.email, kind)
-            text, html = text.replace(_UNSUBSCRIBE_MARK, url), html.replace(_UNSUBSCRIBE_MARK, escape(url))
-            headers = unsubscribe_headers_for(url)
+            links["unsubscribe_url"] = unsubscribe_links.unsubscribe_url(recipient.email, kind)
+            headers = unsubscribe_headers_for(links["unsubscribe_url"])
+        variant = (recipient.language, recipient.variant, tuple(sorted(links)))
+        if variant not in rendered:
+            marks = {name: _mark(name) for name in links}
+            rendered[variant] = render_message(template, {**context, **(recipient.context or {}), **marks},
+                                               recipient.language)
+        subject, text, html = rendered[variant]
+        for name, url in links.items():
+            subject, text = subject.replace(_mark(name), url), text.replace(_mark(name), url)
+            html = html.replace(_mark(name), escape(url))
         rows.append(OutboundEmail(
             kind=kind, dedupe_key=recipient.dedupe_key, message_id=message_id_for(recipient.dedupe_key),
             recipient=recipient.email, language=recipient.language, subject=subject, body_text=text,

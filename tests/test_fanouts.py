@@ -134,3 +134,33 @@ def test_a_release_writes_in_batches_each_address_once_skipping_opt_outs(coaliti
     rows = {e.recipient: e.language for e in OutboundEmail.objects.filter(kind="statement_published")}
     assert rows == {"r0@example.net": "en", "r1@example.net": "uk", "r3@example.net": "uk", "r4@example.net": "en"}
     assert FanOut.objects.get(event="publication_released").messages == 4
+
+
+def test_a_text_changed_while_open_gives_each_individual_a_link_of_their_own_and_a_rerun_keeps_it(
+        coalition, coordinator, signer, member_org):
+    from statements import cosigning, services
+    from statements.models import Signature
+    from statements.services import Draft
+
+    statement = make_statement(coalition, by=coordinator, status="open", title="Free the hostages")
+    cosigning.sign_for_organisation(statement, by=signer, organisation=member_org,
+                                    sha256=statement.signed_revision.sha256)
+    for name, language in [("Olena", "uk"), ("Ann", "en")]:
+        Signature.objects.create(statement=statement, revision=statement.signed_revision, name=name,
+                                 sha256=statement.signed_revision.sha256, kind=Signature.Kind.INDIVIDUAL,
+                                 email=f"{name.lower()}@example.net", language=language, confirmed_at=timezone.now())
+    with committed():
+        services.save_revision(statement, by=coordinator, based_on=statement.signed_revision,
+                               draft=Draft("Free the hostages now", "", "A stronger call."))
+    rows = {e.recipient: e for e in OutboundEmail.objects.filter(kind=EmailOptOut.Kind.TEXT_CHANGED)}
+    assert set(rows) == {signer.email, "olena@example.net", "ann@example.net"}
+    assert rows["olena@example.net"].language == "uk" and "змінено" in rows["olena@example.net"].subject
+    links = [re.search(r"/confirm/[^/\s]+/", rows[email].body_text).group(0) for email in ("olena@example.net", "ann@example.net")]
+    assert links[0] != links[1] and all(link in rows[email].body_html
+                                        for link, email in zip(links, ("olena@example.net", "ann@example.net")))
+    hashes = sorted(Signature.objects.filter(kind="individual").values_list("token_hash", flat=True))
+
+    fan_out = FanOut.objects.get(event=FanOut.Event.TEXT_CHANGED)
+    FanOut.objects.filter(pk=fan_out.pk).update(done_at=None)
+    assert fanouts.run(fan_out.pk) == 0
+    assert sorted(Signature.objects.filter(kind="individual").values_list("token_hash", flat=True)) == hashes

@@ -6,6 +6,7 @@ import re
 from datetime import timedelta
 
 import pytest
+from django.test import TestCase
 from django.urls import reverse
 from django.utils import timezone
 
@@ -257,8 +258,9 @@ def test_a_text_changed_while_open_sends_confirmed_individuals_a_new_link_that_b
         client, statement, coordinator):
     link = sign_and_get_link(client, statement)
     client.post(link, {"sha256": statement.signed_revision.sha256})
-    new = services.save_revision(statement, by=coordinator, based_on=statement.signed_revision,
-                                 draft=Draft("Stop the deportation of children", "", "A stronger call."))
+    with TestCase.captureOnCommitCallbacks(execute=True):  # the fan-out that writes the message
+        new = services.save_revision(statement, by=coordinator, based_on=statement.signed_revision,
+                                     draft=Draft("Stop the deportation of children", "", "A stronger call."))
     email = OutboundEmail.objects.get(kind=EmailOptOut.Kind.TEXT_CHANGED)
     assert email.recipient == "Iryna.Koval@Example.org" and "Stop the deportation of children" in email.subject
     # Until confirmed, the public list leaves the signature out (it is on an earlier text).

@@ -17,7 +17,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('key', models.CharField(max_length=255, unique=True)),
-                ('event', models.CharField(choices=[('statement_opened', 'A statement was opened for signature'), ('publication_released', 'An issue was published'), ('deadline_passed', 'Signing closed at the deadline')], max_length=40, verbose_name='event')),
+                ('event', models.CharField(choices=[('statement_opened', 'A statement was opened for signature'), ('publication_released', 'An issue was published'), ('deadline_passed', 'Signing closed at the deadline'), ('text_changed', 'The text to be signed was changed while open')], max_length=40, verbose_name='event')),
                 ('created_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='created')),
                 ('done_at', models.DateTimeField(blank=True, null=True, verbose_name='done')),
                 ('messages', models.PositiveIntegerField(default=0, verbose_name='messages written')),
