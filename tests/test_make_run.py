@@ -157,8 +157,8 @@ def test_make_run_closes_a_statement_at_its_deadline_and_one_sigint_stops_everyt
         assert made.returncode == 0, made.stderr
         slug = made.stdout.split()[-1]
         assert statement_status(database, slug) == "open"
-        status, page = get(f"{site}/statements/{slug}/")
-        assert status == 200 and "status-open" in page, (status, log.read_text()[-4000:])
+        wait_for("the open statement's public page", lambda: "status-open" in get(f"{site}/statements/{slug}/")[1],
+                 5, log)
 
         # Beat queues the sweep, the worker closes the statement: nobody asked for it.
         wait_for("the statement closed at its deadline", lambda: statement_status(database, slug) == "closed",
