@@ -284,6 +284,10 @@ elif CELERY_BROKER_URL:
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# How far behind a statement's stored page may be while signatures arrive (statements/caching.py):
+# at most STALE seconds plus one render; a render's lock is held at most LOCK seconds.
+STATEMENT_PAGE_STALE_SECONDS = float(env("STATEMENT_PAGE_STALE_SECONDS", "3"))
+STATEMENT_PAGE_LOCK_SECONDS = float(env("STATEMENT_PAGE_LOCK_SECONDS", "10"))
 
 # Celery. Without a broker, tasks run in-process when their transaction commits.
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL

@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET
 
 from . import embedded, publishing, selectors
-from .caching import cache_public_page
+from .caching import cache_public_page, page_depends_on
 from .forms import ArchiveSearchForm
 from .models import Statement
 
@@ -78,6 +78,7 @@ def statement_detail(request, slug):
     statement = selectors.published_statements().select_related("signed_revision").filter(slug=slug).first()
     if statement is None:
         raise Http404
+    page_depends_on(request, statement)  # its stored copy follows this statement's versions
     signatories = selectors.signatory_summary(statement, recent=0)
     revision = statement.signed_revision or statement.current_revision
     pdf_url = _url(reverse("statement_pdf", args=[statement.slug]))
@@ -120,6 +121,7 @@ def statement_signatories(request, slug):
     statement = selectors.published_statements().filter(slug=slug).first()
     if statement is None:
         raise Http404
+    page_depends_on(request, statement)  # its stored copy follows this statement's versions
     individuals = selectors.individuals_on_signed_text(statement)
     page = Paginator(individuals, SIGNATORIES_PAGE_SIZE).get_page(request.GET.get("page"))
 

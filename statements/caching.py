@@ -1,13 +1,41 @@
-"""Anonymous visitors' copies of public pages (archive, statement, organisation, feed, API).
+"""Stored copies of public pages (archive, statement, signatories, organisation, feed, API) and of
+the statement page's heavy fragments, renewed when what they show changes, not when anything does.
 
 A view opts in with `cache_public_page`; `PublicPageCacheMiddleware`, early in the middleware
-stack, stores what such a view answered and serves the stored copy to the next anonymous
-visitor before sessions, CSRF, authentication and the view run. A copy is keyed by the path with
-its query, the language, and a generation number; any change to what public pages show (a
-statement, revision, signature, publication, organisation or membership saved) starts a new
-generation, so every page is recomputed on its next visit. That is coarse, but always right, and
-public pages change rarely. The generation moves both at once (the writer's next page is fresh)
-and after commit (so a copy made from what the transaction was still changing is not kept).
+stack, stores what such a view answered to an anonymous visitor and serves the stored copy to the
+next one before sessions, CSRF, authentication and the view run. A copy is keyed by the path with
+its query and the language (`public-page:<language>:<sha256 of path>`) and carries the versions
+of what it was made from, read before the view read its data:
+
+- `public-pages:site`: coalitions, organisations and memberships (names on every page);
+- `public-pages:archive`: what lists of public statements show (archive, front page, feed,
+  sitemap, API list, organisation pages): moves when a statement is published or withdrawn, a
+  publication is saved, or a public statement's text changes (its signatures never do);
+- `public-pages:statement:<pk>`: one statement's status, texts and publications;
+- `public-pages:signatures:<pk>`: one statement's signatures.
+
+A page about one statement (a view that found it through `views.common.visible_statement`, or
+called `page_depends_on`) depends on the site and that statement's two versions; every other
+page on the site and the archive. A signature confirmed on an open statement moves only that
+statement's signatures version: no other page is renewed.
+
+A copy whose versions all match is served. One that differs in anything but signatures is
+rendered again at once (a withdrawal or a new text shows on the next visit). One that differs only
+in signatures is served while it is younger than STATEMENT_PAGE_STALE_SECONDS; after that the
+first visitor to take the page's lock (`cache.add`, held at most STATEMENT_PAGE_LOCK_SECONDS)
+renders the new copy and everyone else still gets the stored one meanwhile. So a campaign that
+confirms signatures every few milliseconds costs one render per page per STALE seconds, and a
+signature shows on the public page at most STATEMENT_PAGE_STALE_SECONDS plus one render after it
+was confirmed (plus STATEMENT_PAGE_LOCK_SECONDS if the renderer dies while holding the lock).
+
+Signed-in visitors get their own page (forms, permissions), but its heavy parts come from the same
+kind of stored copy: `{% statement_fragment %}` (templatetags/public_cache.py) keys a fragment by
+the statement, the language and what of the visitor it shows, under the same rule.
+
+Versions move when a change is saved (the writer's next page is fresh) and again after its
+transaction commits (a copy made from data the transaction was still changing is not kept), each
+once per transaction. A version that is missing (evicted) starts again at the clock's nanoseconds,
+so no old copy can match it.
 
 Only what carries nothing of the visitor's own is stored or served: GET with no session or
 messages cookie (so nobody is signed in), answered 200 with no cookie set and no form token used.
@@ -15,6 +43,7 @@ messages cookie (so nobody is signed in), answered 200 with no cookie set and no
 
 import hashlib
 import logging
+import time
 from functools import wraps
 
 from django.conf import settings
@@ -24,9 +53,31 @@ from django.http import HttpResponse
 from django.utils import translation
 from django.utils.cache import patch_cache_control
 
-GENERATION_KEY = "public-pages:generation"
+SITE = "public-pages:site"
+ARCHIVE = "public-pages:archive"
 TIMEOUT = 60 * 60
 log = logging.getLogger(__name__)
+
+
+def statement_key(statement_id: int) -> str:
+    return f"public-pages:statement:{statement_id}"
+
+
+def signatures_key(statement_id: int) -> str:
+    return f"public-pages:signatures:{statement_id}"
+
+
+def _soft(key: str) -> bool:
+    """A change that only adds or removes signatures may be shown a few seconds late."""
+    return key.startswith("public-pages:signatures:")
+
+
+def stale_seconds() -> float:
+    return settings.STATEMENT_PAGE_STALE_SECONDS
+
+
+def lock_seconds() -> float:
+    return settings.STATEMENT_PAGE_LOCK_SECONDS
 
 
 def _tolerant(function):
@@ -45,32 +96,135 @@ def _tolerant(function):
     return wrapper
 
 
-def generation() -> int:
-    value = cache.get(GENERATION_KEY)
-    if value is None:
-        cache.add(GENERATION_KEY, 1, timeout=None)
-        value = cache.get(GENERATION_KEY, 1)
-    return value
+# Versions ---------------------------------------------------------------------------------------
+
+def versions(keys) -> dict[str, int]:
+    """The current versions of `keys`, starting the missing ones."""
+    keys = list(keys)
+    found = cache.get_many(keys)
+    missing = [key for key in keys if key not in found]
+    for key in missing:
+        cache.add(key, time.time_ns(), timeout=None)
+    if missing:
+        found.update(cache.get_many(missing))
+    return {key: found.get(key) for key in keys}
+
+
+def statement_versions(statement_id: int) -> dict[str, int]:
+    return versions([SITE, statement_key(statement_id), signatures_key(statement_id)])
 
 
 @_tolerant
-def _bump() -> None:
+def _bump(keys) -> None:
+    for key in keys:
+        try:
+            cache.incr(key)
+        except ValueError:  # not there (evicted or never set): a new start matches no stored copy
+            cache.set(key, time.time_ns(), timeout=None)
+
+
+class _AfterCommit:
+    """The keys a transaction changed, bumped once when it commits."""
+
+    def __init__(self):
+        self.keys = set()
+
+    def __call__(self):
+        _bump(sorted(self.keys))
+
+
+def changed(*keys: str) -> None:
+    """What `keys` stand for has changed: bump them now, and once more after the transaction commits."""
+    _bump(keys)
+    connection = transaction.get_connection()
+    if not connection.in_atomic_block:
+        return  # already committed
+    pending = next((func for _, func, _ in connection.run_on_commit if isinstance(func, _AfterCommit)), None)
+    if pending is None:
+        pending = _AfterCommit()
+        transaction.on_commit(pending)
+    pending.keys.update(keys)
+
+
+def public_pages_changed(sender=None, instance=None, **kwargs) -> None:
+    """Signal receiver: a saved row changes the pages that show it (see the module's doc). An
+    individual's signature not yet confirmed is on no public page (its confirmation is saved
+    again), so it changes nothing."""
+    from .models import Publication, Revision, Signature, Statement
+
+    public = (Statement.Status.PUBLISHED, Statement.Status.WITHDRAWN)
+    if isinstance(instance, Signature):
+        if instance.kind == Signature.Kind.INDIVIDUAL and not instance.confirmed_at:
+            return
+        changed(signatures_key(instance.statement_id))  # a published statement's never change
+    elif isinstance(instance, Statement):
+        changed(statement_key(instance.pk), *([ARCHIVE] if instance.status in public else []))
+    elif isinstance(instance, Revision):
+        is_public = instance.statement.status in public
+        changed(statement_key(instance.statement_id), *([ARCHIVE] if is_public else []))
+    elif isinstance(instance, Publication):
+        changed(statement_key(instance.statement_id), ARCHIVE)
+    else:  # coalitions, organisations, memberships: names shown everywhere
+        changed(SITE)
+
+
+# Stored copies ----------------------------------------------------------------------------------
+
+def _serve_stored(key: str, entry: dict) -> tuple[bool, bool]:
+    """Whether to serve the copy `entry` stored under `key`, and whether this request took the
+    lock to render the next copy (it must `_release` it). A copy whose versions all match is
+    served; one behind only in signatures is served while younger than STALE seconds, and after
+    that by everyone but the one request that takes the lock; anything else is rendered again."""
+    current = versions(entry["versions"])
+    differ = [name for name, value in entry["versions"].items() if current[name] != value]
+    if not differ:
+        return True, False
+    if not all(_soft(name) for name in differ):
+        return False, False
+    if time.time() - entry["made"] < stale_seconds():
+        return True, False
+    locked = cache.add(f"{key}:lock", 1, timeout=max(1, round(lock_seconds())))
+    return not locked, locked
+
+
+def _stored(key: str, entry: dict | None) -> tuple[bool, bool]:
+    if entry is None:
+        return False, False
     try:
-        cache.incr(GENERATION_KEY)
-    except ValueError:  # not there (evicted or never set): any new value invalidates
-        cache.set(GENERATION_KEY, 1, timeout=None)
-        cache.incr(GENERATION_KEY)
+        return _serve_stored(key, entry)
+    except Exception:  # noqa: BLE001  (cache unreachable mid-way: render, as without a cache)
+        log.warning("Public page cache unavailable for %s", key, exc_info=True)
+        return False, False
 
 
-def public_pages_changed(instance=None, **kwargs) -> None:
-    """Signal receiver: what public pages show has changed. An individual's signature not yet
-    confirmed is on no public page (its confirmation is saved again), so it changes nothing."""
-    from .models import Signature
+@_tolerant
+def _release(key: str) -> None:
+    cache.delete(f"{key}:lock")
 
-    if isinstance(instance, Signature) and instance.kind == Signature.Kind.INDIVIDUAL and not instance.confirmed_at:
-        return
-    _bump()
-    transaction.on_commit(_bump)
+
+def stored_or_render(key: str, read_versions, render) -> str:
+    """A fragment's text: the copy stored under `key` if it may be served (as a page's, above),
+    else `render()`'s, stored with the versions `read_versions()` gives before it renders."""
+    entry = _tolerant(cache.get)(key)
+    serve, locked = _stored(key, entry)
+    if serve:
+        return entry["content"]
+    try:
+        made, current = time.time(), _tolerant(read_versions)()
+        content = render()
+        if current:
+            _tolerant(cache.set)(key, {"versions": current, "made": made, "content": content}, TIMEOUT)
+    finally:
+        if locked:
+            _release(key)
+    return content
+
+
+def page_depends_on(request, statement) -> None:
+    """The page being made is about `statement`: its copy is renewed with the statement's own
+    versions, not the archive's. Called before the statement's texts and signatures are read."""
+    if getattr(request, "_public_page_versions", None) is not None:
+        request._public_page_versions = _tolerant(statement_versions)(statement.pk)
 
 
 def cache_public_page(view):
@@ -93,7 +247,7 @@ def _anonymous_get(request) -> bool:
 def _key(request) -> str:
     language = translation.get_language_from_request(request)
     path = hashlib.sha256(request.get_full_path().encode()).hexdigest()
-    return f"public-page:{generation()}:{language}:{path}"
+    return f"public-page:{language}:{path}"
 
 
 def _storable(request, response) -> bool:
@@ -102,6 +256,13 @@ def _storable(request, response) -> bool:
             and not response.streaming and not response.cookies
             and not request.META.get("CSRF_COOKIE_NEEDS_UPDATE")  # no form token in the page
             and (user is None or not user.is_authenticated))
+
+
+def _response(entry) -> HttpResponse:
+    response = HttpResponse(entry["content"], status=entry["status"])
+    for name, value in entry["headers"]:
+        response[name] = value
+    return response
 
 
 class PublicPageCacheMiddleware:
@@ -114,19 +275,33 @@ class PublicPageCacheMiddleware:
         if not _anonymous_get(request):
             return self.get_response(request)
         key = _tolerant(_key)(request)
-        if key is None:
+        found = _tolerant(cache.get_many)([key, SITE, ARCHIVE]) if key else None
+        if found is None:
             return self.get_response(request)
-        stored = _tolerant(cache.get)(key)
-        if stored is not None:
-            status, headers, content = stored
-            response = HttpResponse(content, status=status)
-            for name, value in headers:
-                response[name] = value
-            return response
-        response = self.get_response(request)
-        if _storable(request, response):
-            if hasattr(response, "render") and not response.is_rendered:
-                response.render()
-            patch_cache_control(response, public=True, max_age=60)
-            _tolerant(cache.set)(key, (response.status_code, list(response.items()), response.content), TIMEOUT)
+        entry = found.pop(key, None)
+        serve, locked = _stored(key, entry)
+        if serve:
+            return _response(entry)
+        # Read before the view reads its data, so a change made meanwhile leaves this copy behind;
+        # a page about one statement replaces them (`page_depends_on`).
+        request._public_page_versions = found if len(found) == 2 else _tolerant(versions)([SITE, ARCHIVE])
+        made = time.time()
+        try:
+            response = self.get_response(request)
+            if _storable(request, response) and request._public_page_versions:
+                self.store(key, request._public_page_versions, made, response)
+        finally:
+            if locked:
+                _release(key)
         return response
+
+    @staticmethod
+    def store(key: str, page_versions: dict, made: float, response) -> None:
+        if hasattr(response, "render") and not response.is_rendered:
+            response.render()
+        # Browsers and proxies keep a statement's page no longer than this cache may be behind.
+        patch_cache_control(response, public=True, max_age=60 if ARCHIVE in page_versions else
+                            max(0, round(stale_seconds())))
+        entry = {"versions": page_versions, "made": made, "status": response.status_code,
+                 "headers": list(response.items()), "content": response.content}
+        _tolerant(cache.set)(key, entry, TIMEOUT)

@@ -104,3 +104,182 @@ def test_pages_and_saves_work_when_the_cache_cannot_be_reached(client, settings,
     assert client.get("/").status_code == 200
     assert client.get("/statements/").status_code == 200
     factories.OrganisationFactory()  # a save that would renew the cached pages
+
+
+# Caching that survives a campaign: what changed is renewed, not the site ------------------------
+
+def confirmed(statement, name):
+    """An individual's confirmed signature, saved as confirming saves it (so the signals run)."""
+    from django.utils import timezone
+
+    from statements.models import Signature
+
+    revision = statement.signed_revision
+    return Signature.objects.create(statement=statement, revision=revision, sha256=revision.sha256,
+                                    kind=Signature.Kind.INDIVIDUAL, name=name, affiliation="Lawyer",
+                                    email=f"{name.split()[0].lower()}-{statement.pk}@example.org",
+                                    confirmed_at=timezone.now())
+
+
+def add_individuals(statement, count):
+    """`count` confirmed individuals, written at once (no signals: as if stored before the test)."""
+    from django.utils import timezone
+
+    from statements.models import Signature
+
+    revision = statement.signed_revision
+    Signature.objects.bulk_create(
+        Signature(statement=statement, revision=revision, sha256=revision.sha256, kind=Signature.Kind.INDIVIDUAL,
+                  name=f"Person {n}", email=f"person{n}-{statement.pk}@example.org", confirmed_at=timezone.now())
+        for n in range(count))
+
+
+def petition(coalition, coordinator, title):
+    return make_statement(coalition, by=coordinator, status="open", allows_individuals=True, title=title)
+
+
+def page_key(url):
+    from django.test import RequestFactory
+
+    from statements import caching
+
+    return caching._key(RequestFactory().get(url))
+
+
+def test_a_signature_renews_its_statement_page_only(client, coalition, coordinator, django_assert_num_queries):
+    first = petition(coalition, coordinator, "First petition")
+    second = petition(coalition, coordinator, "Second petition")
+    make_statement(coalition, by=coordinator, status="published", title="In the archive")
+    public = ["/", reverse("statement_list"), reverse("feed"), reverse("sitemap"), reverse("api_statements"),
+              second.get_absolute_url()]
+    for url in public + [first.get_absolute_url()]:
+        assert client.get(url).status_code == 200
+    confirmed(first, "Hanna Shevchenko")
+    with django_assert_num_queries(0):  # the archive, its other doors and the other statement: stored copies
+        for url in public:
+            assert client.get(url).status_code == 200
+    assert "Hanna Shevchenko" in client.get(first.get_absolute_url()).content.decode()
+
+
+def test_while_one_request_renders_the_new_copy_the_others_get_the_stored_one(client, coalition, coordinator,
+                                                                            django_assert_num_queries):
+    from django.core.cache import cache
+
+    statement = petition(coalition, coordinator, "A campaign")
+    confirmed(statement, "Early Signer")
+    url = statement.get_absolute_url()
+    assert "1 individual" in client.get(url).content.decode()
+    confirmed(statement, "Late Signer")
+    assert cache.add(f"{page_key(url)}:lock", "another renderer", timeout=30)
+    with django_assert_num_queries(0):  # no render: the stored copy
+        page = client.get(url).content.decode()
+    assert "Early Signer" in page and "Late Signer" not in page and "1 individual" in page
+    cache.delete(f"{page_key(url)}:lock")  # that renderer stored its copy (or its lock expired)
+    page = client.get(url).content.decode()
+    assert "Late Signer" in page and "2 individuals" in page
+
+
+def test_a_page_stored_before_a_signature_is_confirmed_is_replaced_within_the_bound(
+        client, settings, coalition, coordinator, django_capture_on_commit_callbacks):
+    """The documented bound: STATEMENT_PAGE_STALE_SECONDS plus one render."""
+    import re
+    import time
+
+    from django.test import Client
+
+    from statements.models import OutboundEmail
+
+    settings.STATEMENT_PAGE_STALE_SECONDS = 1
+    statement = petition(coalition, coordinator, "Sign before the summit")
+    reader, url = Client(), statement.get_absolute_url()
+    assert "Olha Marchenko" not in reader.get(url).content.decode()
+    stored_at = time.monotonic()
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("statement_sign", args=[statement.slug]),
+                    {"name": "Olha Marchenko", "affiliation": "Teacher", "email": "olha@example.org", "website": ""})
+    email = OutboundEmail.objects.get(kind="signature_confirmation")
+    link = re.search(r"https?://[^/\s]+(/\S+/sign/confirm/\S+/)", email.body_text).group(1)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert client.post(link, {"sha256": statement.signed_revision.sha256}).status_code == 200
+    deadline = stored_at + settings.STATEMENT_PAGE_STALE_SECONDS + 2  # plus one render, generously
+    while "Olha Marchenko" not in (page := reader.get(url).content.decode()):
+        assert time.monotonic() < deadline, "the stored page outlived the documented bound"
+        time.sleep(0.1)
+    assert "1 individual" in page
+
+
+def test_inside_the_bound_only_signatures_may_lag(client, settings, coalition, coordinator,
+                                                  django_assert_num_queries):
+    settings.STATEMENT_PAGE_STALE_SECONDS = 60
+    statement = petition(coalition, coordinator, "Lagging list")
+    url = statement.get_absolute_url()
+    client.get(url)
+    confirmed(statement, "Within Bound")
+    with django_assert_num_queries(0):
+        assert "Within Bound" not in client.get(url).content.decode()
+    services.withdraw(statement, by=coordinator, reason="Overtaken by events.")
+    assert client.get(url).status_code == 404  # anything but signatures shows at once
+
+
+def test_signed_in_visitors_get_the_signatories_from_the_stored_fragment(client, settings, coalition, coordinator,
+                                                                        signer):
+    settings.STATEMENT_PAGE_STALE_SECONDS = 60
+    few, many = petition(coalition, coordinator, "Few signed"), petition(coalition, coordinator, "Many signed")
+    add_individuals(few, 3)
+    add_individuals(many, 300)
+    client.force_login(signer)
+    counts = {}
+    for statement, shown in ((few, "3 individuals"), (many, "300 individuals")):
+        with CaptureQueriesContext(connection) as cold:
+            assert shown in client.get(statement.get_absolute_url()).content.decode()
+        with CaptureQueriesContext(connection) as warm:
+            page = client.get(statement.get_absolute_url()).content.decode()
+        assert shown in page and "Sign for your organisation" in page  # the signer's own page
+        assert len(warm) < len(cold)
+        assert not any("statements_signature" in q["sql"] and "COUNT" in q["sql"] for q in warm.captured_queries)
+        counts[statement.slug] = len(warm)
+    assert counts[few.slug] == counts[many.slug]  # nothing grows with the signatures
+
+
+def test_the_fragment_of_member_staff_is_not_the_publics(client, coalition, coordinator, signer, member_org):
+    """A signature on an earlier text is named to member staff only; the stored fragments stay apart."""
+    from statements import cosigning
+    from statements.services import Draft
+
+    statement = make_statement(coalition, by=coordinator, status="open", title="Changing text")
+    cosigning.sign_for_organisation(statement, organisation=member_org, by=signer, sha256=statement.signed_revision.sha256)
+    services.save_revision(statement, by=coordinator, based_on=statement.current_revision,
+                           draft=Draft("Changing text", "", "A new text."))
+    client.force_login(coordinator)
+    assert "signed an earlier text" in client.get(statement.get_absolute_url()).content.decode()
+    client.logout()
+    assert "signed an earlier text" not in client.get(statement.get_absolute_url()).content.decode()
+    client.force_login(coordinator)
+    assert "signed an earlier text" in client.get(statement.get_absolute_url()).content.decode()
+
+
+def test_the_list_of_signatories_is_stored_and_follows_its_statement(client, coalition, coordinator,
+                                                                     django_assert_num_queries):
+    statement, other = petition(coalition, coordinator, "Listed"), petition(coalition, coordinator, "Other")
+    confirmed(statement, "Listed Person")
+    url = reverse("statement_signatories", args=[statement.slug])
+    assert "Listed Person" in client.get(url).content.decode()
+    confirmed(other, "Somebody Else")
+    with django_assert_num_queries(0):
+        client.get(url)
+    confirmed(statement, "Second Person")
+    assert "Second Person" in client.get(url).content.decode()
+
+
+def test_an_evicted_version_never_matches_an_old_copy(client, coalition, coordinator):
+    from django.core.cache import cache
+
+    from statements import caching
+
+    statement = petition(coalition, coordinator, "Evicted")
+    client.get(statement.get_absolute_url())
+    cache.delete(caching.statement_key(statement.pk))
+    statement.save()  # the bump finds no version and starts a new one
+    with CaptureQueriesContext(connection) as queries:
+        client.get(statement.get_absolute_url())
+    assert len(queries) > 0

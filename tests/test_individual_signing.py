@@ -287,11 +287,12 @@ def test_confirming_from_a_page_showing_an_older_text_is_refused(client, stateme
 def test_an_unconfirmed_signature_leaves_cached_public_pages_alone_and_its_confirmation_renews_them(client, statement):
     from statements import caching
 
-    before = caching.generation()
+    before = caching.statement_versions(statement.pk)
     link = sign_and_get_link(client, statement)
-    assert caching.generation() == before
+    assert caching.statement_versions(statement.pk) == before
     client.post(link, {"sha256": statement.signed_revision.sha256})
-    assert caching.generation() > before
+    after = caching.statement_versions(statement.pk)
+    assert after[caching.signatures_key(statement.pk)] > before[caching.signatures_key(statement.pk)]
 
 
 def test_signatures_of_a_published_statement_cannot_be_hidden(client, statement, coordinator):

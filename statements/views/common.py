@@ -4,13 +4,14 @@ statement page's context."""
 from django.conf import settings
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.functional import SimpleLazyObject
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.generic import FormView
 
 from coalition import permissions
 
-from .. import cosigning, publishing, ratelimits, selectors, workflow
+from .. import caching, cosigning, publishing, ratelimits, selectors, workflow
 from ..forms import CommentForm, CorrectionForm, OpenForm, PublishForm, WithdrawForm
 from ..models import Statement
 
@@ -24,6 +25,7 @@ def visible_statement(request, slug: str) -> Statement:
     )
     if not permissions.can_view_statement(request.user, statement):
         raise Http404
+    caching.page_depends_on(request, statement)  # a stored copy is renewed with this statement
     return statement
 
 
@@ -83,7 +85,9 @@ def statement_context(request, statement: Statement, **forms) -> dict:
         "can_resolve": permissions.is_coordinator(user, statement.coalition),
         "can_view_history": permissions.can_view_history(user, statement),
         "can_view_roster": permissions.can_view_roster(user, statement),
-        "signatories": selectors.signatory_summary(statement, earlier=drafting) if statement.signed_revision_id else None,
+        # Read only if the page's stored signatories fragment is out of date ({% statement_fragment %}).
+        "signatories": SimpleLazyObject(lambda: selectors.signatory_summary(statement, earlier=drafting))
+        if statement.signed_revision_id else None,
         "signing_refusal": cosigning.signing_refusal(statement),
         "may_sign": permissions.signable_organisations(user, statement).exists(),
         "actions": actions(user, statement),
