@@ -58,9 +58,9 @@ def _mail_domain() -> str:
     return address.rpartition("@")[2] or "localhost"
 
 
-def message_id_for(dedupe_key: str) -> str:
+def message_id_for(dedupe_key: str, domain: str | None = None) -> str:
     digest = hashlib.sha256(dedupe_key.encode()).hexdigest()[:40]
-    return f"<{digest}@{_mail_domain()}>"
+    return f"<{digest}@{domain or _mail_domain()}>"
 
 
 def render_message(template: str, context: dict, language: str) -> tuple[str, str, str]:
@@ -200,21 +200,22 @@ def enqueue_many(recipients, *, kind: str, template: str, context: dict, coaliti
     OUTBOX_BATCH_SIZE. Returns the primary keys of the rows written (none for a repeat)."""
     batch_size = batch_size or WRITE_BATCH_SIZE
     written: list[int] = []
-    rendered: dict = {}
+    # What every batch shares: the renderings so far, the mail domain, the unsubscribe links' maker.
+    shared = {"rendered": {}, "domain": _mail_domain(), "unsubscribe_url": unsubscribe_links.url_maker(kind)}
     batch: list[Recipient] = []
     for recipient in recipients:
         batch.append(recipient)
         if len(batch) >= batch_size:
-            written += _write_many(batch, kind, template, context, coalition, rendered)
+            written += _write_many(batch, kind, template, context, coalition, shared)
             batch = []
     if batch:
-        written += _write_many(batch, kind, template, context, coalition, rendered)
+        written += _write_many(batch, kind, template, context, coalition, shared)
     if written:
         transaction.on_commit(partial(dispatch, written))
     return written
 
 
-def _write_many(batch: list[Recipient], kind, template, context, coalition, rendered: dict) -> list[int]:
+def _write_many(batch: list[Recipient], kind, template, context, coalition, shared: dict) -> list[int]:
     bulk = kind in unsubscribe_links.BULK_KINDS
     opted_out = set()
     if bulk:
@@ -222,7 +223,7 @@ def _write_many(batch: list[Recipient], kind, template, context, coalition, rend
                         .values_list("email", flat=True))
     keys = {r.dedupe_key for r in batch}
     known = set(OutboundEmail.objects.filter(dedupe_key__in=keys).values_list("dedupe_key", flat=True))
-    now = timezone.now()
+    now, rendered = timezone.now(), shared["rendered"]
     rows = []
     for recipient in batch:
         if recipient.dedupe_key in known or unsubscribe_links.normalise(recipient.email) in opted_out:
@@ -231,7 +232,7 @@ def _write_many(batch: list[Recipient], kind, template, context, coalition, rend
         links = dict(recipient.links or {})
         headers = {}
         if bulk:
-            links["unsubscribe_url"] = unsubscribe_links.unsubscribe_url(recipient.email, kind)
+            links["unsubscribe_url"] = shared["unsubscribe_url"](recipient.email)
             headers = unsubscribe_headers_for(links["unsubscribe_url"])
         variant = (recipient.language, recipient.variant, tuple(sorted(links)))
         if variant not in rendered:
@@ -243,7 +244,7 @@ def _write_many(batch: list[Recipient], kind, template, context, coalition, rend
             subject, text = subject.replace(_mark(name), url), text.replace(_mark(name), url)
             html = html.replace(_mark(name), escape(url))
         rows.append(OutboundEmail(
-            kind=kind, dedupe_key=recipient.dedupe_key, message_id=message_id_for(recipient.dedupe_key),
+            kind=kind, dedupe_key=recipient.dedupe_key, message_id=message_id_for(recipient.dedupe_key, shared["domain"]),
             recipient=recipient.email, language=recipient.language, subject=subject, body_text=text,
             body_html=html, headers=headers, coalition=coalition, created_at=now, due_at=now))
     return db.insert_many_new(rows)
