@@ -33,8 +33,8 @@ kind of stored copy: `{% statement_fragment %}` (templatetags/public_cache.py) k
 the statement, the language and what of the visitor it shows, under the same rule.
 
 Versions move when a change is saved (the writer's next page is fresh) and again after its
-transaction commits (a copy made from data the transaction was still changing is not kept), each
-once per transaction. A version that is missing (evicted) starts again at the clock's nanoseconds,
+transaction commits (a copy made from data the transaction was still changing is not kept), once
+per transaction however many of its rows were saved. A version that is missing (evicted) starts again at the clock's nanoseconds,
 so no old copy can match it.
 
 Only what carries nothing of the visitor's own is stored or served: GET with no session or
@@ -134,7 +134,8 @@ class _AfterCommit:
 
 
 def changed(*keys: str) -> None:
-    """What `keys` stand for has changed: bump them now, and once more after the transaction commits."""
+    """What `keys` stand for has changed: bump them now (the writer's next page), and once more
+    after the transaction commits, once however many rows of it were saved."""
     _bump(keys)
     connection = transaction.get_connection()
     if not connection.in_atomic_block:
@@ -202,11 +203,15 @@ def _release(key: str) -> None:
     cache.delete(f"{key}:lock")
 
 
-def stored_or_render(key: str, read_versions, render) -> str:
+def stored_or_render(key: str, read_versions, render, *, stale_allowed: bool = True) -> str:
     """A fragment's text: the copy stored under `key` if it may be served (as a page's, above),
-    else `render()`'s, stored with the versions `read_versions()` gives before it renders."""
+    else `render()`'s, stored with the versions `read_versions()` gives before it renders. Not
+    `stale_allowed` (inside a page whose copy will be stored as made now), only a current copy is
+    served: a page must not store an older fragment under newer versions."""
     entry = _tolerant(cache.get)(key)
     serve, locked = _stored(key, entry)
+    if serve and not stale_allowed and _tolerant(versions)(entry["versions"]) != entry["versions"]:
+        serve = False
     if serve:
         return entry["content"]
     try:

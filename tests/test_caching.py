@@ -283,3 +283,18 @@ def test_an_evicted_version_never_matches_an_old_copy(client, coalition, coordin
     with CaptureQueriesContext(connection) as queries:
         client.get(statement.get_absolute_url())
     assert len(queries) > 0
+
+
+def test_a_page_stored_for_the_public_never_takes_an_older_fragment(client, settings, coalition, coordinator, signer):
+    """A signed-in visitor's fragment may lag signatures; a public page being stored as current must not."""
+    from django.test import Client
+
+    settings.STATEMENT_PAGE_STALE_SECONDS = 60
+    statement = petition(coalition, coordinator, "Seen signed in first")
+    confirmed(statement, "First Person")
+    client.force_login(signer)
+    assert "First Person" in client.get(statement.get_absolute_url()).content.decode()
+    confirmed(statement, "Second Person")
+    assert "Second Person" not in client.get(statement.get_absolute_url()).content.decode()  # within the bound
+    public = Client().get(statement.get_absolute_url()).content.decode()
+    assert "Second Person" in public and "2 individuals" in public

@@ -24,8 +24,11 @@ class StatementFragmentNode(template.Node):
         vary = repr([value.resolve(context) for value in self.vary]).encode()
         key = (f"public-fragment:{self.name.resolve(context)}:{statement.pk}:{translation.get_language()}:"
                f"{hashlib.sha256(vary).hexdigest()}")
+        # A page being stored for anonymous visitors is itself the one render of its next copy.
+        storing_page = getattr(context.get("request"), "_public_page_versions", None) is not None
         return mark_safe(caching.stored_or_render(key, lambda: caching.statement_versions(statement.pk),
-                                                  lambda: self.nodelist.render(context)))
+                                                  lambda: self.nodelist.render(context),
+                                                  stale_allowed=not storing_page))
 
 
 @register.tag
