@@ -7,14 +7,15 @@ individuals, with SIZES confirmed individual signatures each (10,000 and 100,000
 bulk-inserted directly, not through the web. It starts `gunicorn coalition.wsgi` (2 sync
 workers, `DEBUG=0`) with the cache and the broker in a Redis database of the run's own
 (`--redis-db`, emptied at the start and at the end), then measures with
-`wrk -t2 -c20 --latency`, for `--seconds` each:
+`wrk -t2 -c20 --latency` (`--connections`), for `--seconds` each:
 
 - ``static``: /static/css/site.css, served by WhiteNoise in the same gunicorn (the ceiling);
 - ``healthz``: /healthz, the tiniest view (one database query);
 - ``anon_<size>_<rate>``: the statement page as a visitor who is not signed in gets it, with no
   signing (rate 0) and while confirmations arrive at each of RATES per second;
 - ``member_<size>_<rate>``: the same page signed in as a member organisation's staff (wrk sends
-  the session cookie), with no signing and at the highest rate.
+  the session cookie), with no signing and at the highest rate; ``_c2`` is the same with 2
+  connections (one per worker: the latency of a render without the queue in front of it).
 
 While a case with a rate runs, a thread of this process signs the statement as new individuals
 and confirms each signature through the real services (`cosigning.sign_as_individual`, then
@@ -230,7 +231,7 @@ def milliseconds(value: str) -> float:
     return float(number) * UNITS[unit]
 
 
-def wrk(port: int, path: str, seconds: float, connections: int, cookie: str = "") -> dict:
+def wrk(port: int, path: str, seconds: int, connections: int, cookie: str = "") -> dict:
     command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s", "--latency"]
     if cookie:
         command += ["-H", f"Cookie: {cookie}"]
@@ -254,16 +255,18 @@ def wrk(port: int, path: str, seconds: float, connections: int, cookie: str = ""
 
 # ---------------------------------------------------------------- the run
 
-def cases(seed_data: dict, rates: list[float]) -> list[dict]:
+def cases(seed_data: dict, rates: list[float], connections: int, member_connections: list[int]) -> list[dict]:
     session = f"sessionid={seed_data['session']}"
     found = [{"name": "static", "path": STATIC}, {"name": "healthz", "path": "/healthz"}]
     for size, slug in seed_data["statements"].items():
         for rate in [0, *rates]:
             found.append({"name": f"anon_{size}_{rate:g}", "path": f"/statements/{slug}/", "size": size,
                           "rate": rate, "slug": slug})
-        for rate in [0, max(rates)] if rates else [0]:
-            found.append({"name": f"member_{size}_{rate:g}", "path": f"/statements/{slug}/", "size": size,
-                          "rate": rate, "slug": slug, "cookie": session})
+        for clients in member_connections:
+            for rate in [0, max(rates)] if rates else [0]:
+                found.append({"name": f"member_{size}_{rate:g}" + (f"_c{clients}" if clients != connections else ""),
+                              "path": f"/statements/{slug}/", "size": size, "rate": rate, "slug": slug,
+                              "cookie": session, "connections": clients})
     return found
 
 
@@ -290,7 +293,8 @@ def measure(port: int, case: dict, args) -> dict:
         loader.start()
         time.sleep(1)  # signing is under way before the first measured request
     try:
-        result = wrk(port, case["path"], args.seconds, args.connections, case.get("cookie", ""))
+        result = wrk(port, case["path"], args.seconds, case.get("connections", args.connections),
+                     case.get("cookie", ""))
     finally:
         signing = loader.stop() if loader else {}
     return {**result, "page_bytes": page_bytes, **signing}
@@ -329,9 +333,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="10000,100000", help="individual signatures per statement")
     parser.add_argument("--rates", default="5,20", help="confirmations per second while measuring")
-    parser.add_argument("--seconds", type=float, default=10, help="length of each wrk run")
+    parser.add_argument("--seconds", type=int, default=10, help="length of each wrk run")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--connections", type=int, default=20, help="wrk -c")
+    parser.add_argument("--member-connections", default="20,2",
+                        help="wrk -c for the signed-in cases (2: one client per worker, so no queueing)")
     parser.add_argument("--redis-db", type=int, default=9, help="Redis database for the run's cache and broker")
     parser.add_argument("--quick", action="store_true", help="smoke test: sizes 200,1000, 3 s cases, one round")
     args = parser.parse_args()
@@ -382,10 +388,11 @@ def main() -> None:
                        check=True)
         port = free_port()
         server = start_gunicorn(port, env)
-        todo = cases(seed_data, rates)
+        todo = cases(seed_data, rates, args.connections,
+                     [int(c) for c in args.member_connections.split(",") if c])
         for case in todo:  # warm-up: each worker's imports, templates, connections
             check(port, case)
-            wrk(port, case["path"], 1, args.connections, case.get("cookie", ""))
+            wrk(port, case["path"], 1, case.get("connections", args.connections), case.get("cookie", ""))
         for slug in seed_data["statements"].values():  # and this process's signing path
             warm = Confirmations(slug, 2)
             warm.start()
