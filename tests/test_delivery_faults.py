@@ -198,6 +198,37 @@ def test_an_event_while_redis_is_down_is_delivered_once_redis_is_back(
     assert row.attempts == 1
 
 
+def test_a_statement_opened_while_redis_is_down_is_told_to_everyone_once_redis_is_back(
+    postgres_database, private_redis, smtp_server, start_worker, coalition, member_org, coordinator, signer, caplog
+):
+    from statements import services as statement_services
+    from statements.models import FanOut
+
+    from .factories import make_statement
+
+    statement = make_statement(coalition, by=coordinator, title="Free the hostages")
+    with broker(private_redis.url):
+        start_worker({**smtp_server.env(), **FAST_SWEEP, "CELERY_BROKER_URL": private_redis.url}, beat=True)
+        write_rows(1, coalition)  # the worker is up and delivering
+        assert len(smtp_server.wait_for(1, timeout=60)) == 1
+
+        private_redis.stop()
+        started = time.monotonic()
+        statement_services.open_for_signature(statement, by=coordinator, deadline=None)
+        assert time.monotonic() - started < 5, "opening waited for Redis"
+        assert "the outbox sweep will run it" in caplog.text
+        assert FanOut.objects.get().done_at is None and not OutboundEmail.objects.filter(kind="statement_opened")
+        private_redis.start()  # back, empty: the fan-out's task was never queued
+
+        told = wait_until(lambda: {m["To"] for m in smtp_server.messages} >= {signer.email, coordinator.email},
+                          timeout=60)
+    assert told, "the opening was never told after Redis came back"
+    time.sleep(2)  # nothing more should arrive
+    opened = [m for m in smtp_server.messages if "Free the hostages" in m["Subject"]]
+    assert sorted(m["To"] for m in opened) == sorted([signer.email, coordinator.email])
+    assert FanOut.objects.get().done_at is not None
+
+
 def test_a_message_the_smtp_server_refuses_for_a_while_goes_out_after_the_backoff(
     postgres_database, smtp_server, start_worker, coalition, member_org, coordinator
 ):
