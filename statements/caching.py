@@ -56,6 +56,9 @@ from django.utils.cache import patch_cache_control
 SITE = "public-pages:site"
 ARCHIVE = "public-pages:archive"
 TIMEOUT = 60 * 60
+# A copy past TIMEOUT is renewed like one behind in signatures (one request renders, the others
+# get it meanwhile), so a busy page never expires under everyone at once; it is kept this much longer.
+KEPT_AFTER_TIMEOUT = 10 * 60
 log = logging.getLogger(__name__)
 
 
@@ -82,8 +85,8 @@ def lock_seconds() -> float:
 
 def _tolerant(function):
     """The cache is an optimisation: if it cannot be reached (Redis down), pages are served and
-    saves succeed without it, and the problem is logged. Copies stored before an outage expire
-    within TIMEOUT even if a change made during the outage could not renew them."""
+    saves succeed without it, and the problem is logged. Copies stored before an outage are
+    renewed within TIMEOUT (and one render) even if a change made during it could not renew them."""
 
     @wraps(function)
     def wrapper(*args, **kwargs):
@@ -175,14 +178,16 @@ def _serve_stored(key: str, entry: dict) -> tuple[bool, bool]:
     """Whether to serve the copy `entry` stored under `key`, and whether this request took the
     lock to render the next copy (it must `_release` it). A copy whose versions all match is
     served; one behind only in signatures is served while younger than STALE seconds, and after
-    that by everyone but the one request that takes the lock; anything else is rendered again."""
+    that by everyone but the one request that takes the lock; so is one older than TIMEOUT;
+    anything else is rendered again."""
     current = versions(entry["versions"])
     differ = [name for name, value in entry["versions"].items() if current[name] != value]
-    if not differ:
+    age = time.time() - entry["made"]
+    if not differ and age < TIMEOUT:
         return True, False
     if not all(_soft(name) for name in differ):
         return False, False
-    if time.time() - entry["made"] < stale_seconds():
+    if age < stale_seconds():
         return True, False
     locked = cache.add(f"{key}:lock", 1, timeout=max(1, round(lock_seconds())))
     return not locked, locked
@@ -218,7 +223,8 @@ def stored_or_render(key: str, read_versions, render, *, stale_allowed: bool = T
         made, current = time.time(), _tolerant(read_versions)()
         content = render()
         if current:
-            _tolerant(cache.set)(key, {"versions": current, "made": made, "content": content}, TIMEOUT)
+            _tolerant(cache.set)(key, {"versions": current, "made": made, "content": content},
+                                  TIMEOUT + KEPT_AFTER_TIMEOUT)
     finally:
         if locked:
             _release(key)
@@ -309,4 +315,4 @@ class PublicPageCacheMiddleware:
                             max(0, round(stale_seconds())))
         entry = {"versions": page_versions, "made": made, "status": response.status_code,
                  "headers": list(response.items()), "content": response.content}
-        _tolerant(cache.set)(key, entry, TIMEOUT)
+        _tolerant(cache.set)(key, entry, TIMEOUT + KEPT_AFTER_TIMEOUT)

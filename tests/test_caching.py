@@ -298,3 +298,27 @@ def test_a_page_stored_for_the_public_never_takes_an_older_fragment(client, sett
     assert "Second Person" not in client.get(statement.get_absolute_url()).content.decode()  # within the bound
     public = Client().get(statement.get_absolute_url()).content.decode()
     assert "Second Person" in public and "2 individuals" in public
+
+
+def test_a_copy_past_its_lifetime_is_renewed_by_one_request_while_the_others_get_it(client, monkeypatch, coalition,
+                                                                                   coordinator,
+                                                                                   django_assert_num_queries):
+    import time
+
+    from django.core.cache import cache
+
+    from statements import caching
+
+    make_statement(coalition, by=coordinator, status="published", title="Long read")
+    monkeypatch.setattr(caching, "TIMEOUT", 1)
+    client.get("/")
+    time.sleep(1.1)
+    assert cache.add(f"{page_key('/')}:lock", "another renderer", timeout=30)
+    with django_assert_num_queries(0):
+        assert "Long read" in client.get("/").content.decode()
+    cache.delete(f"{page_key('/')}:lock")
+    with CaptureQueriesContext(connection) as queries:
+        client.get("/")
+    assert len(queries) > 0  # renewed
+    with django_assert_num_queries(0):
+        client.get("/")
