@@ -237,6 +237,14 @@ class Signature(models.Model):
         ordering = ["created_at", "id"]
         verbose_name = _("signature")
         verbose_name_plural = _("signatures")
+        indexes = [
+            # The individuals a statement's page counts and names the newest of, and its list pages
+            # (`selectors._confirmed_individuals`): the count from the index alone, the names a slice at a time.
+            models.Index(fields=["statement", "revision", "confirmed_at", "id"],
+                         condition=models.Q(kind="individual", withdrawn_at__isnull=True, confirmed_at__isnull=False,
+                                            hidden_at__isnull=True),
+                         name="signature_confirmed_people"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["statement", "organisation"],

@@ -5,6 +5,7 @@ from datetime import timedelta
 
 import pytest
 from django.db import connection
+from django.db.models import Count
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
@@ -124,3 +125,17 @@ def test_api_detail_query_count_does_not_grow_with_signatories(client, coalition
     thousand = published_with_signatories(coalition, coordinator, 1000, "Thousand")
     assert queries_for(client, f"/api/statements/{one.slug}/") == queries_for(client, f"/api/statements/{thousand.slug}/")
 
+
+
+def test_on_postgresql_the_count_and_the_newest_names_read_the_partial_index(postgres_database, coalition, coordinator):
+    from statements import selectors
+
+    statement = open_with_individuals(coalition, coordinator, 50, "Indexed")
+    on_text = selectors.individuals_on_signed_text(statement)
+    for queryset in (on_text.order_by("-confirmed_at", "-id")[:20], on_text.values("statement").annotate(n=Count("id"))):
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL enable_seqscan = off")
+            sql, params = queryset.query.sql_with_params()
+            cursor.execute(f"EXPLAIN {sql}", params)
+            plan = "\n".join(row[0] for row in cursor.fetchall())
+        assert "signature_confirmed_people" in plan, plan
