@@ -120,7 +120,7 @@ PDF_VARIANT = "pdf/a-3a"
 
 # The signatory list inside the file: the same data as JSON and as CSV, each an associated file
 # with the relationship /Data. `embedded_signatories` reads the JSON back; it reads no more than
-# MAX_EMBEDDED_BYTES of it (10,000 signatories take about 2 MB).
+# MAX_EMBEDDED_BYTES of it (50,000 individuals take about 4 MB).
 SIGNATORIES_JSON = "signatories.json"
 SIGNATORIES_CSV = "signatories.csv"
 MAX_EMBEDDED_BYTES = 32 * 1024 * 1024
@@ -306,8 +306,8 @@ def long_date(value: date) -> str:
 # Individuals are printed in an annex as running text, "Name (affiliation) · Name · ...", in
 # paragraphs of this many names. WeasyPrint's cost per name is then flat and a third of a list's
 # (one box per paragraph line instead of a block, a line and a text box per name; a two-column
-# list grew faster than its length): about 0.5 ms and 5 KB per name, 25 s at 50,000 names on the
-# benchmark machine (docs/benchmarks.md). The size of a paragraph barely matters; it only bounds
+# list grew faster than its length): about 0.4 ms of CPU and 3.5 KB per name, 21 s at 50,000 names
+# on the benchmark machine (docs/benchmarks.md). The size of a paragraph barely matters; it only bounds
 # how much text one line break looks at.
 NAMES_PER_PARAGRAPH = 200
 # Keeps each separator on the line of the name before it, so that no line starts with one.
