@@ -41,11 +41,11 @@ def insert_new(obj: Model) -> bool:
     return True
 
 
-def insert_many_new(objs: list[Model]) -> list:
+def insert_many_new(objs: list[Model], returning: str | None = None) -> list:
     """Insert every row of `objs` (all of one model) that no unique constraint already holds, in
     one statement: `INSERT … VALUES (…), (…) ON CONFLICT DO NOTHING RETURNING id`. Returns the
-    primary keys of the rows written (those skipped return none); the objects themselves are left
-    as they are. Like `insert_new`, no save() or signal runs; keep a batch under the database's
+    primary keys of the rows written (those skipped return none), or with `returning` (a field's
+    name) pairs of the primary key and that field; the objects themselves are left as they are. Like `insert_new`, no save() or signal runs; keep a batch under the database's
     limit of parameters (PostgreSQL: 65,535, so about 2,000 rows of twenty columns)."""
     if not objs:
         return []
@@ -57,11 +57,14 @@ def insert_many_new(objs: list[Model]) -> list:
     query = InsertQuery(model, on_conflict=OnConflict.IGNORE)
     query.insert_values(fields, objs)
     compiler = query.get_compiler(using=using)
-    compiler.returning_fields = [meta.pk]
+    compiler.returning_fields = [meta.pk] + ([meta.get_field(returning)] if returning else [])
     connection = connections[using]
     if not connection.features.can_return_rows_from_bulk_insert:  # pragma: no cover (PostgreSQL and SQLite have it)
         raise NotImplementedError("insert_many_new() needs INSERT … RETURNING for many rows")
     [(sql, params)] = compiler.as_sql()
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        return [meta.pk.to_python(row[0]) for row in cursor.fetchall()]
+        rows = cursor.fetchall()
+    if returning:
+        return [(meta.pk.to_python(row[0]), row[1]) for row in rows]
+    return [meta.pk.to_python(row[0]) for row in rows]

@@ -193,33 +193,33 @@ def signature_reminders(statement) -> int:
     prefix = f"{AUTOMATIC_REMINDER_KEY}:{statement.pk}:"
     reminded = {key.split(":")[2] for key in
                 OutboundEmail.objects.filter(dedupe_key__startswith=prefix).values_list("dedupe_key", flat=True)}
-    written = 0
-    with outbox.batched():
-        for row in roster(statement).no_answer:
-            if str(row.organisation.pk) not in reminded:
-                written += _remind_signers(statement, row, key=f"{prefix}{row.organisation.pk}")
-    return written
+    due = [(row, f"{prefix}{row.organisation.pk}") for row in roster(statement).no_answer
+           if str(row.organisation.pk) not in reminded]
+    return sum(_remind_signers(statement, due).values())
 
 
-def _remind_signers(statement, row, *, key: str, **context) -> int:
-    """The reminder to everyone who may sign for the organisation of roster `row`, each in their
-    language, the dedupe key `key` plus the address; returns how many messages were written
-    (none to an inactive account or an address that turned reminders off)."""
-    sign_url = _url(reverse("statement_sign", args=[statement.slug]))
-    written = 0
-    for user in row.signers:
-        if user.is_active and outbox.enqueue(
-            kind=EmailOptOut.Kind.SIGNATURE_REMINDER,
-            dedupe_key=f"{key}:{user.email.lower()}",
-            recipient=user.email,
-            template="signature_reminder",
-            context={"statement": statement, "revision": statement.signed_revision,
-                     "organisation": row.organisation, "sign_url": sign_url, **context},
-            language=user.language or "en",
-            coalition=statement.coalition,
-        ):
-            written += 1
-    return written
+def _remind_signers(statement, due: list[tuple], **context) -> dict[int, int]:
+    """The reminder to everyone who may sign for the organisation of each roster row of `due`
+    (pairs of a row and its dedupe key, to which the address is added), each in their language,
+    written in bulk; returns how many messages were written for each organisation (by primary
+    key), none to an inactive account or an address that turned reminders off."""
+    recipients, organisation_of = [], {}
+    for row, key in due:
+        for user in row.signers:
+            if user.is_active:
+                dedupe_key = f"{key}:{user.email.lower()}"
+                organisation_of[dedupe_key] = row.organisation.pk
+                recipients.append(outbox.Recipient(user.email, dedupe_key, user.language or "en",
+                                                   {"organisation": row.organisation}, row.organisation.pk))
+    written = outbox.enqueue_many(
+        recipients, kind=EmailOptOut.Kind.SIGNATURE_REMINDER, template="signature_reminder",
+        context={"statement": statement, "revision": statement.signed_revision,
+                 "sign_url": _url(reverse("statement_sign", args=[statement.slug])), **context},
+        coalition=statement.coalition)
+    counts: dict[int, int] = {}
+    for dedupe_key in written:
+        counts[organisation_of[dedupe_key]] = counts.get(organisation_of[dedupe_key], 0) + 1
+    return counts
 
 
 # The dedupe keys of reminders: the automatic one before the deadline names the statement, the
@@ -241,14 +241,8 @@ def coordinator_reminders(statement, rows, *, by, note: str, now) -> dict[int, i
     for one whose signers all turned reminders off."""
     prefix = f"{COORDINATOR_REMINDER_KEY}:{statement.pk}:"
     period = reminder_period(now)
-    written: dict[int, int] = {}
-    with outbox.batched():
-        for row in rows:
-            count = _remind_signers(statement, row, key=f"{prefix}{row.organisation.pk}:{period}",
-                                    note=note, reminded_by=by)
-            if count:
-                written[row.organisation.pk] = count
-    return written
+    return _remind_signers(statement, [(row, f"{prefix}{row.organisation.pk}:{period}") for row in rows],
+                           note=note, reminded_by=by)
 
 
 def remind_before_deadlines(now=None) -> int:

@@ -191,31 +191,32 @@ WRITE_BATCH_SIZE = 1000
 
 
 def enqueue_many(recipients, *, kind: str, template: str, context: dict, coalition=None,
-                 batch_size: int | None = None) -> list[int]:
+                 batch_size: int | None = None) -> dict[str, int]:
     """Write one message per recipient to the outbox, in the caller's transaction, as `enqueue()`
     would write each (same subject, body, headers, language and Message-ID), but in bulk: the
     recipients who unsubscribed from `kind` and the dedupe keys written before are looked up once
     per batch, each language and variant is rendered once, and each batch of rows is one
     `INSERT … ON CONFLICT DO NOTHING`. Delivery is queued after commit in batches of
-    OUTBOX_BATCH_SIZE. Returns the primary keys of the rows written (none for a repeat)."""
+    OUTBOX_BATCH_SIZE. Returns the rows written, as {dedupe key: primary key} (none for a repeat,
+    an opt-out or an address that turned these messages off)."""
     batch_size = batch_size or WRITE_BATCH_SIZE
-    written: list[int] = []
+    written: dict[str, int] = {}
     # What every batch shares: the renderings so far, the mail domain, the unsubscribe links' maker.
     shared = {"rendered": {}, "domain": _mail_domain(), "unsubscribe_url": unsubscribe_links.url_maker(kind)}
     batch: list[Recipient] = []
     for recipient in recipients:
         batch.append(recipient)
         if len(batch) >= batch_size:
-            written += _write_many(batch, kind, template, context, coalition, shared)
+            written.update(_write_many(batch, kind, template, context, coalition, shared))
             batch = []
     if batch:
-        written += _write_many(batch, kind, template, context, coalition, shared)
+        written.update(_write_many(batch, kind, template, context, coalition, shared))
     if written:
-        transaction.on_commit(partial(dispatch, written))
+        transaction.on_commit(partial(dispatch, list(written.values())))
     return written
 
 
-def _write_many(batch: list[Recipient], kind, template, context, coalition, shared: dict) -> list[int]:
+def _write_many(batch: list[Recipient], kind, template, context, coalition, shared: dict) -> dict[str, int]:
     bulk = kind in unsubscribe_links.BULK_KINDS
     opted_out = set()
     if bulk:
@@ -247,7 +248,7 @@ def _write_many(batch: list[Recipient], kind, template, context, coalition, shar
             kind=kind, dedupe_key=recipient.dedupe_key, message_id=message_id_for(recipient.dedupe_key, shared["domain"]),
             recipient=recipient.email, language=recipient.language, subject=subject, body_text=text,
             body_html=html, headers=headers, coalition=coalition, created_at=now, due_at=now))
-    return db.insert_many_new(rows)
+    return {key: pk for pk, key in db.insert_many_new(rows, returning="dedupe_key")}
 
 
 _batch: ContextVar[list[int] | None] = ContextVar("outbox_batch", default=None)
