@@ -233,7 +233,9 @@ def stored_or_render(key: str, read_versions, render, *, stale_allowed: bool = T
 
 def page_depends_on(request, statement) -> None:
     """The page being made is about `statement`: its copy is renewed with the statement's own
-    versions, not the archive's. Called before the statement's texts and signatures are read."""
+    versions, not the archive's. Called right after the statement's row is read and before its
+    texts and signatures are: only a change committed and announced in between (well under a
+    millisecond) could leave its copy behind, until the next change or TIMEOUT."""
     if getattr(request, "_public_page_versions", None) is not None:
         request._public_page_versions = _tolerant(statement_versions)(statement.pk)
 
