@@ -15,9 +15,9 @@ rows, and, with `--one-by-one`, against writing them one `outbox.enqueue()` at a
 Each is run `--rounds` times after one that warms up; the JSON line gives the best of each and
 the ratio.
 
-Needs PostgreSQL and Redis, named as for the site (the write case alone needs only PostgreSQL); it makes a database of its own on that server
-(`bench_outbox`) and drops it at the end, and uses a Redis queue of its own. Run from the project
-folder:
+Needs PostgreSQL and Redis, named as for the site (the write case alone needs only PostgreSQL);
+it makes a database of its own on that server (`bench_outbox`) and drops it at the end, and uses a
+Redis queue of its own. Run from the project folder:
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres CELERY_BROKER_URL=redis://127.0.0.1:6379/0 \\
         .venv/bin/python bench/outbox_bench.py [--messages 5000] [--batch-sizes 1,100,500] [--concurrency 1] \\

@@ -45,8 +45,9 @@ def insert_many_new(objs: list[Model], returning: str | None = None) -> list:
     """Insert every row of `objs` (all of one model) that no unique constraint already holds, in
     one statement: `INSERT … VALUES (…), (…) ON CONFLICT DO NOTHING RETURNING id`. Returns the
     primary keys of the rows written (those skipped return none), or with `returning` (a field's
-    name) pairs of the primary key and that field; the objects themselves are left as they are. Like `insert_new`, no save() or signal runs; keep a batch under the database's
-    limit of parameters (PostgreSQL: 65,535, so about 2,000 rows of twenty columns)."""
+    name) pairs of the primary key and that field; the objects themselves are left as they are.
+    Like `insert_new`, no save() or signal runs; keep a batch under the database's limit of
+    parameters (PostgreSQL: 65,535, so about 2,000 rows of twenty columns)."""
     if not objs:
         return []
     model = type(objs[0])

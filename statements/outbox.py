@@ -186,6 +186,8 @@ class Recipient:
 def _mark(name: str) -> str:
     """Stands for a recipient's own link `name` while a message is rendered once for many."""
     return f"https://{name.replace('_', '-')}.invalid/0c5f9a1e-mark/"
+
+
 # Rows written by one INSERT statement (twenty columns: well under PostgreSQL's 65,535 parameters).
 WRITE_BATCH_SIZE = 1000
 
@@ -220,8 +222,8 @@ def _write_many(batch: list[Recipient], kind, template, context, coalition, shar
     bulk = kind in unsubscribe_links.BULK_KINDS
     opted_out = set()
     if bulk:
-        opted_out = set(EmailOptOut.objects.filter(kind=kind, email__in={unsubscribe_links.normalise(r.email) for r in batch})
-                        .values_list("email", flat=True))
+        addresses = {unsubscribe_links.normalise(r.email) for r in batch}
+        opted_out = set(EmailOptOut.objects.filter(kind=kind, email__in=addresses).values_list("email", flat=True))
     keys = {r.dedupe_key for r in batch}
     known = set(OutboundEmail.objects.filter(dedupe_key__in=keys).values_list("dedupe_key", flat=True))
     now, rendered = timezone.now(), shared["rendered"]
@@ -245,8 +247,9 @@ def _write_many(batch: list[Recipient], kind, template, context, coalition, shar
             subject, text = subject.replace(_mark(name), url), text.replace(_mark(name), url)
             html = html.replace(_mark(name), escape(url))
         rows.append(OutboundEmail(
-            kind=kind, dedupe_key=recipient.dedupe_key, message_id=message_id_for(recipient.dedupe_key, shared["domain"]),
-            recipient=recipient.email, language=recipient.language, subject=subject, body_text=text,
+            kind=kind, dedupe_key=recipient.dedupe_key,
+            message_id=message_id_for(recipient.dedupe_key, shared["domain"]), recipient=recipient.email,
+            language=recipient.language, subject=subject, body_text=text,
             body_html=html, headers=headers, coalition=coalition, created_at=now, due_at=now))
     return {key: pk for pk, key in db.insert_many_new(rows, returning="dedupe_key")}
 

@@ -155,7 +155,8 @@ def test_a_text_changed_while_open_gives_each_individual_a_link_of_their_own_and
     rows = {e.recipient: e for e in OutboundEmail.objects.filter(kind=EmailOptOut.Kind.TEXT_CHANGED)}
     assert set(rows) == {signer.email, "olena@example.net", "ann@example.net"}
     assert rows["olena@example.net"].language == "uk" and "змінено" in rows["olena@example.net"].subject
-    links = [re.search(r"/confirm/[^/\s]+/", rows[email].body_text).group(0) for email in ("olena@example.net", "ann@example.net")]
+    links = [re.search(r"/confirm/[^/\s]+/", rows[email].body_text).group(0)
+             for email in ("olena@example.net", "ann@example.net")]
     assert links[0] != links[1] and all(link in rows[email].body_html
                                         for link, email in zip(links, ("olena@example.net", "ann@example.net")))
     hashes = sorted(Signature.objects.filter(kind="individual").values_list("token_hash", flat=True))
