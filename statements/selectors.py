@@ -388,6 +388,15 @@ def individuals_on_signed_text(statement: Statement, q: str = "") -> QuerySet:
     return found.only("statement", "name", "affiliation", "confirmed_at").order_by("confirmed_at", "id")
 
 
+def roster_individuals(statement: Statement, q: str = "") -> QuerySet:
+    """For coordinators: every live individual signature (unconfirmed, hidden, on an earlier text
+    too), newest first, to be paged; `q` matches name, affiliation or address, case-insensitively."""
+    found = statement.signatures.live().filter(kind=Signature.Kind.INDIVIDUAL)
+    if q:
+        found = found.filter(Q(name__icontains=q) | Q(affiliation__icontains=q) | Q(email__icontains=q))
+    return found.select_related("hidden_by", "revision").order_by("-created_at", "-id")
+
+
 def signatory_summary(statement: Statement, *, earlier: bool = False,
                       recent: int = RECENT_INDIVIDUALS) -> SignatorySummary:
     """The statement page's signatories (see `SignatorySummary`); `earlier` for member staff."""

@@ -247,3 +247,33 @@ def test_the_signatures_csv_streams_the_same_rows(client, coalition, coordinator
     assert rows[1][:5] == ["individual", "", "Person 00000", "Lawyer", f"person0-{statement.slug}@example.org"]
     assert rows[2500][2] == "Person 02499"
     assert rows[-1][2] == "'=HYPERLINK(\"http://x\")"  # still a spreadsheet-safe cell
+
+
+# The coordinators' roster -----------------------------------------------------------------------
+
+
+def test_the_roster_pages_individuals_newest_first_and_finds_them_by_address(client, petition, coordinator):
+    individual(petition, "Unconfirmed Signer", email="pending.person@example.net", confirmed_at=None)
+    client.force_login(coordinator)
+    url = reverse("statement_roster", args=[petition.slug])
+    first = get(client, url)
+    section = first.split('id="individuals-heading"')[1].split("</section>")[0]
+    assert "251 individual signatures (confirmed or not), newest first." in section
+    assert section.count('name="reason"') == 100  # one hiding form per signature shown
+    assert "Unconfirmed Signer" in section and "Person 00249" in section and "Person 00150" not in section
+    assert 'aria-label="Pages of individual signatures"' in section and "Page 1 of 3" in section
+    last = get(client, url, page=3).split('id="individuals-heading"')[1]
+    assert "Person 00000" in last and "Person 00050" in last and "Person 00051" not in last
+    found = get(client, url, q="PENDING.PERSON").split('id="individuals-heading"')[1].split("</section>")[0]
+    assert "1 individual signature matches." in found and "Unconfirmed Signer" in found and "Person 0" not in found
+    assert "Truth Hounds" in get(client, url, page=2)  # the organisations stay on every page
+    too_long = get(client, url, status=400, q="x" * 201)
+    assert "Ensure this value has at most 200 characters" in too_long
+
+
+def test_the_roster_in_ukrainian(client, petition, coordinator):
+    client.force_login(coordinator)
+    client.cookies["django_language"] = "uk"
+    page = get(client, reverse("statement_roster", args=[petition.slug]))
+    assert "250 підписів фізичних осіб (підтверджених чи ні), найновіші першими." in page
+    assert 'aria-label="Сторінки підписів фізичних осіб"' in page

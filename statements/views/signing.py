@@ -9,6 +9,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
@@ -33,6 +34,7 @@ from ..forms import (
     OrganisationSignForm,
     ReminderForm,
     SignatoryOrderForm,
+    SignatorySearchForm,
 )
 from ..models import Signature
 from ..text import spreadsheet_cell
@@ -231,19 +233,31 @@ def decline_to_sign(request, slug):
     return redirect(sign_url(statement))
 
 
+ROSTER_INDIVIDUALS_PER_PAGE = 100
+
+
 class RosterView(TemplateView):
     """For coordinators: every member organisation (and invited partner): signed, declined, no
-    answer; individuals, with hiding; inviting partners."""
+    answer; individuals, newest first, 100 to a page and searchable (`?q=`, `?page=`), with hiding;
+    inviting partners."""
 
     template_name = "statements/roster.html"
+
+    def get(self, request, *args, **kwargs):
+        response = super().get(request, *args, **kwargs)
+        if response.context_data["individual_search"].errors:  # words too long: 400, with the message
+            response.status_code = 400
+        return response
 
     def get_context_data(self, **kwargs):
         statement = visible_statement(self.request, kwargs["slug"])
         permissions.require(permissions.can_view_roster(self.request.user, statement))
-        individuals = (statement.signatures.live().filter(kind=Signature.Kind.INDIVIDUAL)
-                       .select_related("hidden_by", "revision").order_by("-created_at"))
+        search = SignatorySearchForm(self.request.GET)
+        individuals = Paginator(selectors.roster_individuals(statement, search.query()),
+                                ROSTER_INDIVIDUALS_PER_PAGE).get_page(self.request.GET.get("page"))
         return super().get_context_data(
-            statement=statement, roster=selectors.roster_with_reminders(statement), individuals=individuals,
+            statement=statement, roster=selectors.roster_with_reminders(statement),
+            individuals=individuals.object_list, individuals_page=individuals, individual_search=search,
             partner_form=kwargs.pop("partner_form", None) or InvitePartnerForm(statement=statement),
             order_form=kwargs.pop("order_form", None) or signatory_order_form(statement),
             may_remind=not cosigning.signing_refusal(statement),
@@ -258,7 +272,7 @@ def signatory_order_form(statement, data=None) -> SignatoryOrderForm | None:
     there is nothing to order (fewer than two) or the order can no longer change."""
     if statement.status not in (statement.Status.OPEN, statement.Status.CLOSED):
         return None
-    signatures = selectors.signatories(statement).organisations
+    signatures = selectors.signatory_summary(statement, recent=0).organisations
     if len(signatures) < 2:
         return None
     return SignatoryOrderForm(data, organisations=[s.organisation for s in signatures])
