@@ -1,5 +1,7 @@
-"""Who is told what. Each function writes outbox rows in the caller's transaction; Celery
-delivers them after commit."""
+"""Who is told what. A message to one person is written to the outbox in the caller's
+transaction; a message to many (a statement opened, the text changed, the deadline passed, an
+issue released) records a fan-out there, and its `write_*` function writes the rows in bulk in a
+task after commit (`statements.fanouts`). Celery delivers the rows after commit."""
 
 from datetime import timedelta
 

@@ -4,6 +4,8 @@ Writing: `enqueue()` is called inside the transaction of the event that causes a
 is queued with `transaction.on_commit`, so a rolled-back event sends nothing; inside `batched()`
 the rows written are queued together after commit, one task per OUTBOX_BATCH_SIZE rows, so a
 fan-out to thousands of recipients opens one SMTP connection per batch, not one per message.
+`enqueue_many()` writes a fan-out's rows in bulk (one INSERT per thousand rows, each language
+rendered once), in the task of `statements.fanouts`, not in the request.
 
 Delivering: `deliver_batch()` claims each row in a transaction of its own (a row lock, skipped by
 any other worker), sends it and records the result before moving on. A row already sent is never
