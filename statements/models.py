@@ -468,7 +468,7 @@ class Publication(models.Model):
     # {"organisations": [name, ...], "individuals": [{"name": ..., "affiliation": ...}, ...]}
     signatories = models.JSONField(_("signatories"), default=dict)
     place = models.CharField(_("place"), max_length=100, default="Kyiv")
-    pdf = models.FileField(_("PDF"), upload_to=publication_path, blank=True)
+    pdf = models.FileField(_("PDF"), upload_to=publication_path, blank=True, max_length=255)
     sha256 = models.CharField(_("SHA-256 of the PDF"), max_length=64, blank=True, db_index=True)
     certificate_sha256 = models.CharField(_("fingerprint of the signing certificate"), max_length=64, blank=True)
     state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.PENDING)

@@ -283,3 +283,12 @@ def test_the_coordinator_is_told_whether_the_signed_pdf_is_ready(
         assert "The statement is published with its signed PDF." in page
     else:
         assert "The statement is published; its signed PDF is being prepared." in page
+
+
+def test_a_statement_with_the_longest_address_publishes(coalition, coordinator, signer, member_org,
+                                                          django_capture_on_commit_callbacks):
+    statement = closed_statement(coalition, coordinator, signer, member_org, slug="a" * 100)
+    published = publish(statement, coordinator, django_capture_on_commit_callbacks)
+    assert published.state == Publication.State.READY, published.failure
+    assert published.pdf.name == f"publications/{'a' * 100}/issue-1.pdf"
+    assert pdf.verify_pdf(published.pdf.read()).authentic
