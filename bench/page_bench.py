@@ -378,8 +378,10 @@ def main() -> None:
     try:
         started = time.monotonic()
         seed_data = seed(sizes)
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
         print(json.dumps({"seeded": {str(k): v for k, v in seed_data["statements"].items()},
-                          "seconds": round(time.monotonic() - started, 1)}), flush=True)
+                          "seconds": round(time.monotonic() - started, 1), "commit": commit.stdout.strip(),
+                          "cpus": os.cpu_count()}), flush=True)
         connection.close()  # the server's workers and the signing thread open their own
         env = {**os.environ, "DATABASE_URL": database_url(connection.settings_dict), "DEBUG": "0",
                "ALLOWED_HOSTS": "127.0.0.1", "SITE_URL": "http://127.0.0.1", "SECURE_SSL_REDIRECT": "0",
