@@ -38,6 +38,7 @@ goes only to 127.0.0.1. From the project folder:
 """
 
 import argparse
+import base64
 import json
 import os
 import re
@@ -385,7 +386,9 @@ def main() -> None:
         connection.close()  # the server's workers and the signing thread open their own
         env = {**os.environ, "DATABASE_URL": database_url(connection.settings_dict), "DEBUG": "0",
                "ALLOWED_HOSTS": "127.0.0.1", "SITE_URL": "http://127.0.0.1", "SECURE_SSL_REDIRECT": "0",
-               "LOG_LEVEL": "WARNING"}
+               "LOG_LEVEL": "WARNING",
+               # With DEBUG off the two-factor secrets' key is required (a Fernet key); none is used here.
+               "MFA_ENCRYPTION_KEYS": base64.urlsafe_b64encode(os.urandom(32)).decode()}
         subprocess.run([sys.executable, "manage.py", "collectstatic", "--noinput", "-v", "0"], cwd=ROOT, env=env,
                        check=True)
         port = free_port()
