@@ -310,7 +310,9 @@ def summarise(name: str, rounds: list[dict]) -> dict:
             "ratio_to_static": median("ratio_to_static"), "ratio_to_healthz": median("ratio_to_healthz"),
             "page_bytes": rounds[-1]["page_bytes"],
             **({"confirmed_per_s": median("confirmed_per_s"),
-                "confirm_errors": sum(r["confirm_errors"] for r in rounds)} if "confirmed_per_s" in rounds[0] else {})}
+                "confirm_errors": sum(r["confirm_errors"] for r in rounds),
+                "first_error": next((r["first_error"] for r in rounds if "first_error" in r), "")}
+               if "confirmed_per_s" in rounds[0] else {})}
 
 
 def verdict(summary: dict) -> str:
@@ -423,6 +425,9 @@ def main() -> None:
             print(f"{s['summary']:<22}{s['rps']:>10.1f}{s['ratio_to_static']:>10.3f}{s['ratio_to_healthz']:>10.3f}"
                   f"{s['p50_ms']:>9.1f}{s['p99_ms']:>9.1f}{s['p99_worst_ms']:>11.1f}"
                   f"{s.get('confirmed_per_s', 0):>8.1f}{s['page_bytes'] / 1024:>8.0f}  {verdict(s)}")
+        for s in summaries:  # a case whose signing failed measured an idle page: say so
+            if s.get("confirm_errors"):
+                print(f"! {s['summary']}: {s['confirm_errors']} signatures failed to confirm, first: {s['first_error']}")
     finally:
         if server is not None:
             stop(server)
