@@ -67,11 +67,11 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    # Outside the public page cache, so stored copies get the policy too.
+    # Anonymous visitors' copies of public pages, served before the CSP, sessions, locale, CSRF
+    # and authentication run (statements/caching.py): a stored copy carries the headers they set.
+    "statements.caching.PublicPageCacheMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    # Anonymous visitors' copies of public pages, served before sessions and CSRF run.
-    "statements.caching.PublicPageCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -265,7 +265,8 @@ def _redis_cache_url(url: str) -> str:
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Django's RedisCache, keeping one client per process instead of one per call.
+            "BACKEND": "coalition.redis_cache.RedisCache",
             "LOCATION": env("REDIS_CACHE_URL") or _redis_cache_url(REDIS_URL),
             "KEY_PREFIX": "cs",
             # Rate limits fail closed when Redis is down; short timeouts make that quick.

@@ -174,13 +174,17 @@ def public_pages_changed(sender=None, instance=None, **kwargs) -> None:
 
 # Stored copies ----------------------------------------------------------------------------------
 
-def _serve_stored(key: str, entry: dict) -> tuple[bool, bool]:
+def _serve_stored(key: str, entry: dict, known: dict | None = None) -> tuple[bool, bool]:
     """Whether to serve the copy `entry` stored under `key`, and whether this request took the
     lock to render the next copy (it must `_release` it). A copy whose versions all match is
     served; one behind only in signatures is served while younger than STALE seconds, and after
     that by everyone but the one request that takes the lock; so is one older than TIMEOUT;
-    anything else is rendered again."""
-    current = versions(entry["versions"])
+    anything else is rendered again. `known`: versions already read with the copy, if they are
+    the ones it depends on (no second trip to the cache)."""
+    if known is not None and all(name in known for name in entry["versions"]):
+        current = known
+    else:
+        current = versions(entry["versions"])
     differ = [name for name, value in entry["versions"].items() if current[name] != value]
     age = time.time() - entry["made"]
     if not differ and age < TIMEOUT:
@@ -193,11 +197,11 @@ def _serve_stored(key: str, entry: dict) -> tuple[bool, bool]:
     return not locked, locked
 
 
-def _stored(key: str, entry: dict | None) -> tuple[bool, bool]:
+def _stored(key: str, entry: dict | None, known: dict | None = None) -> tuple[bool, bool]:
     if entry is None:
         return False, False
     try:
-        return _serve_stored(key, entry)
+        return _serve_stored(key, entry, known)
     except Exception:  # noqa: BLE001  (cache unreachable mid-way: render, as without a cache)
         log.warning("Public page cache unavailable for %s", key, exc_info=True)
         return False, False
@@ -254,13 +258,28 @@ def cache_public_page(view):
 
 def _anonymous_get(request) -> bool:
     return (request.method == "GET" and settings.SESSION_COOKIE_NAME not in request.COOKIES
-            and "messages" not in request.COOKIES)
+            and "messages" not in request.COOKIES
+            and not request.path_info.startswith(settings.STATIC_URL))  # WhiteNoise's, further in
 
 
 def _key(request) -> str:
     language = translation.get_language_from_request(request)
     path = hashlib.sha256(request.get_full_path().encode()).hexdigest()
-    return f"public-page:{language}:{path}"
+    # v2: copies carry the whole stack's headers (the CSP runs inside this middleware now).
+    return f"public-page:v2:{language}:{path}"
+
+
+# The versions each page's copy was last seen to depend on, in this process: read in the same
+# trip to the cache as the copy, so serving one is a single MGET. A guess only; a copy that
+# depends on others has them read as well. Bounded, since query strings make paths unbounded.
+_depends_on: dict[str, tuple[str, ...]] = {}
+_DEPENDS_ON_MAX = 20_000
+
+
+def _remember(key: str, names) -> None:
+    if len(_depends_on) >= _DEPENDS_ON_MAX:
+        _depends_on.clear()
+    _depends_on[key] = tuple(names)
 
 
 def _storable(request, response) -> bool:
@@ -288,16 +307,20 @@ class PublicPageCacheMiddleware:
         if not _anonymous_get(request):
             return self.get_response(request)
         key = _tolerant(_key)(request)
-        found = _tolerant(cache.get_many)([key, SITE, ARCHIVE]) if key else None
+        found = _tolerant(cache.get_many)([key, *_depends_on.get(key, (SITE, ARCHIVE))]) if key else None
         if found is None:
             return self.get_response(request)
         entry = found.pop(key, None)
-        serve, locked = _stored(key, entry)
+        if entry is not None and _depends_on.get(key) != tuple(entry["versions"]):
+            _remember(key, entry["versions"])
+        serve, locked = _stored(key, entry, found)
         if serve:
             return _response(entry)
         # Read before the view reads its data, so a change made meanwhile leaves this copy behind;
         # a page about one statement replaces them (`page_depends_on`).
-        request._public_page_versions = found if len(found) == 2 else _tolerant(versions)([SITE, ARCHIVE])
+        site_and_archive = {name: found[name] for name in (SITE, ARCHIVE) if name in found}
+        request._public_page_versions = (site_and_archive if len(site_and_archive) == 2
+                                         else _tolerant(versions)([SITE, ARCHIVE]))
         made = time.time()
         try:
             response = self.get_response(request)
@@ -318,3 +341,4 @@ class PublicPageCacheMiddleware:
         entry = {"versions": page_versions, "made": made, "status": response.status_code,
                  "headers": list(response.items()), "content": response.content}
         _tolerant(cache.set)(key, entry, TIMEOUT + KEPT_AFTER_TIMEOUT)
+        _remember(key, page_versions)

@@ -87,6 +87,17 @@ def test_a_stored_copy_keeps_the_headers_and_is_not_served_to_a_visitor_with_a_s
     assert len(queries) > 0  # rendered for this visitor, not the stored copy
 
 
+def test_a_stored_statement_page_carries_the_content_security_policy(client, coalition, coordinator,
+                                                                   django_assert_num_queries):
+    statement = make_statement(coalition, by=coordinator, status="published", title="Policy kept")
+    first = client.get(statement.get_absolute_url())
+    with django_assert_num_queries(0):
+        again = client.get(statement.get_absolute_url())
+    assert "Policy kept" in again.content.decode()
+    assert "default-src 'self'" in again["Content-Security-Policy"]
+    assert again["Content-Security-Policy"] == first["Content-Security-Policy"]
+
+
 def test_an_error_page_is_never_stored(client, db):
     assert client.get("/statements/no-such-statement/").status_code == 404
     with CaptureQueriesContext(connection) as queries:

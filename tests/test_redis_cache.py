@@ -1,0 +1,35 @@
+"""The Redis cache backend keeps one client per process and behaves as Django's."""
+
+import os
+from urllib.parse import urlsplit, urlunsplit
+
+import pytest
+
+from coalition.redis_cache import RedisCache
+
+
+@pytest.fixture
+def redis_cache():
+    url = os.environ.get("REDIS_URL") or os.environ.get("CELERY_BROKER_URL", "")
+    if not url.startswith("redis"):
+        pytest.skip("Redis (REDIS_URL or CELERY_BROKER_URL) not available")
+    import redis
+
+    url = urlunsplit(urlsplit(url)._replace(path="/13"))  # a database of this test's own
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=1).ping()
+    except redis.exceptions.ConnectionError:
+        pytest.skip("Redis not reachable")
+    cache = RedisCache(url, {"KEY_PREFIX": "test-redis-cache"})
+    yield cache
+    cache.clear()
+
+
+def test_the_cache_stores_reads_and_counts_through_one_client(redis_cache):
+    redis_cache.set("page", {"content": b"<p>stored</p>"}, 30)
+    redis_cache.set("version", 1, None)
+    assert redis_cache.get_many(["page", "version", "missing"]) == {"page": {"content": b"<p>stored</p>"},
+                                                                  "version": 1}
+    assert redis_cache.incr("version") == 2
+    assert redis_cache.add("lock", 1, 5) and not redis_cache.add("lock", 1, 5)
+    assert redis_cache._cache.get_client() is redis_cache._cache.get_client(write=True)
