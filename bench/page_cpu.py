@@ -69,6 +69,9 @@ def measure(application, env: dict, requests: int) -> dict:
     reset_queries()
     call(application, env)
     queries = len(connection.queries)
+    if os.environ.get("PAGE_CPU_SHOW_QUERIES"):
+        for query in connection.queries:
+            print(query["sql"][:300], file=sys.stderr)
     connection.force_debug_cursor = False
     started = time.process_time()
     for _ in range(requests):

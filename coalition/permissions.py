@@ -9,6 +9,9 @@ organisation to sign as a partner), and only that coalition's coordinators chang
 in coalition B gives nothing in coalition A, even for an organisation that is a member of both.
 """
 
+from contextlib import contextmanager
+from contextvars import ContextVar
+
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 
@@ -24,12 +27,36 @@ def _signed_in(user) -> bool:
     return bool(user and user.is_authenticated and user.is_active)
 
 
+_kept: ContextVar[dict | None] = ContextVar("permission_answers", default=None)
+
+
+@contextmanager
+def answers_kept():
+    """Inside this block each question about a user's roles in a coalition is asked of the
+    database once: for rendering one page, which changes no role (the statement page asks whether
+    its visitor coordinates the coalition for half a dozen of its buttons)."""
+    token = _kept.set({})
+    try:
+        yield
+    finally:
+        _kept.reset(token)
+
+
+def _remembered(question: tuple, answer) -> bool:
+    kept = _kept.get()
+    if kept is None:
+        return answer()
+    if question not in kept:
+        kept[question] = answer()
+    return kept[question]
+
+
 def is_coordinator(user, coalition: Coalition) -> bool:
     if not _signed_in(user):
         return False
-    return CoalitionRole.objects.filter(
+    return _remembered(("coordinator", user.pk, coalition.pk), lambda: CoalitionRole.objects.filter(
         user=user, coalition=coalition, role=CoalitionRole.Role.COORDINATOR
-    ).exists()
+    ).exists())
 
 
 def requires_mfa(user) -> bool:
@@ -61,7 +88,11 @@ def member_organisations(user, coalition: Coalition):
 
 def is_member_staff(user, coalition: Coalition) -> bool:
     """Staff of a current member organisation, or a coordinator: those who see drafts."""
-    return member_organisations(user, coalition).exists() or is_coordinator(user, coalition)
+    if not _signed_in(user):
+        return False
+    return (_remembered(("member staff", user.pk, coalition.pk),
+                        lambda: member_organisations(user, coalition).exists())
+            or is_coordinator(user, coalition))
 
 
 def can_invite(user, coalition: Coalition) -> bool:

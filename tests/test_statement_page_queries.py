@@ -139,3 +139,14 @@ def test_on_postgresql_the_count_and_the_newest_names_read_the_partial_index(pos
             cursor.execute(f"EXPLAIN {sql}", params)
             plan = "\n".join(row[0] for row in cursor.fetchall())
         assert "signature_confirmed_people" in plan, plan
+
+
+def test_the_signed_in_page_asks_once_whether_its_visitor_coordinates_the_coalition(client, coalition, coordinator):
+    statement = make_statement(coalition, by=coordinator, status="open", title="Asked once")
+    client.force_login(coordinator)
+    with CaptureQueriesContext(connection) as queries:
+        page = client.get(statement.get_absolute_url()).content.decode()
+    assert "Asked once" in page and reverse("statement_close", args=[statement.slug]) in page
+    role_questions = [q["sql"] for q in queries if q["sql"].startswith('SELECT 1 AS "a" FROM "coalition_coalitionrole"')
+                      and '"coalition_coalitionrole"."coalition_id"' in q["sql"]]
+    assert len(role_questions) == 1, role_questions

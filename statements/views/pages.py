@@ -39,6 +39,11 @@ class SubnavMixin:
 class StatementDetailView(TemplateView):
     template_name = "statements/statement_detail.html"
 
+    def get(self, request, *args, **kwargs):
+        # Rendered inside: the template asks the same role questions as the context.
+        with permissions.answers_kept():
+            return super().get(request, *args, **kwargs).render()
+
     def get_context_data(self, **kwargs):
         return {**super().get_context_data(**kwargs),
                 **statement_context(self.request, visible_statement(self.request, kwargs["slug"]))}
