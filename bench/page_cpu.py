@@ -142,7 +142,7 @@ def main() -> None:
                 call(application, env)
             profiler.disable()
             out = io.StringIO()
-            pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(60)
+            pstats.Stats(profiler, stream=out).sort_stats(os.environ.get("PAGE_CPU_SORT", "cumulative")).print_stats(60)
             print(out.getvalue())
             return
         for name, (env, requests) in cases.items():
