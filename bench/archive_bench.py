@@ -158,6 +158,7 @@ def main() -> None:
     targets = build(folder)
 
     server_env = {**env, "DEBUG": "0", "SECRET_KEY": "bench-only-secret-key-" + "x" * 40,
+                  "AUDIT_HASH_KEY": "bench-only-audit-hash-key",
                   "ALLOWED_HOSTS": "127.0.0.1", "SITE_URL": "http://127.0.0.1",
                   "SECURE_SSL_REDIRECT": "0"}  # TLS ends at the proxy in front, not measured here
     subprocess.run([sys.executable, "manage.py", "collectstatic", "--noinput", "-v", "0"], cwd=ROOT,

@@ -367,7 +367,7 @@ def main() -> None:
         "DJANGO_SETTINGS_MODULE": "coalition.settings", "TEST_DATABASE_NAME": "bench_pages",
         "CELERY_BROKER_URL": redis_url, "REDIS_URL": redis_url, "REDIS_CACHE_URL": redis_url,
         "CELERY_QUEUE": f"bench-pages-{uuid.uuid4().hex[:8]}", "SIGNING_RATE_LIMITS_ENABLED": "0",
-        "SECRET_KEY": SECRET_KEY,
+        "SECRET_KEY": SECRET_KEY, "AUDIT_HASH_KEY": "bench-only-audit-hash-key",
     })
 
     import django

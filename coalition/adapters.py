@@ -6,13 +6,51 @@ import uuid
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.mfa.adapter import DefaultMFAAdapter
 from allauth.mfa.models import Authenticator
+from django.conf import settings
+from django.contrib.sites.shortcuts import get_current_site
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
+from coalition import addresses
 from statements import outbox
 
 
+def count_sign_in_attempt(request, who: str):
+    """Count one attempt to sign in as `who` (an address, or a user for a two-factor code) from
+    the request's IP against SIGN_IN_RATE_LIMIT_PER_ADDRESS_AND_IP; returns the usage (which a
+    success rolls back) or None when the limit is used up. Counting per address and IP, not per
+    address alone, keeps a stranger's wrong guesses from locking the owner out; allauth's own
+    per-address limit (ACCOUNT_RATE_LIMITS["login_failed"]) stays as a higher ceiling."""
+    from allauth.core.internal import ratelimit
+
+    ip = ratelimit.get_ip(request)
+    config = {"login_failed_address_ip": f"{settings.SIGN_IN_RATE_LIMIT_PER_ADDRESS_AND_IP}/key"}
+    return ratelimit.consume(request, app="allauth.account", action="login_failed_address_ip",
+                             config=config, key=f"{who}|{ip}")
+
+
 class AccountAdapter(DefaultAccountAdapter):
+    def _get_login_attempts_cache_key(self, request, **credentials) -> str:
+        """allauth counts failed sign-ins per this key: the canonical address, so that
+        `Name+1@` and `name@` of one mailbox count together."""
+        login = credentials.get("email", credentials.get("username", ""))
+        return f"{get_current_site(request).domain}:{addresses.canonical_email(login)}"
+
+    def pre_authenticate(self, request, **credentials) -> None:
+        """Before allauth's limits (per IP, and the ceiling per address), the limit per address
+        and IP; reaching it gives allauth's own answer, the same as any other limit."""
+        who = self._get_login_attempts_cache_key(request, **credentials)
+        self._address_ip_usage = count_sign_in_attempt(request, f"password:{who}")
+        if not self._address_ip_usage:
+            raise self.validation_error("too_many_login_attempts")
+        super().pre_authenticate(request, **credentials)
+
+    def _rollback_login_failed_rl_usage(self) -> None:
+        super()._rollback_login_failed_rl_usage()
+        usage = getattr(self, "_address_ip_usage", None)
+        if usage:
+            usage.rollback()
+
     def is_open_for_signup(self, request) -> bool:
         # Staff join by invitation only (see coalition.views.accept_invitation).
         return False

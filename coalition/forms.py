@@ -1,9 +1,13 @@
+from allauth.account.adapter import get_adapter
+from allauth.core import context
+from allauth.mfa.base.forms import AuthenticateForm as MFAAuthenticateForm
 from django import forms
 from django.conf import settings
 from django.contrib.auth.password_validation import password_validators_help_text_html
 from django.utils.translation import gettext_lazy as _
 
 from . import permissions
+from .adapters import count_sign_in_attempt
 from .models import Coalition, EmailOptOut, Invitation, Organisation
 
 
@@ -53,3 +57,17 @@ class NotificationPreferencesForm(forms.Form):
         choices=EmailOptOut.Kind.choices,
         help_text=_("Invitations, signature confirmations and account messages are always sent."),
     )
+
+
+class AuthenticateForm(MFAAuthenticateForm):
+    """allauth's two-factor code form (MFA_FORMS["authenticate"]), with wrong codes also counted
+    per user and IP (`adapters.count_sign_in_attempt`) before allauth's own per-user ceiling: a
+    stranger who has the password and guesses codes from elsewhere does not lock the owner out."""
+
+    def clean_code(self) -> str:
+        usage = count_sign_in_attempt(context.request, f"mfa:{self.user.pk}")
+        if not usage:
+            raise get_adapter().validation_error("too_many_login_attempts")
+        code = super().clean_code()
+        usage.rollback()
+        return code

@@ -166,7 +166,10 @@ ACCOUNT_RATE_LIMITS = {
     # allauth's defaults, kept explicit so they can be read and tuned in one place, except that
     # one address gets at most 5 reset emails an hour (not a minute): reset mail goes to any
     # address typed, account or not. Counted in the cache, so shared by every web process.
-    "login_failed": env("SIGN_IN_RATE_LIMITS", "10/m/ip,5/5m/key"),
+    # Failed sign-ins per IP, and per address from every IP together: the per-address ceiling is
+    # high so that a stranger guessing from elsewhere does not lock the owner out; the owner's own
+    # attempts are held by SIGN_IN_RATE_LIMIT_PER_ADDRESS_AND_IP (coalition.adapters).
+    "login_failed": env("SIGN_IN_RATE_LIMITS", "10/m/ip,50/h/key"),
     "reset_password": env("PASSWORD_RESET_RATE_LIMITS", "20/m/ip,5/h/key"),
     "reset_password_from_key": "20/m/ip",
     "signup": "20/m/ip",
@@ -175,6 +178,18 @@ ACCOUNT_RATE_LIMITS = {
 # Behind a reverse proxy every request comes from the proxy: trust this many proxies' entries in
 # X-Forwarded-For, so rate limits per IP count the client's address (docs/deploy.md).
 ALLAUTH_TRUSTED_PROXY_COUNT = int(env("TRUSTED_PROXY_COUNT", "0"))
+# Failed sign-ins (password or two-factor code) for one address from one IP: the limit that stops
+# guessing; the same answer as the other limits when reached.
+SIGN_IN_RATE_LIMIT_PER_ADDRESS_AND_IP = env("SIGN_IN_RATE_LIMIT_PER_ADDRESS_AND_IP", "5/5m")
+MFA_FORMS = {"authenticate": "coalition.forms.AuthenticateForm"}
+# The key of the keyed hash (HMAC-SHA256) kept of individuals' addresses in the audit log and on
+# erased signatures: without it a guessed address cannot be confirmed against them. Required
+# when DEBUG is off; in development derived from SECRET_KEY.
+AUDIT_HASH_KEY = env("AUDIT_HASH_KEY")
+if not AUDIT_HASH_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured("AUDIT_HASH_KEY must be set when DEBUG is off.")
+    AUDIT_HASH_KEY = "audit-hash:" + SECRET_KEY
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Coalition Statements"
 # Enrolling in TOTP also makes recovery codes (allauth's defaults, kept explicit).

@@ -260,21 +260,22 @@ def sign_as_individual(statement: Statement, *, person: Individual, ip: str) -> 
         statement=statement, revision=revision, sha256=revision.sha256, kind=Signature.Kind.INDIVIDUAL,
         name=person.name, affiliation=person.affiliation, email=person.email, language=person.language,
     )
+    signature.fill_email_canonical()  # insert_new() calls no save()
     token = _new_token(signature)
     # The constraint on the address answers "signed before?": no query first and no savepoint,
     # since this runs on every signature. (An unconfirmed signature is on no public page, so the
     # post_save signal that renews cached pages has nothing to do.)
     if not db.insert_new(signature):
         existing = (statement.signatures.live()
-                    .filter(kind=Signature.Kind.INDIVIDUAL, email__iexact=person.email).first())
+                    .filter(kind=Signature.Kind.INDIVIDUAL, email_canonical=signature.email_canonical).first())
         if existing is None:
             raise IntegrityError("The individual signature could not be written.")
         existing.statement = statement
         return _answer_again(existing)
     notifications.individual_signature_confirmation(signature, token)
-    # The audit log, which never changes, keeps a hash of the address and no name: both can be erased.
+    # The audit log, which never changes, keeps a keyed hash of the address and no name: both can be erased.
     audit.record(None, "signature.individual_signed", statement, signature=signature.pk,
-                 email_sha256=privacy.email_sha256(signature.email),
+                 email_hmac=privacy.email_hash(signature.email),
                  revision=revision.number, sha256=revision.sha256)
     return token
 
@@ -331,7 +332,7 @@ def confirm_individual(statement: Statement, *, token: str, sha256: str) -> Sign
     else:
         _rebind(signature, statement, by=None)
         action = "signature.text_confirmed"
-    audit.record(None, action, statement, signature=signature.pk, email_sha256=privacy.email_sha256(signature.email),
+    audit.record(None, action, statement, signature=signature.pk, email_hmac=privacy.email_hash(signature.email),
                  previous_revision=previous.number, revision=statement.signed_revision.number,
                  sha256=signature.sha256)
     return signature

@@ -8,6 +8,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from coalition.addresses import canonical_email
+
 from . import text
 
 
@@ -164,8 +166,15 @@ class Comment(models.Model):
 
 class SignatureQuerySet(models.QuerySet):
     def live(self):
-        """Not withdrawn: what the one-per-organisation and one-per-email constraints count."""
+        """Not withdrawn: what the one-per-organisation and one-per-person constraints count."""
         return self.filter(withdrawn_at__isnull=True)
+
+    def bulk_create(self, objs, *args, **kwargs):
+        """As Django's, with each signature's canonical address filled in (no save() runs)."""
+        objs = list(objs)
+        for signature in objs:
+            signature.fill_email_canonical()
+        return super().bulk_create(objs, *args, **kwargs)
 
     def counted(self):
         """What the public sees: live organisations, and individuals confirmed and not hidden."""
@@ -226,10 +235,15 @@ class Signature(models.Model):
     )
     hidden_reason = models.TextField(_("reason for hiding"), blank=True)
     # Erasure at the person's request, or of a signature never confirmed (`statements.privacy`):
-    # the address is gone (and, before publication, the name and affiliation); the SHA-256 of the
+    # the address is gone (and, before publication, the name and affiliation); a keyed hash
+    # (HMAC-SHA256 with AUDIT_HASH_KEY; a plain SHA-256 on rows erased before it) of the
     # lowercased address stays, the same hash the audit log records.
     email_sha256 = models.CharField(_("SHA-256 of the email address"), max_length=64, blank=True, editable=False)
     erased_at = models.DateTimeField(_("erased"), null=True, blank=True)
+    # The address as one person (`coalition.addresses.canonical_email`: `Alice+2@gmail.com` is
+    # `alice@gmail.com`), which the one live signature per person is counted on; set when the
+    # signature is made, blanked with the address.
+    email_canonical = models.CharField(_("canonical email address"), max_length=254, blank=True, editable=False)
 
     objects = SignatureQuerySet.as_manager()
 
@@ -252,9 +266,9 @@ class Signature(models.Model):
                 name="one_live_signature_per_organisation",
             ),
             models.UniqueConstraint(
-                "statement", Lower("email"),
+                fields=["statement", "email_canonical"],
                 condition=models.Q(kind="individual", withdrawn_at__isnull=True, erased_at__isnull=True),
-                name="one_live_signature_per_email",
+                name="one_live_signature_per_person",
             ),
             models.CheckConstraint(
                 condition=(
@@ -292,7 +306,18 @@ class Signature(models.Model):
         publishing, is saved as usual."""
         if not self._state.adding and not self._is_erasure(kwargs.get("update_fields")) and self._published():
             raise ValidationError(_("The signatures of a published statement never change."))
+        self.fill_email_canonical()
+        if kwargs.get("update_fields") is not None and "email" in kwargs["update_fields"]:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "email_canonical"}
         super().save(*args, **kwargs)
+
+    def fill_email_canonical(self) -> None:
+        """Set `email_canonical` from the address (for a new signature, or one whose address is
+        erased); call it before an insert that bypasses save()."""
+        if not self.email:
+            self.email_canonical = ""
+        elif self._state.adding or not self.email_canonical:
+            self.email_canonical = canonical_email(self.email)
 
     def delete(self, *args, **kwargs):
         if self._published():
@@ -301,7 +326,7 @@ class Signature(models.Model):
 
 
 # The fields erasing an individual's address changes on a published statement's signature.
-ERASURE_FIELDS = {"email", "email_sha256", "erased_at", "token_hash", "token_expires_at"}
+ERASURE_FIELDS = {"email", "email_canonical", "email_sha256", "erased_at", "token_hash", "token_expires_at"}
 
 
 class Decline(models.Model):

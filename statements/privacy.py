@@ -5,7 +5,8 @@ An individual signs with a name, an optional affiliation and an email address. T
 never shown anywhere public; it serves the confirmation link and the "already signed" message.
 
 Erasure, without an account: the person gives their address on /privacy/erase/; the page answers
-the same whether or not it signed anything, and only if it did does an email follow, with a link
+the same whether or not it signed anything, after the same work (the address is looked up in a
+task, after the request), and only if it did does an email follow, with a link
 naming the signatures (signed by django.core.signing, valid ERASURE_LINK_HOURS). The link's page
 lists them and a button erases them (a GET never does). For each signature:
 
@@ -14,9 +15,14 @@ lists them and a button erases them (a GET never does). For each signature:
 - once the statement has a publication (even one still being prepared): the name and affiliation
   are printed in the signed PDF, which is never changed, so they stay; the address is blanked.
 
-Either way the SHA-256 of the lowercased address stays on the row (`email_sha256`), the same hash
-the audit log records for individual signing, so the record still holds together without the
-address. Unsent messages about the signature are deleted; the rows of messages already sent (or
+Either way a keyed hash of the lowercased address stays on the row (in `email_sha256`, the
+field's old name: HMAC-SHA256 with AUDIT_HASH_KEY, so nobody without the key can confirm a guessed
+address against it), the same hash the audit log records for individual signing (`email_hmac`),
+so the record still holds together without the address. Events and rows written before the
+keyed hash keep the plain SHA-256 they were written with (`email_sha256` in the event's data):
+the audit log is append-only.
+
+Unsent messages about the signature are deleted; the rows of messages already sent (or
 given up on) about it, and the erasure emails themselves, keep their kind and dates but lose their
 recipient and text. One `signature.erased` audit event per signature, without the address.
 
@@ -24,7 +30,6 @@ Signatures never confirmed are erased the same way by beat's `purge_unconfirmed_
 UNCONFIRMED_SIGNATURE_DAYS after their confirmation link expired.
 """
 
-import hashlib
 import secrets
 from datetime import timedelta
 
@@ -34,7 +39,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from coalition import audit
+from coalition import addresses, audit
 from coalition.models import EmailOptOut
 
 from . import notifications, ratelimits
@@ -59,23 +64,36 @@ class UsedLink(BadLink):
     """Every signature the link names is erased already."""
 
 
-def email_sha256(email: str) -> str:
-    """The hash kept in place of an individual's address: SHA-256 of the trimmed, lowercased address."""
-    return hashlib.sha256(email.strip().lower().encode()).hexdigest()
+def email_hash(email: str) -> str:
+    """The hash kept in place of an individual's address: HMAC-SHA256, keyed with AUDIT_HASH_KEY,
+    of the trimmed, lowercased address (`coalition.addresses.email_hash`)."""
+    return addresses.email_hash(email)
 
 
 def _erasable(email: str):
-    return Signature.objects.filter(kind=Signature.Kind.INDIVIDUAL, email__iexact=email.strip(),
+    # The same person's signatures, through any alias of the address (the link goes to the address given).
+    return Signature.objects.filter(kind=Signature.Kind.INDIVIDUAL, email_canonical=addresses.canonical_email(email),
                                     erased_at__isnull=True)
 
 
-@transaction.atomic
-def request_erasure(email: str, *, language: str, ip: str) -> str | None:
-    """Someone asks for the signatures of `email` to be erased. If the address signed anything,
-    it is sent a link that erases those signatures; if not, nothing is sent. Limited per IP and
-    per address like subscribing (raises `ratelimits.RateLimited`). Returns the link's token (for
-    tests; pages never show it), or None."""
+def request_erasure(email: str, *, language: str, ip: str) -> None:
+    """Someone asks for the signatures of `email` to be erased. Limited per IP and per address like
+    subscribing (raises `ratelimits.RateLimited`); then the request does the same for every
+    address, signed or not: it queues `tasks.send_erasure_link`, which looks the address up and
+    emails the link only if it signed anything. So the time the page takes tells nothing."""
+    # Imported here: tasks imports the services, privacy among them.
+    from .tasks import send_erasure_link
+
     ratelimits.check_erasure(ip=ip, email=email)
+    address = email.strip()
+    transaction.on_commit(lambda: send_erasure_link.delay(address, language))
+
+
+@transaction.atomic
+def send_erasure_link(email: str, *, language: str) -> str | None:
+    """The work behind `request_erasure`, in a task: if `email` signed anything not yet erased,
+    it is sent a link that erases those signatures; if not, nothing is sent. Returns the link's
+    token (for tests; pages never show it), or None."""
     ids = sorted(_erasable(email).values_list("pk", flat=True))
     if not ids:
         return None
@@ -134,7 +152,7 @@ def erase_signature(signature: Signature, *, reason: str) -> Signature:
     if row.erased_at is not None or row.kind != Signature.Kind.INDIVIDUAL:
         return row
     address, now = row.email, timezone.now()
-    row.email, row.email_sha256, row.erased_at = "", email_sha256(address), now
+    row.email, row.email_sha256, row.erased_at = "", email_hash(address), now
     row.token_hash, row.token_expires_at = "", None
     fields = set(ERASURE_FIELDS)
     if not published:
@@ -145,7 +163,7 @@ def erase_signature(signature: Signature, *, reason: str) -> Signature:
             fields.add("withdrawn_at")
     row.save(update_fields=sorted(fields))
     _forget_messages(row.pk, address)
-    audit.record(None, "signature.erased", statement, signature=row.pk, email_sha256=row.email_sha256,
+    audit.record(None, "signature.erased", statement, signature=row.pk, email_hmac=row.email_sha256,
                  published=published, reason=reason)
     return row
 

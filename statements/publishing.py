@@ -19,11 +19,12 @@ from django.db.models import Max
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from coalition import audit, permissions
 from coalition.models import User
 
-from . import notifications, pdf, selectors, signing, storage, text, workflow
+from . import notifications, pdf, sandbox, selectors, signing, storage, text, workflow
 from .models import Publication, Statement
 from .workflow import Transition
 
@@ -114,15 +115,19 @@ def publish_correction(statement: Statement, *, by: User, note: str) -> Publicat
 
 @transaction.atomic
 def retry(publication: Publication, *, by: User) -> Publication:
-    """A coordinator tries a failed issue again: it goes back to pending and is queued."""
+    """A coordinator tries a failed issue again: it goes back to pending, with a fresh count of
+    attempts (PUBLICATION_MAX_ATTEMPTS), and is queued. The attempts made so far are in the
+    audit event."""
     publication = Publication.objects.select_for_update().select_related("statement__coalition").get(
         pk=publication.pk)
     permissions.require(permissions.can_publish(by, publication.statement))
     if publication.state != Publication.State.FAILED:
         raise ValidationError(_("Only an issue that failed can be tried again."), code="state")
-    publication.state, publication.failure = Publication.State.PENDING, ""
-    publication.save(update_fields=["state", "failure"])
-    audit.record(by, "statement.publication_retried", publication.statement, issue=publication.number)
+    earlier_attempts = publication.attempts
+    publication.state, publication.failure, publication.attempts = Publication.State.PENDING, "", 0
+    publication.save(update_fields=["state", "failure", "attempts"])
+    audit.record(by, "statement.publication_retried", publication.statement, issue=publication.number,
+                 attempts=earlier_attempts)
     _queue_after_commit(publication.pk)
     return publication
 
@@ -177,15 +182,31 @@ def document(publication: Publication) -> pdf.PdfDocument:
 
 
 def _claim(publication_id: int) -> Publication | None:
+    """Count one more attempt at a pending issue and return it, or None if there is nothing to
+    do. An issue already started PUBLICATION_MAX_ATTEMPTS times is marked failed instead: each
+    of those runs was claimed and never finished (a failure that raises marks it failed at once),
+    so the worker was killed making it, and the sweep would otherwise queue it for ever."""
     with transaction.atomic():
         publication = Publication.objects.select_for_update().filter(pk=publication_id).first()
         if publication is None or publication.state != Publication.State.PENDING:
             return None  # ready (nothing to do twice), failed (waits for a coordinator) or gone
+        if publication.attempts >= settings.PUBLICATION_MAX_ATTEMPTS:
+            log.error("Publication %s was started %s times and never finished; marked failed",
+                      publication_id, publication.attempts)
+            publication.state, publication.failure = Publication.State.FAILED, _abandoned(publication.attempts)
+            publication.save(update_fields=["state", "failure"])
+            return None
         publication.attempts += 1
         # The audit log's head as this PDF is made: printed in it and kept with it (its anchor).
         publication.audit_event_id, publication.audit_hash = audit.head() or (None, "")
         publication.save(update_fields=["attempts", "audit_event_id", "audit_hash"])
     return Publication.objects.select_related("statement__coalition", "revision").get(pk=publication_id)
+
+
+def _abandoned(attempts: int) -> str:
+    return ngettext("The PDF could not be made after %(attempts)d attempt; the worker stopped each time.",
+                    "The PDF could not be made after %(attempts)d attempts; the worker stopped each time.",
+                    attempts) % {"attempts": attempts}
 
 
 def _failure_reason(exc: Exception) -> str:
@@ -402,9 +423,11 @@ def _published(sha256: str) -> Publication | None:
 
 def verify_file(data: bytes) -> Answer:
     """Is this file one we published, unchanged? Its signature is checked against the configured
-    trust root, and its SHA-256 against the issues we published."""
-    verification = pdf.verify_pdf(data)
-    publication = _published(verification.sha256)
+    trust root, and its SHA-256 against the issues we published. A file with the SHA-256 of an
+    issue is that issue's own file, checked here; any other is checked in a process of its own
+    with limits, and one that exceeds them raises `sandbox.TooComplex`."""
+    publication = _published(pdf.sha256(data))
+    verification = pdf.verify_pdf(data) if publication is not None else sandbox.verify_untrusted(data)
     if publication is not None and verification.authentic:
         return Answer(Outcome.AUTHENTIC, verification.sha256, publication, verification,
                       issue_status(publication))

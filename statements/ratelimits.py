@@ -11,6 +11,8 @@ together), one fixed window per limit.
 
 Sign-in and password reset are limited by allauth (`ACCOUNT_RATE_LIMITS`) in the same cache.
 A limit is "amount/period", the period one of s, m, h, d, optionally with a number (`10/15m`).
+An address counts in its canonical form (`coalition.addresses.canonical_email`: case, and
+`+tags` and Gmail's dots where the provider ignores them), so aliases of one mailbox count together.
 Keys hold a hash of the address, IP or user, never the value itself; an IPv6 address counts with
 its whole /64 (allauth's `ALLAUTH_RATE_LIMIT_IPV6_PREFIX`), which one client usually holds.
 
@@ -33,6 +35,8 @@ from django.forms.forms import NON_FIELD_ERRORS
 from django.shortcuts import render
 from django.utils.cache import add_never_cache_headers
 from redis.exceptions import RedisError
+
+from coalition.addresses import canonical_email
 
 UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 RETRY_AFTER_SECONDS = 120
@@ -111,21 +115,21 @@ def check_individual_signing(*, ip: str, email: str) -> None:
     """Count a sign submission against the limits per IP and per email; raise RateLimited when
     either is used up. Does nothing when SIGNING_RATE_LIMITS_ENABLED is off."""
     if settings.SIGNING_RATE_LIMITS_ENABLED:
-        check("signing", settings.SIGNING_RATE_LIMITS, ip=ip or "unknown", email=email.strip().lower())
+        check("signing", settings.SIGNING_RATE_LIMITS, ip=ip or "unknown", email=canonical_email(email))
 
 
 def check_subscription(*, ip: str, email: str) -> None:
     """Count a subscription request against SUBSCRIPTION_RATE_LIMITS, per IP and per address;
     raise RateLimited when either is used up (lifted with the signing limits)."""
     if settings.SIGNING_RATE_LIMITS_ENABLED:
-        check("subscribe", settings.SUBSCRIPTION_RATE_LIMITS, ip=ip or "unknown", email=email.strip().lower())
+        check("subscribe", settings.SUBSCRIPTION_RATE_LIMITS, ip=ip or "unknown", email=canonical_email(email))
 
 
 def check_erasure(*, ip: str, email: str) -> None:
     """Count a request to erase an address's signatures (it sends that address an email) against
     SUBSCRIPTION_RATE_LIMITS, with counters of its own; raise RateLimited when either is used up."""
     if settings.SIGNING_RATE_LIMITS_ENABLED:
-        check("erasure", settings.SUBSCRIPTION_RATE_LIMITS, ip=ip or "unknown", email=email.strip().lower())
+        check("erasure", settings.SUBSCRIPTION_RATE_LIMITS, ip=ip or "unknown", email=canonical_email(email))
 
 
 def check_invitation(*, user, ip: str) -> None:

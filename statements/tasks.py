@@ -95,6 +95,16 @@ def purge_unconfirmed_signatures() -> int:
 
 
 @shared_task(acks_late=True, ignore_result=True)
+def send_erasure_link(email: str, language: str) -> None:
+    """Look up the signatures of an address someone asked to erase and, if there are any, email
+    it the link (`privacy.send_erasure_link`). Run after the request so that its time does not
+    tell whether the address signed. Running it twice sends a second link, as asking twice would."""
+    from . import privacy
+
+    privacy.send_erasure_link(email, language=language)
+
+
+@shared_task(acks_late=True, ignore_result=True)
 def send_signature_reminders() -> int:
     """Periodic (beat, every REMINDER_SWEEP_SECONDS): remind organisations that have not answered
     a statement whose deadline, stored in the database, is SIGNATURE_REMINDER_DAYS away or less.

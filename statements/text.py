@@ -125,13 +125,17 @@ def has_changes(chunks: list[Chunk]) -> bool:
     return any(chunk.kind != "equal" for chunk in chunks)
 
 
-# What starts a formula in Excel, LibreOffice or Google Sheets (a tab or carriage return can
-# hide one that follows).
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# What starts a formula in Excel, LibreOffice or Google Sheets (`= + - @`; a tab or carriage
+# return can hide one that follows), at the beginning of the cell or after anything a spreadsheet
+# may split a line on (`,` `;` tab, a line break; `;` is the separator of Ukrainian and most EU
+# locales), with spaces between. A spreadsheet that splits on `;` ignores our quoting, so every
+# piece the cell could become must be inert, not only its start.
+_FORMULA_AFTER_SEPARATOR = re.compile(r"(^|[,;\t\r\n])([ \u00a0]*)(?=[=+\-@\t\r])")
 
 
 def spreadsheet_cell(value) -> str:
-    """A CSV cell as it is safe to open in a spreadsheet: text a signer typed that would start a
-    formula (`=HYPERLINK(...)` as a name) gets a leading apostrophe, so it stays text."""
-    value = str(value)
-    return "'" + value if value.startswith(FORMULA_START) else value
+    """A CSV cell as it is safe to open in a spreadsheet, however the spreadsheet splits it: each
+    formula start (`= + - @`, tab, carriage return) at the start of the cell or right after a
+    separator (`,` `;` tab, line break, with any spaces between) gets an apostrophe before it, so
+    `=1+1` is written `'=1+1` and `x;=1+1` is written `x;'=1+1`: every piece stays text."""
+    return _FORMULA_AFTER_SEPARATOR.sub(r"\1\2'", str(value))

@@ -23,6 +23,7 @@ PRODUCTION_ENV = {
     "CSRF_TRUSTED_ORIGINS": "https://statements.example.org",
     "SITE_URL": "https://statements.example.org",
     "BEHIND_TLS_PROXY": "1",
+    "AUDIT_HASH_KEY": secrets.token_urlsafe(32),
 }
 SECURITY_SETTINGS = [
     "DEBUG", "MIDDLEWARE", "ALLOWED_HOSTS", "SECURE_SSL_REDIRECT", "SECURE_PROXY_SSL_HEADER",
@@ -74,6 +75,12 @@ def test_production_refuses_to_start_without_a_secret_key():
     result = manage("check", env={key: value for key, value in PRODUCTION_ENV.items() if key != "SECRET_KEY"})
     assert result.returncode != 0
     assert "SECRET_KEY must be set when DEBUG is off" in result.stderr
+
+
+def test_production_refuses_to_start_without_a_key_for_the_audit_logs_address_hashes():
+    result = manage("check", env={**PRODUCTION_ENV, "AUDIT_HASH_KEY": ""})
+    assert result.returncode != 0
+    assert "AUDIT_HASH_KEY must be set when DEBUG is off" in result.stderr
 
 
 def production_settings(monkeypatch) -> dict:

@@ -4,8 +4,10 @@ published statement keeps the name, not the address; the audit log keeps a hash;
 never confirmed are erased; the privacy page."""
 
 import hashlib
+import hmac
 import json
 import re
+import statistics
 import subprocess
 import time
 from datetime import timedelta
@@ -15,6 +17,7 @@ from django.conf import settings as django_settings
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, connection, transaction
+from django.test import TestCase
 from django.urls import reverse
 from django.utils import timezone
 
@@ -48,7 +51,9 @@ def sign(client, statement, *, email=EMAIL, name=NAME, confirm=True) -> Signatur
 
 
 def ask_for_erasure(client, email=EMAIL):
-    return client.post(reverse("privacy_erase"), {"email": email, "website": ""})
+    """Ask, and run what the request leaves to its task once it commits."""
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        return client.post(reverse("privacy_erase"), {"email": email, "website": ""})
 
 
 def erasure_link(email=EMAIL) -> str:
@@ -65,7 +70,8 @@ def everything_in_the_audit_log() -> str:
 
 
 def digest(email: str) -> str:
-    return hashlib.sha256(email.lower().encode()).hexdigest()
+    """The keyed hash the log keeps: HMAC-SHA256 of the lowercased address with AUDIT_HASH_KEY."""
+    return hmac.new(django_settings.AUDIT_HASH_KEY.encode(), email.lower().encode(), hashlib.sha256).hexdigest()
 
 
 # The request: the same answer for every address ----------------------------------------------
@@ -154,11 +160,11 @@ def test_erasure_cancels_messages_not_yet_sent(client, statement):
 def test_the_audit_log_keeps_a_hash_of_the_address_and_still_verifies(client, statement):
     signature = sign(client, statement)
     signed = audit.events_for(statement).get(action="signature.individual_signed")
-    assert signed.data["email_sha256"] == digest(EMAIL) and "name" not in signed.data
+    assert signed.data["email_hmac"] == digest(EMAIL) and "name" not in signed.data
     ask_for_erasure(client)
     client.post(erasure_link())
     erased = audit.events_for(statement).get(action="signature.erased")
-    assert erased.data == {"signature": signature.pk, "email_sha256": digest(EMAIL), "published": False,
+    assert erased.data == {"signature": signature.pk, "email_hmac": digest(EMAIL), "published": False,
                            "reason": "request"}
     log = everything_in_the_audit_log()
     assert EMAIL.lower() not in log and NAME.lower() not in log
@@ -244,6 +250,7 @@ def test_postgresql_lets_only_the_erasure_through_the_trigger(client, statement,
         (f"UPDATE {table} SET name = 'Someone else' WHERE id = %s", [first.pk]),
         (f"UPDATE {table} SET email = '', erased_at = now(), token_hash = '', name = 'X' WHERE id = %s", [first.pk]),
         (f"UPDATE {table} SET email = 'new@example.net' WHERE id = %s", [first.pk]),
+        (f"UPDATE {table} SET email_canonical = 'new@example.net' WHERE id = %s", [first.pk]),
         (f"DELETE FROM {table} WHERE id = %s", [first.pk]),
     ]
     for sql, params in refused:
@@ -325,3 +332,56 @@ def test_the_privacy_page_says_what_is_kept_and_is_linked_from_every_page(client
     assert reverse("privacy_erase") in html and "statements@example.org" in html
     assert str(settings.SIGNATURE_CONFIRMATION_HOURS) in html and str(settings.UNCONFIRMED_SIGNATURE_DAYS) in html
     assert f'href="{reverse("privacy")}"' in client.get(reverse("home")).content.decode()
+
+
+# Nothing to learn from the request's time, nor from the hashes -------------------------------
+
+
+def test_asking_does_the_same_work_for_an_address_that_signed_and_one_that_did_not(client, statement):
+    """The lookup and the email happen in a task after the request: the request's own queries are
+    the same, one for one, whether or not the address signed; only the task then sends a link."""
+    from django.test.utils import CaptureQueriesContext
+
+    sign(client, statement)
+    ask_for_erasure(client, "first-request@example.net")  # what the first request of all loads once
+    seen = {}
+    for email in (EMAIL, "nobody@example.net"):
+        with TestCase.captureOnCommitCallbacks(execute=False) as callbacks, CaptureQueriesContext(connection) as queries:
+            response = client.post(reverse("privacy_erase"), {"email": email, "website": ""})
+        assert response.status_code == 302
+        seen[email] = ([re.sub(r"'[^']*'", "?", q["sql"]) for q in queries], len(callbacks))
+        for callback in callbacks:
+            callback()
+    assert seen[EMAIL] == seen["nobody@example.net"]
+    assert not any("statements_signature" in sql for sql in seen[EMAIL][0])
+    assert [m.recipient for m in OutboundEmail.objects.filter(kind="erasure_link")] == [EMAIL]
+
+
+def test_the_request_takes_as_long_for_an_address_that_signed_as_for_one_that_did_not(client, statement, settings):
+    """50 requests for each, interleaved: the medians agree within noise."""
+    settings.SUBSCRIPTION_RATE_LIMITS = {"ip": "1000/h", "email": "1000/h"}
+    for number in range(5):
+        sign(client, statement, email=f"signed{number}@example.net", confirm=False)
+    times = {True: [], False: []}
+    for attempt in range(100):
+        signed = attempt % 2 == 0
+        email = f"{'signed' if signed else 'never'}{attempt % 5}@example.net"
+        with TestCase.captureOnCommitCallbacks(execute=False):
+            started = time.perf_counter()
+            client.post(reverse("privacy_erase"), {"email": email, "website": ""})
+            times[signed].append(time.perf_counter() - started)
+    ratio = statistics.median(times[True]) / statistics.median(times[False])
+    assert 0.7 < ratio < 1.4, ratio
+
+
+def test_the_audit_log_holds_no_plain_hash_of_the_address_and_its_keyed_hash_needs_the_key(client, statement,
+                                                                                          settings):
+    sign(client, statement)
+    ask_for_erasure(client)
+    client.post(erasure_link())
+    log = everything_in_the_audit_log()
+    plain = hashlib.sha256(EMAIL.lower().encode()).hexdigest()
+    assert plain not in log and digest(EMAIL) in log
+    assert Signature.objects.get(statement=statement).email_sha256 == digest(EMAIL) != plain
+    settings.AUDIT_HASH_KEY = "a guess at the key"
+    assert privacy.email_hash(EMAIL) not in log  # without the site's key a guessed address confirms nothing

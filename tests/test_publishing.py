@@ -108,7 +108,7 @@ def test_a_failure_is_shown_to_coordinators_and_retry_succeeds(
         response = client.post(reverse("publication_retry", args=[statement.slug, 1]))
     assert response.status_code == 302
     publication.refresh_from_db()
-    assert publication.state == Publication.State.READY and publication.attempts == 2
+    assert publication.state == Publication.State.READY and publication.attempts == 1  # counted afresh
     assert AuditEvent.objects.filter(action="statement.publication_retried").count() == 1
 
 
@@ -292,3 +292,45 @@ def test_a_statement_with_the_longest_address_publishes(coalition, coordinator, 
     assert published.state == Publication.State.READY, published.failure
     assert published.pdf.name == f"publications/{'a' * 100}/issue-1.pdf"
     assert pdf.verify_pdf(published.pdf.read()).authentic
+
+
+class WorkerKilled(BaseException):
+    """What a SIGKILL (out of memory, time limit) looks like from inside: the run stops where it
+    is, after its claim was committed and before anything else; nothing catches it."""
+
+
+def test_an_issue_that_kills_its_worker_each_time_ends_failed_with_a_retry_button(
+        coalition, coordinator, signer, member_org, client, settings, django_capture_on_commit_callbacks):
+    settings.PUBLICATION_MAX_ATTEMPTS = 3
+    statement = closed_statement(coalition, coordinator, signer, member_org)
+    services.publish(statement, by=coordinator)  # its task is queued at a commit that never comes here
+    publication = statement.publications.get()
+    later = timezone.now()
+    with mock.patch.object(pdf, "render_pdf", side_effect=WorkerKilled):
+        for kill in range(4):  # the first run, then the sweep queueing the stale issue again
+            later += timedelta(seconds=settings.PUBLICATION_STALE_SECONDS + 1)
+            with mock.patch("django.utils.timezone.now", return_value=later):
+                try:
+                    tasks.prepare_stale_publications()
+                except WorkerKilled:
+                    assert kill < 3, "the fourth run must not start making the PDF again"
+    publication.refresh_from_db()
+    assert publication.state == Publication.State.FAILED and publication.attempts == 3
+    assert publication.failure == "The PDF could not be made after 3 attempts; the worker stopped each time."
+    later += timedelta(seconds=settings.PUBLICATION_STALE_SECONDS + 1)
+    with mock.patch("django.utils.timezone.now", return_value=later):
+        assert tasks.prepare_stale_publications() == 0  # no longer queued again and again
+
+    client.force_login(coordinator)
+    page = client.get(statement.get_absolute_url()).content.decode()
+    assert "The PDF could not be made after 3 attempts; the worker stopped each time." in page
+    assert reverse("publication_retry", args=[statement.slug, 1]) in page and "Try again" in page
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("publication_retry", args=[statement.slug, 1]))
+    assert response.status_code == 302
+    publication.refresh_from_db()
+    assert publication.state == Publication.State.READY and publication.attempts == 1
+    assert pdf.verify_pdf(publication.pdf.read()).authentic
+    retried = AuditEvent.objects.get(action="statement.publication_retried")
+    assert retried.data["attempts"] == 3
+
