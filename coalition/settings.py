@@ -67,6 +67,10 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # A request that cannot be decoded, or holds a NUL, answers 400 before anything reads it.
+    "coalition.faults.RequestDecodingMiddleware",
+    # A database that does not answer gives 503 with Retry-After, not 500.
+    "coalition.faults.DatabaseOutageMiddleware",
     # Anonymous visitors' copies of public pages, served before the CSP, sessions, locale, CSRF
     # and authentication run (statements/caching.py): a stored copy carries the headers they set.
     "statements.caching.PublicPageCacheMiddleware",
@@ -112,9 +116,14 @@ FORM_RENDERER = "coalition.forms_renderer.SiteFormRenderer"
 # Database: SQLite in the project folder unless DATABASE_URL says otherwise.
 DATABASES = {
     "default": dj_database_url.parse(
-        env("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}"), conn_max_age=60
+        env("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}"), conn_max_age=60,
+        # A kept connection is checked before a request uses it, so one left over from before a
+        # database restart is replaced, not failed on.
+        conn_health_checks=True,
     )
 }
+# While the database does not answer, pages answer 503 with this Retry-After (coalition/faults.py).
+DATABASE_RETRY_AFTER_SECONDS = int(env("DATABASE_RETRY_AFTER_SECONDS", "30"))
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # IMMEDIATE transactions take the write lock at BEGIN, so two requests can never both read
     # "the latest audit event" and then both append after it.
@@ -404,6 +413,9 @@ if SIGNATURE_MANUAL_REMINDER_HOURS <= 0:
     raise ImproperlyConfigured("SIGNATURE_MANUAL_REMINDER_HOURS must be a positive number of hours.")
 # A publication still pending after this long lost its task; the sweep queues it again.
 PUBLICATION_STALE_SECONDS = int(env("PUBLICATION_STALE_SECONDS", "300"))
+# An issue whose preparation was started this many times and never finished (the worker was
+# killed each time: memory, time limit) is marked failed with the reason, for a coordinator to retry.
+PUBLICATION_MAX_ATTEMPTS = int(env("PUBLICATION_MAX_ATTEMPTS", "3"))
 # A published PDF prints individual signatories' names (in an annex) up to this many; above it,
 # it prints their number, and the names are in the files it carries (signatories.csv and .json)
 # and on the statement's signatories page. 5,000 names take about 25 pages and 3 s to lay out

@@ -8,6 +8,10 @@ from statements.views import outbox as outbox_views
 from . import notification_views, people_views, views
 
 handler403 = "coalition.views.permission_denied"
+# Both render without the request's data or context: a request that could not be decoded must
+# not be read again, and a database outage must not be met again while answering it.
+handler400 = "coalition.faults.bad_request"
+handler500 = "coalition.faults.server_error"
 
 # The admin signs in through the site's own sign-in, so its rate limits (and two-factor
 # authentication) apply to the admin too.

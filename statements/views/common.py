@@ -9,7 +9,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.generic import FormView
 
-from coalition import permissions
+from coalition import params, permissions
 
 from .. import caching, cosigning, publishing, ratelimits, selectors, workflow
 from ..forms import CommentForm, CorrectionForm, OpenForm, PublishForm, WithdrawForm
@@ -72,7 +72,7 @@ def actions(user, statement: Statement) -> dict[str, bool]:
 
 
 def statement_context(request, statement: Statement, **forms) -> dict:
-    user, language = request.user, request.GET.get("lang")
+    user, language = request.user, params.language(request.GET.get("lang"))
     drafting = permissions.can_view_drafting(user, statement)
     revision = shown_revision(statement, language, stale=drafting)
     return {

@@ -14,9 +14,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from coalition import permissions
+from coalition import params, permissions
 
-from .. import embedded, publishing, ratelimits, signing, storage
+from .. import embedded, publishing, ratelimits, sandbox, signing, storage
 from ..forms import CorrectionForm, VerifyForm
 from ..models import Publication, Statement
 from .common import render_statement, visible_statement
@@ -28,9 +28,10 @@ def _issue_number(request) -> int | None:
     raw = request.GET.get("issue")
     if raw is None:
         return None
-    if not raw.isdigit():
+    number = params.positive_int(raw)
+    if number is None:
         raise Http404(_("There is no such issue of this statement."))
-    return int(raw)
+    return number
 
 
 @require_GET
@@ -107,7 +108,7 @@ def _configured() -> bool:
 
 
 def _statement_issues(request):
-    slug = request.GET.get("statement")
+    slug = params.slug(request.GET.get("statement"))
     if not slug:
         return None, []
     statement = Statement.objects.filter(slug=slug).select_related("current_revision").first()
@@ -160,7 +161,13 @@ def _verify_answer(request, form):
         form.add_error(None, _("Too many files were sent for checking from your address. Please try "
                                "again in an hour, or give the file's SHA-256 instead."))
         return None, 429
-    return publishing.verify_file(upload.read()), 200
+    try:
+        return publishing.verify_file(upload.read()), 200
+    except sandbox.TooComplex:
+        form.add_error("file", _("This file is too complex to check here: checking it would take more "
+                                 "time or memory than we allow. It is not, byte for byte, a PDF we published "
+                                 "(those are always checked)."))
+        return None, 422
 
 
 @require_GET
