@@ -1,9 +1,9 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from . import services
+from . import services, validators
 from .models import (
     AuditEvent, Coalition, CoalitionRole, EmailOptOut, Invitation, Membership, Organisation, OrganisationRole, User,
 )
@@ -45,7 +45,7 @@ class MembershipInline(admin.TabularInline):
 class CoalitionAdmin(admin.ModelAdmin):
     # A website typed without a scheme is read as https:// (Django 6's default, chosen now).
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
-    list_display = ["name", "slug"]
+    list_display = ["name", "slug", "demo"]
     prepopulated_fields = {"slug": ["name"]}
     search_fields = ["name"]
     inlines = [MembershipInline, CoalitionRoleInline]
@@ -55,10 +55,31 @@ class CoalitionAdmin(admin.ModelAdmin):
 class OrganisationAdmin(admin.ModelAdmin):
     # A website typed without a scheme is read as https:// (Django 6's default, chosen now).
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
-    list_display = ["name", "website"]
+    list_display = ["name", "website", "demo"]
     prepopulated_fields = {"slug": ["name"]}
     search_fields = ["name"]
     inlines = [OrganisationRoleInline]
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        for warning in look_alike_warnings(obj):
+            messages.warning(request, warning)
+
+
+def look_alike_warnings(organisation: Organisation) -> list[str]:
+    """What an operator saving an organisation should check: its name reads as another's ("Truth
+    Hоunds" with a Cyrillic о beside Truth Hounds), or mixes look-alike letters of two scripts."""
+    others = Organisation.objects.exclude(pk=organisation.pk).values_list("name", flat=True)
+    warnings = [
+        _("“%(name)s” looks like “%(other)s”, an organisation already here. If it is not the same "
+          "organisation, it may be an impostor: check before it is given members or signers.")
+        % {"name": organisation.name, "other": other}
+        for other in validators.confusable_names(organisation.name, others)
+    ]
+    if validators.mixes_scripts(organisation.name):
+        warnings.append(_("“%(name)s” mixes letters of different alphabets that look alike (such as a "
+                          "Cyrillic “о” among Latin letters).") % {"name": organisation.name})
+    return warnings
 
 
 @admin.register(Membership)

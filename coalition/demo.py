@@ -1,5 +1,10 @@
 """The demo coalition: Ukraine 5AM with its published membership, a partner organisation and the
-demo users. Used by `manage.py seed_demo`; safe to run again (it changes nothing the second time)."""
+demo users. Used by `manage.py seed_demo`; safe to run again (it changes nothing the second time).
+
+The coalition and organisations it makes are marked `demo`, and it gives the demo users roles only
+on those: on a database holding a real organisation or coalition of a demo name, `check_only_demo`
+refuses before anything is written, so the published demo passwords never reach real authority.
+"""
 
 from datetime import date
 from pathlib import Path
@@ -55,16 +60,47 @@ def unique_slug(name: str) -> str:
     return slugify(name.replace("‘", "").replace("’", ""))[:80]
 
 
+class NotDemoData(Exception):
+    """The database holds a coalition or organisations of the demo's names that seed_demo did not
+    make; the message names them."""
+
+
+def organisation_names() -> list[str]:
+    return [*member_names(), PARTNER["name"]]
+
+
+def check_only_demo() -> None:
+    """Refuses (NotDemoData) when a demo name belongs to something seed_demo did not make."""
+    real = [f"the coalition “{c.name}” ({c.slug})"
+            for c in Coalition.objects.filter(slug=COALITION["slug"], demo=False)]
+    real += [f"“{name}”" for name in Organisation.objects.filter(name__in=organisation_names(), demo=False)
+             .order_by("name").values_list("name", flat=True)]
+    if real:
+        raise NotDemoData(
+            "seed_demo made none of these, so it will not give its demo users roles on them: "
+            + ", ".join(real) + ". Run it on a database of its own.")
+
+
+def demo_organisation(name: str) -> Organisation:
+    """An organisation seed_demo made (never a real one of the same name)."""
+    return Organisation.objects.get(name=name, demo=True)
+
+
 def _organisation(name: str, description: str = "") -> Organisation:
     organisation, _ = Organisation.objects.get_or_create(
-        name=name, defaults={"slug": unique_slug(name), "description": description}
+        name=name, defaults={"slug": unique_slug(name), "description": description, "demo": True}
     )
+    if not organisation.demo:
+        raise NotDemoData(f"“{name}” was not made by seed_demo.")
     return organisation
 
 
 @transaction.atomic
 def seed_membership() -> Coalition:
-    coalition, _ = Coalition.objects.get_or_create(slug=COALITION["slug"], defaults=COALITION)
+    check_only_demo()
+    coalition, _ = Coalition.objects.get_or_create(slug=COALITION["slug"], defaults={**COALITION, "demo": True})
+    if not coalition.demo:
+        raise NotDemoData(f"The coalition {coalition.slug} was not made by seed_demo.")
     for name in member_names():
         organisation = _organisation(name, DESCRIPTIONS.get(name, ""))
         if not Membership.objects.current().filter(coalition=coalition, organisation=organisation).exists():
@@ -75,6 +111,8 @@ def seed_membership() -> Coalition:
 
 @transaction.atomic
 def seed_users(coalition: Coalition) -> list[User]:
+    if not coalition.demo:
+        raise NotDemoData(f"The coalition {coalition.slug} was not made by seed_demo.")
     users = []
     for email, name, language, coordinator, roles in USERS:
         user = User.objects.filter(email=email).first() or User(email=email)
@@ -90,7 +128,7 @@ def seed_users(coalition: Coalition) -> list[User]:
             CoalitionRole.objects.get_or_create(user=user, coalition=coalition, role=CoalitionRole.Role.COORDINATOR)
             enrol_in_totp(user)
         for organisation_name, can_sign in roles:
-            organisation = Organisation.objects.get(name=organisation_name)
+            organisation = demo_organisation(organisation_name)
             OrganisationRole.objects.update_or_create(
                 user=user, organisation=organisation, coalition=coalition, defaults={"can_sign": can_sign}
             )

@@ -6,7 +6,7 @@ from django.conf import settings
 from django.contrib.auth.password_validation import password_validators_help_text_html
 from django.utils.translation import gettext_lazy as _
 
-from . import permissions
+from . import permissions, validators
 from .adapters import count_sign_in_attempt
 from .models import Coalition, EmailOptOut, Invitation, Organisation
 
@@ -33,7 +33,7 @@ class InvitationForm(forms.Form):
 
 
 class AcceptInvitationForm(forms.Form):
-    name = forms.CharField(label=_("Your name"), max_length=200)
+    name = forms.CharField(label=_("Your name"), max_length=200, validators=[validators.validate_name])
     password1 = forms.CharField(
         label=_("Password"), strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),

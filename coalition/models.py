@@ -10,6 +10,11 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from .validators import validate_description, validate_name
+
+# Only `manage.py seed_demo` sets `demo`, on what it created itself; it grants roles on nothing else.
+DEMO_HELP = _("Made by manage.py seed_demo, which gives roles only on what it made itself.")
+
 
 class UserManager(BaseUserManager):
     use_in_migrations = True
@@ -39,7 +44,7 @@ class User(AbstractUser):
     first_name = None
     last_name = None
     email = models.EmailField(_("email address"), unique=True)
-    name = models.CharField(_("name"), max_length=200, blank=True)
+    name = models.CharField(_("name"), max_length=200, blank=True, validators=[validate_name])
     language = models.CharField(
         _("language for emails"), max_length=8, choices=settings.LANGUAGES, default="en"
     )
@@ -71,6 +76,7 @@ class Coalition(models.Model):
     description = models.TextField(_("description"), blank=True)
     website = models.URLField(_("website"), blank=True)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
+    demo = models.BooleanField(_("demo data"), default=False, editable=False, help_text=DEMO_HELP)
 
     class Meta:
         ordering = ["name"]
@@ -85,11 +91,12 @@ class Coalition(models.Model):
 
 
 class Organisation(models.Model):
-    name = models.CharField(_("name"), max_length=200, unique=True)
+    name = models.CharField(_("name"), max_length=200, unique=True, validators=[validate_name])
     slug = models.SlugField(_("slug"), max_length=80, unique=True)
-    description = models.TextField(_("description"), blank=True)
+    description = models.TextField(_("description"), blank=True, validators=[validate_description])
     website = models.URLField(_("website"), blank=True)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
+    demo = models.BooleanField(_("demo data"), default=False, editable=False, help_text=DEMO_HELP)
 
     class Meta:
         ordering = ["name"]

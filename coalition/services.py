@@ -14,7 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from . import audit, permissions
+from . import audit, permissions, validators
 from .models import Coalition, CoalitionRole, EmailOptOut, Invitation, Organisation, OrganisationRole, User
 from .unsubscribe import BULK_KINDS, normalise as normalise_email
 
@@ -103,7 +103,8 @@ def accept_invitation_as_new_user(token: str, *, name: str, password: str) -> Us
     invitation = usable_invitation(token, lock=True)
     if User.objects.filter(email__iexact=invitation.email).exists():
         raise InvitationUnusable("account_exists")
-    user = User(email=invitation.email, name=name.strip(), language=invitation.language)
+    user = User(email=invitation.email, name=" ".join(name.split()), language=invitation.language)
+    validators.validate_name(user.name)
     validate_password(password, user)
     user.set_password(password)
     user.save()

@@ -22,7 +22,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
-from coalition import audit, db, permissions
+from coalition import audit, db, permissions, validators
 from coalition.models import Organisation, User
 
 from . import notifications, privacy, ratelimits, text
@@ -250,6 +250,7 @@ def sign_as_individual(statement: Statement, *, person: Individual, ip: str) -> 
     signature) or sent a fresh link (one not yet confirmed). Raises `ratelimits.RateLimited` past
     the limits per IP and per address. Returns the token of the link just emailed, if any (for
     the demo and tests; pages never show it)."""
+    check_individual_name(person)
     ratelimits.check_individual_signing(ip=ip, email=person.email)
     statement = _locked(statement)
     if not statement.allows_individuals:
@@ -278,6 +279,20 @@ def sign_as_individual(statement: Statement, *, person: Individual, ip: str) -> 
                  email_hmac=privacy.email_hash(signature.email),
                  revision=revision.number, sha256=revision.sha256)
     return token
+
+
+def check_individual_name(person: Individual) -> None:
+    """A name and affiliation anyone may type, printed in the PDF and on pages: no web address,
+    no bidi or control character (coalition.validators), and not an organisation's name or a
+    look-alike of one, so nobody signs as an individual named "Truth Hounds"."""
+    validators.validate_name(person.name)
+    validators.validate_name(person.affiliation)
+    taken = validators.confusable_names(person.name, Organisation.objects.values_list("name", flat=True))
+    if taken:
+        raise ValidationError(
+            _("“%(name)s” is the name of an organisation, which signs for itself. Sign with your own "
+              "name; you can give the organisation as your affiliation.") % {"name": taken[0]},
+            code="organisation_name")
 
 
 def _answer_again(signature: Signature) -> str | None:

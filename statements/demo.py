@@ -12,7 +12,7 @@ from allauth.account.models import EmailAddress
 from django.db import transaction
 from django.utils import timezone
 
-from coalition.demo import COALITION, DEMO_PASSWORD, PARTNER
+from coalition.demo import COALITION, DEMO_PASSWORD, PARTNER, demo_organisation
 from coalition.models import Coalition, Organisation, OrganisationRole, User
 
 from . import cosigning, services
@@ -238,7 +238,7 @@ DEMO_INDIVIDUALS = [
 def seed_signers() -> dict[str, User]:
     """The extra demo signers, by the name of the organisation each signs for (the partner's too:
     the demo coalition gave each of them signing authority for its statements)."""
-    coalition = Coalition.objects.get(slug=COALITION["slug"])
+    coalition = Coalition.objects.get(slug=COALITION["slug"], demo=True)
     signers = {}
     for email, name, language, organisation_name in DEMO_SIGNERS:
         user = User.objects.filter(email=email).first()
@@ -247,7 +247,7 @@ def seed_signers() -> dict[str, User]:
             user.set_password(DEMO_PASSWORD)
             user.save()
         EmailAddress.objects.get_or_create(user=user, email=email, defaults={"verified": True, "primary": True})
-        organisation = Organisation.objects.get(name=organisation_name)
+        organisation = demo_organisation(organisation_name)  # never a real one of that name
         OrganisationRole.objects.update_or_create(user=user, organisation=organisation, coalition=coalition,
                                                   defaults={"can_sign": True})
         signers[organisation_name] = user

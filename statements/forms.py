@@ -4,6 +4,7 @@ from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
+from coalition import validators
 from coalition.models import Organisation
 
 from .models import Revision, Statement
@@ -20,7 +21,7 @@ class DeadlineInput(forms.DateTimeInput):
 class TextFields(forms.Form):
     """Title, summary and Markdown text of a revision."""
 
-    title = forms.CharField(label=_("Title"), max_length=300)
+    title = forms.CharField(label=_("Title"), max_length=300, validators=[validators.validate_title])
     summary = forms.CharField(
         label=_("Summary"), required=False, widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("One or two sentences shown in lists and emails."),
@@ -176,10 +177,13 @@ class IndividualSignForm(forms.Form):
         name = " ".join(self.cleaned_data["name"].split())
         if not name:
             raise forms.ValidationError(_("Write your name."))
+        validators.validate_name(name)
         return name
 
     def clean_affiliation(self):
-        return " ".join(self.cleaned_data["affiliation"].split())
+        affiliation = " ".join(self.cleaned_data["affiliation"].split())
+        validators.validate_name(affiliation)
+        return affiliation
 
     @property
     def is_bot(self) -> bool:

@@ -10,6 +10,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from coalition import validators
 from coalition.models import EmailOptOut
 
 from . import fanouts, outbox
@@ -71,7 +72,10 @@ def individual_signature_confirmation(signature, token: str) -> None:
         dedupe_key=f"signature-confirmation:{signature.pk}:{token_digest(token)[:24]}",
         recipient=signature.email,
         template="signature_confirmation",
-        context={"signature": signature, "statement": statement, "revision": statement.signed_revision,
+        # The address is not confirmed yet: of what the requester typed, only a plain name (no web
+        # address, no control characters, cut short) goes into the message.
+        context={"signature": signature, "name": validators.plain_name(signature.name),
+                 "statement": statement, "revision": statement.signed_revision,
                  "confirm_url": _url(reverse("signature_confirm", args=[statement.slug, token])),
                  "erase_url": _url(reverse("privacy_erase"))},
         language=signature.language,
@@ -90,7 +94,7 @@ def individual_already_signed(signature, *, attempt: str) -> None:
         dedupe_key=f"signature-already-signed:{signature.pk}:{attempt}",
         recipient=signature.email,
         template="signature_already_signed",
-        context={"signature": signature, "statement": statement,
+        context={"signature": signature, "name": validators.plain_name(signature.name), "statement": statement,
                  "statement_url": _url(statement.get_absolute_url())},
         language=signature.language,
         coalition=statement.coalition,

@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
-from coalition import audit, permissions
+from coalition import audit, permissions, validators
 from coalition.models import Coalition, User
 
 from . import cosigning, notifications, text, workflow
@@ -81,6 +81,7 @@ def _revision(statement: Statement, *, by: User, draft: Draft, language: str, ba
               translation_of=None) -> Revision:
     if not text.normalise_title(draft.title) or not text.normalise(draft.body):
         raise ValidationError(_("A statement needs a title and a text."), code="empty")
+    validators.validate_title(draft.title)
     return Revision.objects.create(
         statement=statement, number=_next_number(statement), language=language, title=draft.title,
         summary=draft.summary, body=draft.body, author=by, note=draft.note.strip(),

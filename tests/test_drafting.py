@@ -504,7 +504,8 @@ def test_verify_audit_finds_a_drafting_event_altered_directly_in_the_database(co
 
 
 @pytest.fixture
-def seeded(capsys):
+def seeded(capsys, settings):
+    settings.DEBUG = True  # as in development: with DEBUG off seed_demo refuses
     call_command("seed_demo")
     return capsys.readouterr().out
 

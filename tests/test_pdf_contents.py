@@ -301,13 +301,14 @@ def test_api_gives_each_issue_the_signatories_its_file_carries(published, client
 
 
 @pytest.mark.django_db
-def test_demo_pdf_is_tagged_and_carries_exactly_the_signatories_its_page_lists(media, client):
+def test_demo_pdf_is_tagged_and_carries_exactly_the_signatories_its_page_lists(media, client, settings):
     from django.core.management import call_command
     from django.utils.html import escape
 
     from statements import demo, selectors
     from statements.models import Statement
 
+    settings.DEBUG = True  # as in development: with DEBUG off seed_demo refuses
     call_command("seed_demo", stdout=io.StringIO())
     statement = Statement.objects.get(slug=demo.KAZAN_SLUG)
     publication = statement.publications.get(number=1)

@@ -18,7 +18,8 @@ SHARED_MEMBERS = Path(__file__).resolve().parents[2] / "shared" / "demo" / "ukra
 
 
 @pytest.fixture
-def seeded(capsys):
+def seeded(capsys, settings):
+    settings.DEBUG = True  # as in development: with DEBUG off seed_demo refuses (test_hardening_names)
     call_command("seed_demo")
     return capsys.readouterr().out
 

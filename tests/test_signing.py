@@ -447,8 +447,10 @@ def test_an_outsider_does_not_see_an_open_statement_for_organisations_only(clien
 # The demo ----------------------------------------------------------------------------------------
 
 
-def test_seed_demo_shows_signatures_on_the_open_and_the_published_statement_and_is_idempotent(client):
+def test_seed_demo_shows_signatures_on_the_open_and_the_published_statement_and_is_idempotent(client, settings):
     from django.core.management import call_command
+
+    settings.DEBUG = True  # as in development: with DEBUG off seed_demo refuses
 
     call_command("seed_demo", stdout=io.StringIO())
     call_command("seed_demo", stdout=io.StringIO())

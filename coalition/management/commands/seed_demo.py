@@ -1,13 +1,33 @@
-from django.core.management.base import BaseCommand
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
 
 from coalition import demo
 
+PRODUCTION_FLAG = "--i-know-this-is-production"
+
 
 class Command(BaseCommand):
-    help = "Create the demo coalition (Ukraine 5AM), its members and the demo users. Safe to run again."
+    help = (
+        "Create the demo coalition (Ukraine 5AM), its members and the demo users. Safe to run again. "
+        "The demo users' passwords and two-factor key are published, so with DEBUG off it refuses "
+        f"unless given {PRODUCTION_FLAG}; it never gives roles on organisations it did not make."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument(PRODUCTION_FLAG, action="store_true", dest="i_know_this_is_production",
+                            help="Seed even with DEBUG off (a public demo site, never real data).")
 
     def handle(self, *args, **options):
-        coalition = demo.seed_membership()
+        if not settings.DEBUG and not options["i_know_this_is_production"]:
+            raise CommandError(
+                "DEBUG is off: this looks like production. seed_demo makes a superuser and signers "
+                "whose password and two-factor key are published in the README; it refuses to. "
+                f"For a public demo site with no real data, run it with {PRODUCTION_FLAG}."
+            )
+        try:
+            coalition = demo.seed_membership()
+        except demo.NotDemoData as exc:
+            raise CommandError(str(exc)) from exc
         users = demo.seed_users(coalition)
         self.stdout.write(self.style.SUCCESS(
             f"{coalition.name}: {coalition.memberships.current().count()} member organisations."
