@@ -159,6 +159,7 @@ def main() -> None:
 
     server_env = {**env, "DEBUG": "0", "SECRET_KEY": "bench-only-secret-key-" + "x" * 40,
                   "AUDIT_HASH_KEY": "bench-only-audit-hash-key",
+                  "MFA_ENCRYPTION_KEYS": "YmVuY2gtb25seS1tZmEta2V5LTMyLWJ5dGVzLWxvbmc=",
                   "ALLOWED_HOSTS": "127.0.0.1", "SITE_URL": "http://127.0.0.1",
                   "SECURE_SSL_REDIRECT": "0"}  # TLS ends at the proxy in front, not measured here
     subprocess.run([sys.executable, "manage.py", "collectstatic", "--noinput", "-v", "0"], cwd=ROOT,

@@ -236,7 +236,8 @@ def main() -> None:
     try:
         seed()
         env = {"DATABASE_URL": database_url(connection.settings_dict), "CELERY_QUEUE": queue, "DEBUG": "0",
-               "SECRET_KEY": "bench-" + secrets.token_hex(16), "ALLOWED_HOSTS": "127.0.0.1",
+               "SECRET_KEY": "bench-" + secrets.token_hex(16), "MFA_ENCRYPTION_KEYS": "YmVuY2gtb25seS1tZmEta2V5LTMyLWJ5dGVzLWxvbmc=",
+               "ALLOWED_HOSTS": "127.0.0.1",
                "AUDIT_HASH_KEY": "bench-only-audit-hash-key",
                "SECURE_SSL_REDIRECT": "0", "SIGNING_RATE_LIMITS_ENABLED": "0", "LOG_LEVEL": "WARNING"}
         server = start_gunicorn(port, args.workers, args.threads, env)

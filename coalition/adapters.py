@@ -1,5 +1,5 @@
-"""django-allauth hooks: no open sign-up, account emails go through the outbox, and those who
-must use two-factor authentication cannot turn it off."""
+"""django-allauth hooks: no open sign-up, account emails go through the outbox, those who
+must use two-factor authentication cannot turn it off, and its secrets are stored encrypted."""
 
 import uuid
 
@@ -13,6 +13,8 @@ from django.utils.translation import gettext_lazy as _
 
 from coalition import addresses
 from statements import outbox
+
+from . import mfa_secrets
 
 
 def count_sign_in_attempt(request, who: str):
@@ -114,6 +116,13 @@ class MFAAdapter(DefaultMFAAdapter):
             "authenticator cannot be removed."
         ),
     }
+
+    def encrypt(self, text: str) -> str:
+        """TOTP keys and recovery-code seeds are stored encrypted (coalition.mfa_secrets)."""
+        return mfa_secrets.encrypt(text)
+
+    def decrypt(self, encrypted_text: str) -> str:
+        return mfa_secrets.decrypt(encrypted_text)
 
     def can_delete_authenticator(self, authenticator: Authenticator) -> bool:
         """Those who must use two-factor authentication keep their last authenticator (recovery

@@ -1,3 +1,4 @@
+from allauth.mfa.models import Authenticator
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db import models
@@ -115,8 +116,28 @@ class InvitationAdmin(admin.ModelAdmin):
             obj.coalition, by=request.user, email=obj.email, role=obj.role,
             organisation=obj.organisation, language=obj.language, check_permission=False,
         )
-        obj.pk = created.pk
-        obj.token = created.token
+        obj.pk, obj.token_hash = created.pk, created.token_hash
+
+
+# allauth's own admin for authenticators shows and edits their data (the TOTP key, the recovery
+# codes' seed): this one shows whose they are and when used, and may only delete one (a person
+# who lost their phone enrols again).
+admin.site.unregister(Authenticator)
+
+
+@admin.register(Authenticator)
+class AuthenticatorAdmin(admin.ModelAdmin):
+    raw_id_fields = ["user"]
+    list_display = ["user", "type", "created_at", "last_used_at"]
+    list_filter = ["type"]
+    search_fields = ["user__email"]
+    fields = readonly_fields = ["user", "type", "created_at", "last_used_at"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

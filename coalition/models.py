@@ -1,5 +1,6 @@
 """The coalition's membership: people, organisations, who belongs to which coalition, who may sign."""
 
+import hashlib
 import secrets
 
 from django.conf import settings
@@ -210,6 +211,11 @@ def new_invitation_token() -> str:
 
 
 class Invitation(models.Model):
+def invitation_token_digest(token: str) -> str:
+    """What is stored of an invitation's token: its SHA-256, as a signature's link token is."""
+    return hashlib.sha256(token.encode("utf-8", "replace")).hexdigest()
+
+
     """An emailed invitation to join a coalition's work, with the role that accepting it grants."""
 
     class Role(models.TextChoices):
@@ -226,7 +232,10 @@ class Invitation(models.Model):
     language = models.CharField(
         _("language of the invitation"), max_length=8, choices=settings.LANGUAGES, default="en"
     )
-    token = models.CharField(max_length=64, unique=True, default=new_invitation_token, editable=False)
+    # Only the token's hash is stored, so a copy of the database opens no invitation; the token
+    # itself is on the instance that made it (whose link is emailed) and on one found by it.
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    token: str | None = None
     invited_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
@@ -252,7 +261,17 @@ class Invitation(models.Model):
     def __str__(self) -> str:
         return f"{self.email} to {self.coalition}"
 
-    def get_absolute_url(self) -> str:
+    def save(self, *args, **kwargs):
+        if not self.token_hash:
+            self.token = new_invitation_token()
+            self.token_hash = invitation_token_digest(self.token)
+        super().save(*args, **kwargs)
+
+    def accept_path(self) -> str:
+        """The link's path: known only where the token is (not the object's page, which is why
+        this is not `get_absolute_url`)."""
+        if not self.token:
+            raise ValueError("Only the token's hash is stored: the link is known where the invitation was made.")
         return reverse("invitation_accept", args=[self.token])
 
     @property

@@ -15,7 +15,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from . import audit, permissions, validators
-from .models import Coalition, CoalitionRole, EmailOptOut, Invitation, Organisation, OrganisationRole, User
+from .models import (
+    Coalition, CoalitionRole, EmailOptOut, Invitation, Organisation, OrganisationRole, User, invitation_token_digest,
+)
 from .unsubscribe import BULK_KINDS, normalise as normalise_email
 
 
@@ -68,12 +70,15 @@ class InvitationUnusable(Exception):
 
 
 def usable_invitation(token: str, *, lock: bool = False) -> Invitation:
+    """The pending invitation whose link carries `token` (found by the token's hash, the only
+    thing stored of it)."""
     queryset = Invitation.objects.select_related("coalition", "organisation")
     if lock:
         queryset = queryset.select_for_update(of=("self",))
-    invitation = queryset.filter(token=token).first()
+    invitation = queryset.filter(token_hash=invitation_token_digest(token)).first()
     if invitation is None:
         raise InvitationUnusable("unknown")
+    invitation.token = token
     if invitation.status != "pending":
         raise InvitationUnusable(invitation.status)
     return invitation

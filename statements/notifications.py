@@ -25,7 +25,7 @@ def invitation_sent(invitation) -> None:
         template="invitation",
         context={
             "invitation": invitation,
-            "accept_url": settings.SITE_URL + invitation.get_absolute_url(),
+            "accept_url": settings.SITE_URL + invitation.accept_path(),
         },
         language=invitation.language,
         coalition=invitation.coalition,

@@ -497,8 +497,43 @@ def retry(email: OutboundEmail, *, by) -> OutboundEmail:
     email = OutboundEmail.objects.select_for_update().get(pk=email.pk)
     if email.sent_at:
         raise ValidationError(_("This message has been sent already."))
+    if body_dropped(email):
+        raise ValidationError(_(
+            "The text of this message was deleted when it had been given up on for longer than the "
+            "retention period; it cannot be sent again."))
     email.failed_at, email.attempts, email.due_at = None, 0, timezone.now()
     email.save(update_fields=["failed_at", "attempts", "due_at"])
     audit.record(by, "email.retried", email, kind=email.kind, last_error=email.last_error)
     _deliver_after_commit(email.pk)
     return email
+
+
+# Retention ------------------------------------------------------------------------------------
+
+# What a message's links live in: its text, and the List-Unsubscribe headers.
+BODY_FIELDS = {"body_text": "", "body_html": "", "headers": {}}
+
+
+def body_dropped(email: OutboundEmail) -> bool:
+    """Its text was deleted after the retention period (every message written has a text)."""
+    return not email.body_text
+
+
+def drop_old_bodies(now=None, batch_size: int = 2000) -> int:
+    """Delete the text, HTML and headers (with their reset, invitation, confirmation and
+    unsubscribe links) of messages sent, or given up on, more than OUTBOX_BODY_RETENTION_DAYS ago;
+    the row keeps its recipient, subject, kind and times. A message still to be sent (or retried)
+    keeps its text. Idempotent; returns how many messages lost their text."""
+    cutoff = (now or timezone.now()) - timedelta(days=settings.OUTBOX_BODY_RETENTION_DAYS)
+    expired = (OutboundEmail.objects.exclude(body_text="")
+               .filter(Q(sent_at__lte=cutoff) | Q(sent_at__isnull=True, failed_at__lte=cutoff)))
+    dropped = 0
+    while ids := list(expired.values_list("pk", flat=True)[:batch_size]):
+        # Rows that were retried since they were read keep their text.
+        updated = (OutboundEmail.objects.filter(pk__in=ids)
+                   .filter(Q(sent_at__lte=cutoff) | Q(sent_at__isnull=True, failed_at__lte=cutoff))
+                   .update(**BODY_FIELDS))
+        if not updated:
+            break
+        dropped += updated
+    return dropped

@@ -105,6 +105,16 @@ def send_erasure_link(email: str, language: str) -> None:
 
 
 @shared_task(acks_late=True, ignore_result=True)
+def drop_old_email_bodies() -> int:
+    """Periodic (beat, hourly): delete the text of messages sent, or given up on, more than
+    OUTBOX_BODY_RETENTION_DAYS ago (their links with it). Idempotent. Returns how many."""
+    dropped = outbox.drop_old_bodies()
+    if dropped:
+        log.info("Deleted the text of %s message(s) past their retention.", dropped)
+    return dropped
+
+
+@shared_task(acks_late=True, ignore_result=True)
 def send_signature_reminders() -> int:
     """Periodic (beat, every REMINDER_SWEEP_SECONDS): remind organisations that have not answered
     a statement whose deadline, stored in the database, is SIGNATURE_REMINDER_DAYS away or less.

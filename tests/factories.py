@@ -123,6 +123,16 @@ class CoordinatorFactory(factory.django.DjangoModelFactory):
             enrol_totp(self.user)
 
 
+def emailed_invitation_token(email: str) -> str:
+    """The token in the link of the latest invitation emailed to `email` (only its hash is stored)."""
+    import re
+
+    from statements.models import OutboundEmail
+
+    message = OutboundEmail.objects.filter(kind="invitation", recipient=email).latest("id")
+    return re.search(r"/invitations/([^/\s]+)/", message.body_text).group(1)
+
+
 class InvitationFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Invitation

@@ -24,6 +24,7 @@ PRODUCTION_ENV = {
     "SITE_URL": "https://statements.example.org",
     "BEHIND_TLS_PROXY": "1",
     "AUDIT_HASH_KEY": secrets.token_urlsafe(32),
+    "MFA_ENCRYPTION_KEYS": "cHJvZHVjdGlvbi10ZXN0LWtleS0zMi1ieXRlcy1vayE=",
 }
 SECURITY_SETTINGS = [
     "DEBUG", "MIDDLEWARE", "ALLOWED_HOSTS", "SECURE_SSL_REDIRECT", "SECURE_PROXY_SSL_HEADER",
@@ -75,6 +76,18 @@ def test_production_refuses_to_start_without_a_secret_key():
     result = manage("check", env={key: value for key, value in PRODUCTION_ENV.items() if key != "SECRET_KEY"})
     assert result.returncode != 0
     assert "SECRET_KEY must be set when DEBUG is off" in result.stderr
+
+
+def test_production_refuses_to_start_without_a_key_for_two_factor_secrets():
+    result = manage("check", env={**PRODUCTION_ENV, "MFA_ENCRYPTION_KEYS": ""})
+    assert result.returncode != 0
+    assert "MFA_ENCRYPTION_KEYS must be set when DEBUG is off" in result.stderr
+
+
+def test_a_malformed_key_for_two_factor_secrets_is_refused_with_its_position():
+    result = manage("check", env={**PRODUCTION_ENV, "MFA_ENCRYPTION_KEYS": PRODUCTION_ENV["MFA_ENCRYPTION_KEYS"] + ",short"})
+    assert result.returncode != 0
+    assert "MFA_ENCRYPTION_KEYS: key 2 is not a Fernet key" in result.stderr
 
 
 def test_production_refuses_to_start_without_a_key_for_the_audit_logs_address_hashes():

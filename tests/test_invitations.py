@@ -34,7 +34,9 @@ def test_coordinator_invitation_is_emailed_and_accepting_it_signs_the_person_in_
     assert message.to == ["new.person@example.org"]
     assert coalition.name in message.subject
     invitation = Invitation.objects.get()
-    accept_url = reverse("invitation_accept", args=[invitation.token])
+    token = factories.emailed_invitation_token("new.person@example.org")
+    assert token not in invitation.token_hash  # only the token's hash is stored
+    accept_url = reverse("invitation_accept", args=[token])
     assert accept_url in message.body
     assert OutboundEmail.objects.get().sent_at is not None
 
@@ -57,7 +59,7 @@ def test_coordinator_invitation_is_emailed_and_accepting_it_signs_the_person_in_
 
 def test_invited_person_can_then_sign_in_with_the_password_they_chose(client, coalition, member_org):
     invitation = factories.InvitationFactory(coalition=coalition, organisation=member_org)
-    client.post(invitation.get_absolute_url(), {"name": "A", "password1": "river-candle-77", "password2": "river-candle-77"})
+    client.post(invitation.accept_path(), {"name": "A", "password1": "river-candle-77", "password2": "river-candle-77"})
     client.logout()
     response = client.post(reverse("account_login"), {"login": invitation.email, "password": "river-candle-77"})
     assert response.status_code == 302
@@ -66,7 +68,7 @@ def test_invited_person_can_then_sign_in_with_the_password_they_chose(client, co
 
 def test_coordinator_invitation_grants_the_coordinator_role(client, coalition):
     invitation = factories.InvitationFactory(coalition=coalition, organisation=None, role=Invitation.Role.COORDINATOR)
-    client.post(invitation.get_absolute_url(), {"name": "C", "password1": "river-candle-77", "password2": "river-candle-77"})
+    client.post(invitation.accept_path(), {"name": "C", "password1": "river-candle-77", "password2": "river-candle-77"})
     user = User.objects.get(email=invitation.email)
     assert CoalitionRole.objects.filter(user=user, coalition=coalition).exists()
 
@@ -74,9 +76,9 @@ def test_coordinator_invitation_grants_the_coordinator_role(client, coalition):
 def test_a_used_invitation_cannot_be_used_again(client, coalition, member_org):
     invitation = factories.InvitationFactory(coalition=coalition, organisation=member_org)
     data = {"name": "A", "password1": "river-candle-77", "password2": "river-candle-77"}
-    client.post(invitation.get_absolute_url(), data)
+    client.post(invitation.accept_path(), data)
     client.logout()
-    response = client.post(invitation.get_absolute_url(), data)
+    response = client.post(invitation.accept_path(), data)
     assert response.status_code == 410
     assert "already been used" in response.content.decode()
     assert User.objects.filter(email=invitation.email).count() == 1
@@ -86,10 +88,10 @@ def test_an_expired_invitation_is_refused_with_a_clear_message(client, coalition
     invitation = factories.InvitationFactory(
         coalition=coalition, organisation=member_org, expires_at=timezone.now() - timedelta(minutes=1)
     )
-    response = client.get(invitation.get_absolute_url())
+    response = client.get(invitation.accept_path())
     assert response.status_code == 410
     assert "expired" in response.content.decode()
-    response = client.post(invitation.get_absolute_url(), {"name": "A", "password1": "river-candle-77", "password2": "river-candle-77"})
+    response = client.post(invitation.accept_path(), {"name": "A", "password1": "river-candle-77", "password2": "river-candle-77"})
     assert response.status_code == 410
     assert not User.objects.filter(email=invitation.email).exists()
 
@@ -103,7 +105,7 @@ def test_a_revoked_invitation_is_refused(client, coalition, member_org, coordina
     client.force_login(coordinator)
     client.post(reverse("invitation_revoke", args=[invitation.pk]))
     client.logout()
-    assert client.get(invitation.get_absolute_url()).status_code == 410
+    assert client.get(invitation.accept_path()).status_code == 410
 
 
 @pytest.mark.parametrize(
@@ -116,7 +118,7 @@ def test_a_revoked_invitation_is_refused(client, coalition, member_org, coordina
 )
 def test_bad_account_details_show_the_form_again_with_the_problem(client, coalition, member_org, data, field, message):
     invitation = factories.InvitationFactory(coalition=coalition, organisation=member_org)
-    response = client.post(invitation.get_absolute_url(), data)
+    response = client.post(invitation.accept_path(), data)
     assert response.status_code == 400
     assert message in " ".join(response.context["form"].errors[field])
     assert response.context["form"]["name"].value() == data["name"]
@@ -156,10 +158,10 @@ def test_anonymous_visitor_is_sent_to_sign_in_for_invitations(client, coalition)
 def test_existing_account_accepts_after_signing_in(client, coalition, member_org, outsider):
     invitation = factories.InvitationFactory(coalition=coalition, organisation=member_org, email=outsider.email,
                                              role=Invitation.Role.SIGNER)
-    page = client.get(invitation.get_absolute_url())
+    page = client.get(invitation.accept_path())
     assert "Sign in" in page.content.decode()
     client.force_login(outsider)
-    assert client.post(invitation.get_absolute_url()).status_code == 302
+    assert client.post(invitation.accept_path()).status_code == 302
     assert OrganisationRole.objects.get(user=outsider, organisation=member_org).can_sign
 
 
@@ -167,7 +169,7 @@ def test_invitation_for_another_address_is_refused_to_a_signed_in_account(client
     other = factories.UserFactory()
     invitation = factories.InvitationFactory(coalition=coalition, organisation=member_org, email=other.email)
     client.force_login(outsider)
-    assert client.post(invitation.get_absolute_url()).status_code == 403
+    assert client.post(invitation.accept_path()).status_code == 403
     assert not OrganisationRole.objects.filter(user=outsider).exists()
 
 
