@@ -210,12 +210,12 @@ def new_invitation_token() -> str:
     return secrets.token_urlsafe(32)
 
 
-class Invitation(models.Model):
 def invitation_token_digest(token: str) -> str:
     """What is stored of an invitation's token: its SHA-256, as a signature's link token is."""
     return hashlib.sha256(token.encode("utf-8", "replace")).hexdigest()
 
 
+class Invitation(models.Model):
     """An emailed invitation to join a coalition's work, with the role that accepting it grants."""
 
     class Role(models.TextChoices):

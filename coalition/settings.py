@@ -207,8 +207,6 @@ MFA_RECOVERY_CODE_DIGITS = 8
 # Coordinators and admins cannot remove their last authenticator; TOTP keys and recovery-code
 # seeds are stored encrypted (coalition/mfa_secrets.py).
 MFA_ADAPTER = "coalition.adapters.MFAAdapter"
-LOGIN_URL = "account_login"
-LOGIN_REDIRECT_URL = "dashboard"
 # Fernet keys (URL-safe base64 of 32 bytes), comma-separated: the first encrypts, every one
 # decrypts, so a key is rotated by putting a new one first, running `manage.py rotate_mfa_keys`,
 # then dropping the old one (docs/deploy.md). Required when DEBUG is off; in development a key is
@@ -235,6 +233,8 @@ else:
                 f"MFA_ENCRYPTION_KEYS: key {_position} is not a Fernet key (32 bytes in URL-safe base64; "
                 "make one with `python -c 'from cryptography.fernet import Fernet; "
                 "print(Fernet.generate_key().decode())'`).") from None
+LOGIN_URL = "account_login"
+LOGIN_REDIRECT_URL = "dashboard"
 ACCOUNT_LOGOUT_REDIRECT_URL = "home"
 
 # Language and time: English and Ukrainian, Kyiv time.
@@ -420,13 +420,13 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "statements.tasks.send_signature_reminders",
         "schedule": float(env("REMINDER_SWEEP_SECONDS", "300")),
     },
-    "purge-unconfirmed-signatures": {
-        "task": "statements.tasks.purge_unconfirmed_signatures",
     # Sent (and given-up) messages lose their text after OUTBOX_BODY_RETENTION_DAYS.
     "drop-old-email-bodies": {
         "task": "statements.tasks.drop_old_email_bodies",
         "schedule": 3600.0,
     },
+    "purge-unconfirmed-signatures": {
+        "task": "statements.tasks.purge_unconfirmed_signatures",
         "schedule": 3600.0,
     },
     # The audit log against its anchors (statements/anchors.py); operators are emailed on failure.
@@ -483,6 +483,11 @@ OUTBOX_BATCH_SIZE = int(env("OUTBOX_BATCH_SIZE", "100"))
 # again itself.
 OUTBOX_SWEEP_GRACE_SECONDS = float(env("OUTBOX_SWEEP_GRACE_SECONDS", "120"))
 
+# The text of a message (its links: password reset, invitation, confirmation) is kept this many
+# days after it was sent, or after delivery was given up on, then deleted (beat, hourly); the row
+# stays, with its recipient, subject and times.
+OUTBOX_BODY_RETENTION_DAYS = float(env("OUTBOX_BODY_RETENTION_DAYS", "7"))
+
 INVITATION_VALID_DAYS = int(env("INVITATION_VALID_DAYS", "14"))
 
 # Individual signatures: the emailed confirmation link works this many hours. Rate limits
@@ -496,11 +501,6 @@ SIGNATURE_CONFIRMATION_HOURS = int(env("SIGNATURE_CONFIRMATION_HOURS", "72"))
 ERASURE_LINK_HOURS = int(env("ERASURE_LINK_HOURS", "24"))
 UNCONFIRMED_SIGNATURE_DAYS = int(env("UNCONFIRMED_SIGNATURE_DAYS", "7"))
 SIGNING_RATE_LIMITS_ENABLED = env_bool("SIGNING_RATE_LIMITS_ENABLED", True)
-# The text of a message (its links: password reset, invitation, confirmation) is kept this many
-# days after it was sent, or after delivery was given up on, then deleted (beat, hourly); the row
-# stays, with its recipient, subject and times.
-OUTBOX_BODY_RETENTION_DAYS = float(env("OUTBOX_BODY_RETENTION_DAYS", "7"))
-
 SIGNING_RATE_LIMITS = {
     "ip": env("SIGNING_RATE_LIMIT_PER_IP", "60/h"),
     "email": env("SIGNING_RATE_LIMIT_PER_EMAIL", "5/h"),
