@@ -78,6 +78,8 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    # A body over the largest upload is refused (413) before it is read (statements/uploads.py).
+    "statements.uploads.UploadLimitMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -453,8 +455,19 @@ PUBLICATION_MAX_ATTEMPTS = int(env("PUBLICATION_MAX_ATTEMPTS", "3"))
 # and on the statement's signatories page. 5,000 names take about 25 pages and 3 s to lay out
 # (docs/benchmarks.md).
 PDF_MAX_PRINTED_INDIVIDUALS = int(env("PDF_MAX_PRINTED_INDIVIDUALS", "5000"))
-# The largest file /verify/ accepts.
+# The largest file /verify/ accepts: a request with a longer body is refused (413) before it is
+# read, and no more of a file than this is kept while it arrives (statements/uploads.py).
 VERIFY_MAX_UPLOAD_BYTES = int(env("VERIFY_MAX_UPLOAD_BYTES", str(20 * 1024 * 1024)))
+# An uploaded PDF is checked in a child process forked from the worker (statements/sandbox.py),
+# limited to this much CPU time and memory (beyond what the worker had mapped), and killed if it
+# has not answered within VERIFY_TIMEOUT_SECONDS; a file that reaches a limit is refused as too
+# complex to check. The coalition's own published files (by SHA-256) are checked in the worker.
+VERIFY_CPU_SECONDS = int(env("VERIFY_CPU_SECONDS", "3"))
+VERIFY_MEMORY_MB = int(env("VERIFY_MEMORY_MB", "512"))
+VERIFY_TIMEOUT_SECONDS = float(env("VERIFY_TIMEOUT_SECONDS", "4"))
+# The longest statement text and summary a form accepts, in characters (a title: 300).
+STATEMENT_BODY_MAX_CHARS = int(env("STATEMENT_BODY_MAX_CHARS", "100000"))
+STATEMENT_SUMMARY_MAX_CHARS = int(env("STATEMENT_SUMMARY_MAX_CHARS", "2000"))
 
 # Email. Development prints to the console; production sets EMAIL_HOST and friends.
 EMAIL_BACKEND = env(

@@ -18,6 +18,15 @@ class DeadlineInput(forms.DateTimeInput):
         super().__init__(attrs, format="%Y-%m-%dT%H:%M")
 
 
+def _within_limit(value: str, limit: int) -> None:
+    """A long text is refused with its length and the limit (no `maxlength` in the page, so a
+    browser never cuts pasted text short without a word); the form keeps what was typed."""
+    if len(value) > limit:
+        raise forms.ValidationError(
+            _("This is too long: %(length)s characters, and the limit is %(limit)s. Please shorten it."),
+            code="too_long", params={"length": len(value), "limit": limit})
+
+
 class TextFields(forms.Form):
     """Title, summary and Markdown text of a revision."""
 
@@ -25,10 +34,12 @@ class TextFields(forms.Form):
     summary = forms.CharField(
         label=_("Summary"), required=False, widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("One or two sentences shown in lists and emails."),
+        validators=[lambda value: _within_limit(value, settings.STATEMENT_SUMMARY_MAX_CHARS)],
     )
     body = forms.CharField(
         label=_("Text"), strip=False, widget=forms.Textarea(attrs={"rows": 18}),
         help_text=_("Markdown: a blank line between paragraphs, **bold**, *italic*, - for a list, [words](https://…) for a link."),
+        validators=[lambda value: _within_limit(value, settings.STATEMENT_BODY_MAX_CHARS)],
     )
 
     def draft(self) -> Draft:

@@ -703,27 +703,37 @@ def _padding_untouched(embedded) -> bool:
     return not contents[len(cms.ContentInfo.load(contents).dump()) :].strip(b"\x00")
 
 
-def verify_pdf(pdf_bytes: bytes) -> Verification:
-    """Check the first signature of `pdf_bytes` against the configured trust root.
+def verification_roots() -> tuple[list[asn1_x509.Certificate], list[asn1_x509.Certificate]]:
+    """The roots a signature's and a timestamp's certificates may chain to, from the settings."""
+    signer_roots = [signing.trust_root()]
+    try:
+        return signer_roots, signing.timestamp_roots()
+    except signing.ValidationDataMissing as exc:  # the operator's to fix; meanwhile timestamps go untrusted
+        logger.error("verify_pdf: %s", exc)
+        return signer_roots, signer_roots
+
+
+def verify_pdf(pdf_bytes: bytes, roots: tuple[list, list] | None = None) -> Verification:
+    """Check the first signature of `pdf_bytes` against the configured trust root (or `roots`:
+    signer roots and timestamp roots, as `verification_roots()` gives them).
 
     Never raises on bad input: an unreadable file, a file without a signature, or one whose
-    signature cannot be checked comes back with `problem` saying so."""
+    signature cannot be checked comes back with `problem` saying so. Only running out of memory
+    is raised (MemoryError), so a process given a memory limit can tell it from a bad file.
+    Costly on a hostile file: one from outside is checked by `sandbox.verify_untrusted`."""
     digest = sha256(pdf_bytes)
     try:
         reader = _IndexedReader(BytesIO(pdf_bytes), strict=False)
         embedded_signatures = reader.embedded_regular_signatures
+    except MemoryError:
+        raise
     except Exception as exc:  # noqa: BLE001 (any parse failure means "not a readable PDF")
         logger.info("verify_pdf: unreadable file %s: %s", digest, exc)
         return Verification(digest, problem=_("This is not a readable PDF file."))
     if not embedded_signatures:
         return Verification(digest, readable=True, problem=_("The file carries no digital signature."))
     embedded = embedded_signatures[0]
-    signer_roots = [signing.trust_root()]
-    try:
-        timestamp_roots = signing.timestamp_roots()
-    except signing.ValidationDataMissing as exc:  # the operator's to fix; meanwhile timestamps go untrusted
-        logger.error("verify_pdf: %s", exc)
-        timestamp_roots = signer_roots
+    signer_roots, timestamp_roots = roots or verification_roots()
     try:
         status = _outside_event_loop(
             validate_pdf_signature, embedded,
@@ -739,6 +749,8 @@ def verify_pdf(pdf_bytes: bytes) -> Verification:
             for stamp in reader.embedded_timestamp_signatures
         ]
         padding_untouched = all(_padding_untouched(signature) for signature in reader.embedded_signatures)
+    except MemoryError:
+        raise
     except Exception as exc:  # noqa: BLE001 (a mangled signature is a changed file, not a crash)
         logger.info("verify_pdf: signature of %s could not be validated: %s", digest, exc)
         return Verification(
@@ -827,6 +839,8 @@ def _long_term_valid(embedded, signer_roots, timestamp_roots) -> bool:
     ), diff_policy=None)  # verify_pdf's difference analysis already accepted every later revision
     try:
         result = _outside_event_loop(asyncio.run, ades.ades_lta_validation(embedded, spec))
+    except MemoryError:
+        raise
     except Exception as exc:  # noqa: BLE001 (validation data that cannot be read is no validation data)
         logger.info("verify_pdf: long-term validation failed: %s", exc)
         return False

@@ -117,6 +117,10 @@ class FieldDiff:
     def changed(self) -> bool:
         return text.has_changes(self.chunks)
 
+    @property
+    def coarse(self) -> bool:
+        return text.is_coarse(self.chunks)
+
 
 def diff(old: Revision, new: Revision, labels: dict[str, str]) -> list[FieldDiff]:
     """The word-level difference between two revisions, field by field (title, summary, text)."""

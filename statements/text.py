@@ -56,7 +56,7 @@ def render_markdown(body: str) -> str:
     """Markdown to HTML, sanitised: no scripts, no event handlers, no `javascript:` links, no raw
     styles (what such tags held shows as plain text, so no words go missing); links open as
     ordinary links with `rel="noopener noreferrer"`."""
-    html = markdown.markdown(body or "", extensions=["extra", "sane_lists"], output_format="html")
+    html = markdown.markdown(_bracket_safe(body or ""), extensions=["extra", "sane_lists"], output_format="html")
     return nh3.clean(
         html,
         tags=ALLOWED_TAGS,
@@ -67,6 +67,50 @@ def render_markdown(body: str) -> str:
         # default drops it with all it holds, and an unclosed one with the rest of the text).
         clean_content_tags=set(),
     )
+
+
+# Python-Markdown looks for the `]` closing each `[` by scanning the rest of its paragraph, once
+# for each of its link and reference patterns: a paragraph of 20,000 `[` took 38 s. A paragraph
+# with more brackets than prose needs has each `[` that no `]` closes, and each pair nested
+# deeper than links ever are, escaped first (they show as typed), so each scan stops early.
+_BRACKETS_PLAIN = 16
+_BRACKET_DEPTH = 3
+_PARAGRAPH_BREAK = re.compile(r"(\n[ \t]*\n)")
+
+
+def _bracket_safe(body: str) -> str:
+    parts = _PARAGRAPH_BREAK.split(body)
+    return "".join(
+        _escape_stray_brackets(part) if part.count("[") > _BRACKETS_PLAIN else part for part in parts
+    )
+
+
+def _escape_stray_brackets(paragraph: str) -> str:
+    """`[` and `]` that Markdown's link patterns would scan far for, escaped (`\\[`): each `[`
+    not closed in this paragraph, each pair nested deeper than _BRACKET_DEPTH, and each `]` that
+    opens nothing. Brackets already escaped stay as they are. Linear in the paragraph."""
+    escaped: set[int] = set()
+    open_at: list[int] = []
+    position = 0
+    while position < len(paragraph):
+        mark = paragraph[position]
+        if mark == "\\":
+            position += 2
+            continue
+        if mark == "[":
+            open_at.append(position)
+        elif mark == "]":
+            if open_at:
+                start = open_at.pop()
+                if len(open_at) >= _BRACKET_DEPTH:
+                    escaped.update((start, position))
+            else:
+                escaped.add(position)
+        position += 1
+    escaped.update(open_at)
+    if not escaped:
+        return paragraph
+    return "".join("\\" + mark if index in escaped else mark for index, mark in enumerate(paragraph))
 
 
 # Words (any script, with inner apostrophes and hyphens), runs of whitespace, or single other marks.
@@ -80,17 +124,85 @@ def tokens(text: str) -> list[str]:
 @dataclass(frozen=True)
 class Chunk:
     """A run of text that is the same in both versions ("equal"), only in the newer ("insert")
-    or only in the older ("delete")."""
+    or only in the older ("delete"). `coarse`: part of a change too large to show word by word,
+    shown as the lines removed and the lines added."""
 
     kind: str
     text: str
+    coarse: bool = False
+
+
+# Word-level comparison costs up to the product of the two token counts (and more: it took 164 s
+# for two texts of 16 KB): texts within WORD_DIFF_MAX_PAIRS are compared word by word whole;
+# larger ones line by line first (their common start and end set aside, then at most
+# LINE_DIFF_MAX_PAIRS pairs of lines), and word by word only inside each changed block within the
+# same bound. A block over it is shown as lines removed and lines added.
+WORD_DIFF_MAX_PAIRS = 250_000
+LINE_DIFF_MAX_PAIRS = 250_000
 
 
 def word_diff(old: str, new: str) -> list[Chunk]:
     """The word-level difference between two texts, as chunks to show inline with <del>/<ins>.
     Works the same for Cyrillic and Latin text (words are Unicode word characters). Changes
-    separated only by a space are shown as one change, so a reworded phrase reads as a phrase."""
+    separated only by a space are shown as one change, so a reworded phrase reads as a phrase.
+    Bounded in time: see WORD_DIFF_MAX_PAIRS; `is_coarse()` tells when part of it is not shown
+    word by word."""
     a, b = tokens(old), tokens(new)
+    if len(a) * len(b) <= WORD_DIFF_MAX_PAIRS:
+        return _token_diff(a, b)
+    old_lines, new_lines = (old or "").splitlines(keepends=True), (new or "").splitlines(keepends=True)
+    chunks: list[Chunk] = []
+    for op, i1, i2, j1, j2 in _line_opcodes(old_lines, new_lines):
+        removed, added = "".join(old_lines[i1:i2]), "".join(new_lines[j1:j2])
+        if op == "equal":
+            chunks.append(Chunk("equal", removed))
+            continue
+        a, b = tokens(removed), tokens(added)
+        if len(a) * len(b) <= WORD_DIFF_MAX_PAIRS:
+            chunks.extend(_token_diff(a, b))
+        else:
+            chunks.extend(Chunk(kind, part, coarse=True) for kind, part in (("delete", removed), ("insert", added)) if part)
+    return _joined(chunks)
+
+
+def is_coarse(chunks: list[Chunk]) -> bool:
+    """Part of the difference is too large to show word by word."""
+    return any(chunk.coarse for chunk in chunks)
+
+
+def _line_opcodes(a: list[str], b: list[str]) -> list[tuple[str, int, int, int, int]]:
+    """Line-level opcodes: the common first and last lines set aside, the middle compared line by
+    line when small enough, else one replaced block."""
+    start = 0
+    while start < min(len(a), len(b)) and a[start] == b[start]:
+        start += 1
+    end = 0
+    while end < min(len(a), len(b)) - start and a[-1 - end] == b[-1 - end]:
+        end += 1
+    middle_a, middle_b = a[start:len(a) - end], b[start:len(b) - end]
+    if len(middle_a) * len(middle_b) <= LINE_DIFF_MAX_PAIRS:
+        middle = difflib.SequenceMatcher(None, middle_a, middle_b, autojunk=False).get_opcodes()
+    else:
+        middle = [("replace", 0, len(middle_a), 0, len(middle_b))]
+    opcodes = [("equal", 0, start, 0, start)] if start else []
+    opcodes += [(op, i1 + start, i2 + start, j1 + start, j2 + start) for op, i1, i2, j1, j2 in middle]
+    if end:
+        opcodes.append(("equal", len(a) - end, len(a), len(b) - end, len(b)))
+    return opcodes
+
+
+def _joined(chunks: list[Chunk]) -> list[Chunk]:
+    joined: list[Chunk] = []
+    for chunk in chunks:
+        if not chunk.text:
+            continue
+        if joined and joined[-1].kind == chunk.kind and joined[-1].coarse == chunk.coarse:
+            chunk = Chunk(chunk.kind, joined.pop().text + chunk.text, chunk.coarse)
+        joined.append(chunk)
+    return joined
+
+
+def _token_diff(a: list[str], b: list[str]) -> list[Chunk]:
     chunks: list[Chunk] = []
     deleted: list[str] = []
     inserted: list[str] = []

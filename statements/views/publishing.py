@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from coalition import params, permissions
 
-from .. import embedded, publishing, ratelimits, signing, storage
+from .. import embedded, publishing, ratelimits, sandbox, signing, storage
 from ..forms import CorrectionForm, VerifyForm
 from ..models import Publication, Statement
 from .common import render_statement, visible_statement
@@ -161,7 +161,13 @@ def _verify_answer(request, form):
         form.add_error(None, _("Too many files were sent for checking from your address. Please try "
                                "again in an hour, or give the file's SHA-256 instead."))
         return None, 429
-    return publishing.verify_file(upload.read()), 200
+    try:
+        return publishing.verify_file(upload.read()), 200
+    except sandbox.TooComplex:
+        form.add_error("file", _("This file is too complex to check here: checking it would take more "
+                                 "time or memory than we allow. It is not, byte for byte, a PDF we published "
+                                 "(those are always checked)."))
+        return None, 422
 
 
 @require_GET
