@@ -126,3 +126,19 @@ class RequestDecodingMiddleware:
     def _holds_nul(data) -> bool:
         return any(params.has_nul(name) or any(params.has_nul(value) for value in values)
                    for name, values in data.lists())
+
+
+class RefuseUnreadableHeaders:
+    """WSGI: Django builds the request before any middleware runs, and a Content-Type whose
+    charset holds a NUL (`text/html; charset=\\x00`) makes building it raise (codecs.lookup), a
+    500 from the server. Such a request answers 400 here, in plain text: there is no request yet
+    to choose a language or a page by."""
+
+    def __init__(self, application):
+        self.application = application
+
+    def __call__(self, environ, start_response):
+        if params.has_nul(environ.get("CONTENT_TYPE", "")):
+            start_response("400 Bad Request", [("Content-Type", "text/plain; charset=utf-8")])
+            return [b"Bad request: the Content-Type header cannot be read.\n"]
+        return self.application(environ, start_response)

@@ -3,4 +3,7 @@ import os
 from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "coalition.settings")
-application = get_wsgi_application()
+
+from coalition.faults import RefuseUnreadableHeaders  # noqa: E402 (after the settings are named)
+
+application = RefuseUnreadableHeaders(get_wsgi_application())
