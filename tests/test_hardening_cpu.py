@@ -117,6 +117,16 @@ def test_a_file_from_outside_is_checked_in_a_limited_process_and_our_own_file_he
     assert response.status_code == 422 and TOO_COMPLEX in response.content.decode()
 
 
+def test_a_check_that_needs_more_memory_than_allowed_is_refused_as_too_complex(published, client, settings):
+    # Time enough, but reading 10,000 fields needs more than 1 MB beyond what the worker holds.
+    settings.VERIFY_MEMORY_MB, settings.VERIFY_CPU_SECONDS, settings.VERIFY_TIMEOUT_SECONDS = 1, 30, 30
+    started = time.monotonic()
+    response = upload(client, form_fields_pdf(published.pdf.read()))
+    assert response.status_code == 422 and TOO_COMPLEX in response.content.decode()
+    assert time.monotonic() - started < 5
+    assert sandbox_children() == []
+
+
 def test_a_changed_file_checked_in_its_own_process_is_still_found_changed(published, client):
     changed = bytearray(published.pdf.read())
     changed[len(changed) // 3] ^= 0x01
