@@ -72,7 +72,7 @@ def test_defaults_use_local_memory_cache_and_in_process_tasks():
 
 def test_a_redis_broker_makes_redis_the_cache_and_tasks_go_to_workers():
     result = run_settings({"CELERY_BROKER_URL": "redis://127.0.0.1:6379/0"})
-    assert result.stdout.split() == ["django.core.cache.backends.redis.RedisCache", "False"]
+    assert result.stdout.split() == ["coalition.redis_cache.RedisCache", "False"]
 
 
 def test_signed_in_person_sees_their_saved_language_until_they_pick_another(client, signer):
