@@ -7,19 +7,21 @@ import pytest
 
 from coalition.redis_cache import RedisCache
 
+from .conftest import need_service
+
 
 @pytest.fixture
 def redis_cache():
     url = os.environ.get("REDIS_URL") or os.environ.get("CELERY_BROKER_URL", "")
-    if not url.startswith("redis"):
-        pytest.skip("Redis (REDIS_URL or CELERY_BROKER_URL) not available")
+    need_service("Redis (REDIS_URL or CELERY_BROKER_URL)", url.startswith("redis"))
     import redis
 
     url = urlunsplit(urlsplit(url)._replace(path="/13"))  # a database of this test's own
     try:
-        redis.Redis.from_url(url, socket_connect_timeout=1).ping()
+        reachable = bool(redis.Redis.from_url(url, socket_connect_timeout=1).ping())
     except redis.exceptions.ConnectionError:
-        pytest.skip("Redis not reachable")
+        reachable = False
+    need_service("Redis", reachable)
     cache = RedisCache(url, {"KEY_PREFIX": "test-redis-cache"})
     yield cache
     cache.clear()

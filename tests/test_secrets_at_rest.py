@@ -27,6 +27,7 @@ from statements import outbox, tasks
 from statements.models import OutboundEmail
 
 from . import factories
+from .conftest import need_service
 
 pytestmark = pytest.mark.django_db
 
@@ -37,8 +38,7 @@ def database_dump() -> str:
     """Everything the database holds, as a backup would: pg_dump on PostgreSQL, the SQL dump of
     the (in-memory) SQLite database otherwise."""
     if connection.vendor == "postgresql":
-        if not shutil.which("pg_dump"):
-            pytest.skip("pg_dump is not installed")
+        need_service("pg_dump", bool(shutil.which("pg_dump")))
         params = connection.get_connection_params()
         command = ["pg_dump", "--data-only", "-h", params.get("host") or "127.0.0.1",
                    "-p", str(params.get("port") or 5432), "-U", params["user"], params["dbname"]]
