@@ -10,34 +10,17 @@ from pathlib import Path
 
 import pikepdf
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from statements import services, text
 from statements.services import Draft
 
 from .factories import make_statement
-from .test_publishing import closed_statement, publish
+from .test_verify import VERIFY, media, published, upload  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.django_db
 
-VERIFY = "/verify/"
 TOO_COMPLEX = "This file is too complex to check here"
-
-
-@pytest.fixture(autouse=True)
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-
-
-@pytest.fixture
-def published(coalition, coordinator, signer, member_org, django_capture_on_commit_callbacks):
-    statement = closed_statement(coalition, coordinator, signer, member_org)
-    return publish(statement, coordinator, django_capture_on_commit_callbacks)
-
-
-def upload(client, data: bytes, name="statement.pdf", **extra):
-    return client.post(VERIFY, {"file": SimpleUploadedFile(name, data, "application/pdf")}, **extra)
 
 
 def form_fields_pdf(base: bytes, count: int = 10_000) -> bytes:

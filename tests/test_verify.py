@@ -26,8 +26,8 @@ def published(coalition, coordinator, signer, member_org, django_capture_on_comm
     return publish(statement, coordinator, django_capture_on_commit_callbacks)
 
 
-def upload(client, data: bytes, name="statement.pdf"):
-    return client.post(VERIFY, {"file": SimpleUploadedFile(name, data, "application/pdf")})
+def upload(client, data: bytes, name="statement.pdf", **extra):
+    return client.post(VERIFY, {"file": SimpleUploadedFile(name, data, "application/pdf")}, **extra)
 
 
 def test_verify_is_at_its_public_address():
