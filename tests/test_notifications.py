@@ -64,7 +64,7 @@ def test_opening_tells_every_signer_of_members_and_partners_and_the_coordinators
     assert f"/statements/{draft.slug}/sign/" in sent[signer.email].body_text
     assert member_org.name in sent[signer.email].body_text
     assert sent[partner_signer.email].language == "uk"
-    assert "Відкрито для підпису" in sent[partner_signer.email].subject
+    assert "Відкрито для підписання" in sent[partner_signer.email].subject
     assert "List-Unsubscribe" in sent[signer.email].headers
     assert "List-Unsubscribe" in sent[signer.email].body_text or "/unsubscribe/" in sent[signer.email].body_text
 

@@ -88,7 +88,7 @@ def test_signature_is_intact_trusted_and_made_with_the_coalitions_certificate(si
 
 def test_visible_stamp_names_the_coalition_in_evenly_spaced_text(signed, document):
     lines = pdftotext(signed).splitlines()
-    assert "Підписано цифровим підписом" in lines
+    assert "Підписано електронним підписом" in lines
     assert document.coalition_name in lines  # letters neither run together nor spread apart
 
 

@@ -50,7 +50,7 @@ def test_individuals_up_to_the_limit_are_printed_in_an_annex_on_pages_after_the_
     text = "\n".join(pages)
     assert "60 осіб" in text.lower()
     assert "Їхні імена надруковано в додатку наприкінці цього документа." in text
-    [annex_start] = [i for i, page in enumerate(pages) if "Додаток: окремі підписанти" in page]
+    [annex_start] = [i for i, page in enumerate(pages) if "Додаток: фізичні особи, які підписали" in page]
     assert all("Перевірте цей документ" not in page for page in pages[annex_start:])
     assert "Перевірте цей документ" in pages[annex_start - 1]  # the annex begins on a page of its own
     annex = flat(running_text(pages[annex_start:]))

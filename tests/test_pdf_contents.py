@@ -100,7 +100,7 @@ def test_images_and_the_signature_stamp_carry_alternative_text(signed, document)
         stamp_text = str(field.TU)
     assert len(figures) == 2 and all(figures)  # the logo and the QR code
     assert "QR-код" in " ".join(figures)
-    assert stamp_text == f"Підписано цифровим підписом {document.coalition_name}"
+    assert stamp_text == f"Підписано електронним підписом {document.coalition_name}"
 
 
 def test_signing_keeps_the_tags_and_the_signature_covers_the_whole_file(signed, signing_identity, tmp_path):
@@ -280,7 +280,7 @@ def test_verify_shows_the_signatories_an_authentic_file_lists_and_that_they_matc
     client.cookies["django_language"] = "uk"
     page = client.get("/verify/", {"sha256": published.sha256}).content.decode()
     assert "Підписанти, яких перелічує сам файл" in page
-    assert "Це точно той перелік, що оприлюднений із цим випуском." in page
+    assert "Це точно той перелік, що опублікований із цим випуском." in page
 
 
 @pytest.mark.django_db

@@ -85,7 +85,7 @@ def test_every_signer_of_each_organisation_without_an_answer_is_reminded_in_thei
     assert '&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; thanks.<br>Second line.' in english.body_html
     assert "<script>" not in english.body_html
     assert (ukrainian.language, "Нагадування" in ukrainian.subject) == ("uk", True)
-    assert "координатор Test Coalition, пише:" in ukrainian.body_text and NOTE in ukrainian.body_text
+    assert "координатор коаліції Test Coalition, пише:" in ukrainian.body_text and NOTE in ukrainian.body_text
     assert {m.to[0] for m in mailoutbox if "Free the hostages" in m.subject and "Reminder" in m.subject} == {
         signer.email}
 

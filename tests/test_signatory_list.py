@@ -198,10 +198,10 @@ def test_the_list_in_ukrainian(client, petition):
     client.cookies["django_language"] = "uk"
     page = get(client, list_url(petition), q="person")
     assert '<html lang="uk">' in page
-    assert "Підписанти-фізичні особи" in page and "250 осіб відповідають" in page
+    assert "Фізичні особи, які підписали" in page and "250 осіб відповідають" in page
     assert 'aria-label="Сторінки списку підписантів"' in page and "Сторінка 1 з 3" in page
     statement_page = get(client, petition.get_absolute_url())
-    assert "Усі підписанти-фізичні особи (250), з пошуком" in statement_page and "250 осіб" in statement_page
+    assert "Усі фізичні особи, які підписали (250), з пошуком" in statement_page and "250 осіб" in statement_page
 
 
 # The API and the CSV ------------------------------------------------------------------------------

@@ -170,7 +170,7 @@ def test_subscribers_are_told_in_their_language_and_unconfirmed_ones_not_at_all(
         publishing.release(publication)
     recipients = {e.recipient: e for e in OutboundEmail.objects.filter(kind="statement_published")}
     assert set(recipients) == {"uk@example.net"}  # nobody signed this one
-    assert recipients["uk@example.net"].language == "uk" and "Оприлюднено" in recipients["uk@example.net"].subject
+    assert recipients["uk@example.net"].language == "uk" and "Опубліковано" in recipients["uk@example.net"].subject
 
 
 def test_publication_emails_to_subscribers_are_queued_in_batches(client, publication, settings, monkeypatch,
