@@ -201,6 +201,14 @@ def can_close(user, statement) -> bool:
     return is_coordinator(user, statement.coalition)
 
 
+def can_reopen(user, statement) -> bool:
+    return is_coordinator(user, statement.coalition)
+
+
+def can_move_deadline(user, statement) -> bool:
+    return is_coordinator(user, statement.coalition)
+
+
 def can_publish(user, statement) -> bool:
     return is_coordinator(user, statement.coalition)
 

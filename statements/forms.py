@@ -123,6 +123,20 @@ class OpenForm(forms.Form):
         return None if not choice else choice == "individuals"
 
 
+class ReopenForm(forms.Form):
+    deadline = forms.DateTimeField(
+        label=_("New signing deadline"), required=False, widget=DeadlineInput(),
+        help_text=_("Needed if the old deadline has passed; otherwise leave empty to keep it."),
+    )
+
+
+class DeadlineForm(forms.Form):
+    deadline = forms.DateTimeField(
+        label=_("New signing deadline"), widget=DeadlineInput(),
+        help_text=_("Signing stops at this time. Everyone who may sign is told the new deadline."),
+    )
+
+
 class WithdrawForm(forms.Form):
     reason = forms.CharField(
         label=_("Reason for withdrawing"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3}),

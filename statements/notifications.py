@@ -161,6 +161,51 @@ def _coordinators(coalition):
                                coalition_roles__role=CoalitionRole.Role.COORDINATOR).distinct()
 
 
+def _told_of_signing(statement, rows) -> list[tuple]:
+    """Who is told that signing opens, reopens or has a new deadline: everyone active who may sign
+    for an organisation of the roster `rows` (with the names of those organisations), and the
+    coalition's coordinators; each once, as (user, organisation names)."""
+    told: dict[int, tuple] = {}
+    for row in rows:
+        for user in row.signers:
+            if user.is_active:
+                told.setdefault(user.pk, (user, []))[1].append(row.organisation.name)
+    for user in _coordinators(statement.coalition):
+        told.setdefault(user.pk, (user, []))
+    return list(told.values())
+
+
+def _tell_signing_changed(statement, *, template: str, key: str, **context) -> int:
+    """Tell everyone told at opening about a change to signing (reopened, a new deadline), in
+    their language, written in the caller's transaction: the recipients are the coalition's
+    staff who may sign and its coordinators, a number that does not grow with the signatures.
+    `key` names the change, so a repeat of the same change tells nobody twice."""
+    from .selectors import roster
+
+    recipients = (outbox.Recipient(user.email, f"{key}:{user.email.lower()}", user.language or "en",
+                                   {"organisations": names}, tuple(names))
+                  for user, names in _told_of_signing(statement, roster(statement).rows))
+    return len(outbox.enqueue_many(
+        recipients, kind=EmailOptOut.Kind.STATEMENT_OPENED, template=template,
+        context={"statement": statement, "revision": statement.signed_revision,
+                 "sign_url": _url(reverse("statement_sign", args=[statement.slug])), **context},
+        coalition=statement.coalition))
+
+
+def statement_reopened(statement, *, closed_at) -> int:
+    """A coordinator reopened a closed statement: those told when it opened are told again, with
+    the deadline. Once per closing (`closed_at`: closed and reopened twice, it tells twice)."""
+    return _tell_signing_changed(statement, template="statement_reopened",
+                                 key=f"statement-reopened:{statement.pk}:{closed_at:%Y%m%d%H%M%S%f}")
+
+
+def deadline_moved(statement, *, previous) -> int:
+    """A coordinator moved the deadline of an open statement: those told when it opened get the
+    new deadline (and the old one). Once per new deadline."""
+    return _tell_signing_changed(statement, template="deadline_moved", previous_deadline=previous,
+                                 key=f"deadline-moved:{statement.pk}:{statement.deadline:%Y%m%d%H%M%S}")
+
+
 def statement_opened(statement) -> None:
     """A coordinator opened a statement (or invited a partner to an open one): everyone who may
     sign for a member organisation or an invited partner (told which organisations), and the
@@ -173,16 +218,9 @@ def write_statement_opened(fan_out) -> int:
     from .selectors import roster
 
     statement = fan_out.statement
-    organisations: dict[int, tuple] = {}
-    for row in roster(statement).rows:
-        for user in row.signers:
-            if user.is_active:
-                organisations.setdefault(user.pk, (user, []))[1].append(row.organisation.name)
-    for user in _coordinators(statement.coalition):
-        organisations.setdefault(user.pk, (user, []))
     recipients = (outbox.Recipient(user.email, f"statement-opened:{statement.pk}:{user.email.lower()}",
                                    user.language or "en", {"organisations": names}, tuple(names))
-                  for user, names in organisations.values())
+                  for user, names in _told_of_signing(statement, roster(statement).rows))
     return len(outbox.enqueue_many(
         recipients, kind=EmailOptOut.Kind.STATEMENT_OPENED, template="statement_opened",
         context={"statement": statement, "revision": statement.signed_revision,
@@ -276,7 +314,9 @@ def remind_before_deadlines(now=None) -> int:
 def deadline_passed(statement) -> None:
     """Signing closed at the deadline: the coalition's coordinators get the counts, once per
     statement. Written by a task after commit (`fanouts`)."""
-    fanouts.request(FanOut.Event.DEADLINE_PASSED, statement, key=f"deadline-passed:{statement.pk}")
+    # Once per deadline: a statement reopened and closed again at its new deadline tells again.
+    fanouts.request(FanOut.Event.DEADLINE_PASSED, statement,
+                    key=f"deadline-passed:{statement.pk}:{statement.deadline:%Y%m%d%H%M%S}")
 
 
 def write_deadline_passed(fan_out) -> int:
@@ -288,7 +328,7 @@ def write_deadline_passed(fan_out) -> int:
     counts = {"signed": len(rows.signed), "declined": len(rows.declined), "no_answer": len(rows.no_answer),
               "individuals": statement.signatures.counted().filter(
                   kind="individual", revision_id=statement.signed_revision_id).count()}
-    recipients = (outbox.Recipient(user.email, f"deadline-passed:{statement.pk}:{user.email.lower()}",
+    recipients = (outbox.Recipient(user.email, f"{fan_out.key}:{user.email.lower()}",
                                    user.language or "en")
                   for user in _coordinators(statement.coalition))
     return len(outbox.enqueue_many(

@@ -208,8 +208,7 @@ def open_for_signature(statement: Statement, *, by: User, deadline: datetime | N
     statement = _locked(statement)
     permissions.require(permissions.can_open(by, statement))
     statement.status = workflow.check(statement, Transition.OPEN)
-    if deadline is not None and deadline <= timezone.now():
-        raise ValidationError(_("The signing deadline must be in the future."), code="deadline")
+    _future_deadline(deadline)
     statement.signed_revision = statement.current_revision
     statement.deadline, statement.opened_at = deadline, timezone.now()
     if allows_individuals is not None:
@@ -239,6 +238,57 @@ def close_signing(statement: Statement, *, by: User | None) -> Statement:
                  **({"at_deadline": True} if by is None else {}))
     if by is None:
         notifications.deadline_passed(statement)
+    return statement
+
+
+def _future_deadline(deadline: datetime | None) -> None:
+    if deadline is not None and deadline <= timezone.now():
+        raise ValidationError(_("The signing deadline must be in the future."), code="deadline")
+
+
+@transaction.atomic
+def reopen(statement: Statement, *, by: User, deadline: datetime | None) -> Statement:
+    """A coordinator reopens a closed statement, before it is published: signing starts again on
+    the same text, signatures and answers kept. A new `deadline` replaces the old one (None keeps
+    it); one is needed if the old deadline has passed, or the deadline sweep would close it again
+    at once. Those told when it opened are told it is open again."""
+    statement = _locked(statement)
+    permissions.require(permissions.can_reopen(by, statement))
+    statement.status = workflow.check(statement, Transition.REOPEN)
+    _future_deadline(deadline)
+    previous, closed_at = statement.deadline, statement.closed_at or timezone.now()
+    statement.deadline = deadline or previous
+    if statement.deadline is not None and statement.deadline <= timezone.now():
+        raise ValidationError(_("The signing deadline has passed: give a new one to reopen signing."),
+                              code="deadline_passed")
+    statement.closed_at = None
+    statement.save(update_fields=["status", "deadline", "closed_at"])
+    audit.record(by, "statement.reopened", statement, revision=statement.signed_revision.number,
+                 deadline=statement.deadline, previous_deadline=previous, closed_at=closed_at)
+    notifications.statement_reopened(statement, closed_at=closed_at)
+    return statement
+
+
+@transaction.atomic
+def move_deadline(statement: Statement, *, by: User, deadline: datetime) -> Statement:
+    """A coordinator moves the signing deadline of an open statement (earlier or later, never
+    into the past); the deadline sweep and the reminders read the new one. Those told when it
+    opened get the new deadline."""
+    statement = _locked(statement)
+    permissions.require(permissions.can_move_deadline(by, statement))
+    if statement.status != Statement.Status.OPEN:
+        raise ValidationError(_("The deadline can be moved only while the statement is open for signature."),
+                              code="not_open")
+    if deadline is None:
+        raise ValidationError(_("Give the new signing deadline."), code="deadline")
+    _future_deadline(deadline)
+    previous = statement.deadline
+    if previous == deadline:
+        raise ValidationError(_("This is already the signing deadline."), code="unchanged")
+    statement.deadline = deadline
+    statement.save(update_fields=["deadline"])
+    audit.record(by, "statement.deadline_moved", statement, deadline=deadline, previous_deadline=previous)
+    notifications.deadline_moved(statement, previous=previous)
     return statement
 
 

@@ -38,6 +38,9 @@ urlpatterns = [
     path("statements/<slug:slug>/comments/<int:pk>/resolve/", views.resolve_comment, name="comment_resolve"),
     path("statements/<slug:slug>/open/", views.open_statement, name="statement_open"),
     path("statements/<slug:slug>/close/", views.close_statement, name="statement_close"),
+    path("statements/<slug:slug>/reopen/", views.reopen_statement, name="statement_reopen"),
+    path("statements/<slug:slug>/deadline/", views.move_deadline, name="statement_deadline"),
+    path("statements/<slug:slug>/review/<slug:action>/", views.review_step, name="statement_review"),
     path("statements/<slug:slug>/publish/", views.publish_statement, name="statement_publish"),
     path("statements/<slug:slug>/withdraw/", views.withdraw_statement, name="statement_withdraw"),
     # Publishing

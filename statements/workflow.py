@@ -1,7 +1,7 @@
 """The statement's state machine.
 
     draft --open--> open --close--> closed --publish--> published --correct--> published (issue n+1)
-      |               |                |
+      |               |  <--reopen--   |
       +---------------+----------------+--withdraw--> withdrawn
 
 Who may take each transition is answered by `coalition.permissions` (only coordinators open, close,
@@ -10,6 +10,8 @@ freezes:
 
 - open: the current revision becomes the revision to be signed, and the deadline is set;
 - close: signing stops (it also stops at the deadline, whichever comes first);
+- reopen: signing starts again on the same text, before anything is published (with a new
+  deadline if the old one has passed);
 - publish / correct: the signed text and its signatories become a numbered publication;
 - withdraw: the statement stops, with a reason; a published one keeps its page, marked withdrawn.
 """
@@ -28,6 +30,7 @@ Status = Statement.Status
 class Transition(Enum):
     OPEN = "open"
     CLOSE = "close"
+    REOPEN = "reopen"
     PUBLISH = "publish"
     CORRECT = "correct"
     WITHDRAW = "withdraw"
@@ -40,6 +43,7 @@ class Transition(Enum):
 LABELS = {
     Transition.OPEN: gettext_lazy("open for signature"),
     Transition.CLOSE: gettext_lazy("close signing"),
+    Transition.REOPEN: gettext_lazy("reopen for signature"),
     Transition.PUBLISH: gettext_lazy("publish"),
     Transition.CORRECT: gettext_lazy("publish a correction"),
     Transition.WITHDRAW: gettext_lazy("withdraw"),
@@ -49,6 +53,7 @@ LABELS = {
 RULES: dict[Transition, tuple[frozenset[str], str]] = {
     Transition.OPEN: (frozenset({Status.DRAFT}), Status.OPEN),
     Transition.CLOSE: (frozenset({Status.OPEN}), Status.CLOSED),
+    Transition.REOPEN: (frozenset({Status.CLOSED}), Status.OPEN),
     Transition.PUBLISH: (frozenset({Status.CLOSED}), Status.PUBLISHED),
     Transition.CORRECT: (frozenset({Status.PUBLISHED}), Status.PUBLISHED),
     Transition.WITHDRAW: (frozenset({Status.DRAFT, Status.OPEN, Status.CLOSED, Status.PUBLISHED}), Status.WITHDRAWN),

@@ -167,3 +167,15 @@ def make_statement(coalition, *, by, status="draft", coordinator=None, title="A 
     take(status)
     statement.refresh_from_db()
     return statement
+
+
+def confirmation(statement, action: str) -> dict:
+    """The fields a coordinator's step needs from its review page (`statements.review`): that it
+    was reviewed, the fingerprint of the warnings shown, and the acknowledgement of them."""
+    from statements import review
+    from statements.models import Statement
+    from statements.workflow import Transition
+
+    statement = Statement.objects.get(pk=statement.pk)
+    findings = review.review(statement, Transition(action))
+    return {"reviewed": "1", "fingerprint": findings.fingerprint, "acknowledged": "on"}

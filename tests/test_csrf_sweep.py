@@ -87,6 +87,7 @@ URLS: dict[str, Url] = {
     "statement_history": Url(PAGE, draft),
     "statement_diff": Url(PAGE, draft),
     "statement_events": Url(PAGE, draft),
+    "statement_review": Url(PAGE, lambda w: [w["draft"].slug, "open"]),  # the confirming form posts elsewhere
     "statement_roster": Url(PAGE, open_),
     "statement_signatures_csv": Url(PAGE, open_),
     "outbox_problems": Url(PAGE, lambda w: [w["coalition"].slug]),
@@ -122,6 +123,8 @@ URLS: dict[str, Url] = {
     "statement_open": Url(ACTION, draft),
     "statement_close": Url(ACTION, open_),
     "statement_publish": Url(ACTION, lambda w: [w["closed"].slug]),
+    "statement_reopen": Url(ACTION, lambda w: [w["closed"].slug]),
+    "statement_deadline": Url(ACTION, open_),
     "statement_withdraw": Url(ACTION, draft),
     "statement_correct": Url(ACTION, published),
     "publication_retry": Url(ACTION, lambda w: [w["published"].slug, 1]),

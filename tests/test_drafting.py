@@ -21,7 +21,14 @@ from statements import selectors, services, text
 from statements.models import Comment, Revision, Statement
 from statements.services import Draft
 
-from .factories import PASSWORD, CoordinatorFactory, MembershipFactory, OrganisationRoleFactory, make_statement
+from .factories import (
+    PASSWORD,
+    CoordinatorFactory,
+    MembershipFactory,
+    OrganisationRoleFactory,
+    confirmation,
+    make_statement,
+)
 from .test_audit import append_only_trigger_dropped
 
 pytestmark = pytest.mark.django_db
@@ -396,15 +403,19 @@ def test_a_coordinator_opens_closes_publishes_and_withdraws_through_the_page(cli
     statement = make_statement(coalition, by=staff)
     signed_in(client, coordinator)
     deadline = (timezone.localtime() + timedelta(days=3)).strftime("%Y-%m-%dT%H:%M")
-    assert client.post(reverse("statement_open", args=[statement.slug]), {"deadline": deadline}).status_code == 302
+    assert client.post(reverse("statement_open", args=[statement.slug]),
+                       {"deadline": deadline, **confirmation(statement, "open")}).status_code == 302
     statement.refresh_from_db()
     assert statement.status == "open" and statement.deadline is not None
     assert statement.signed_revision == statement.current_revision
-    assert client.post(reverse("statement_close", args=[statement.slug])).status_code == 302
-    assert client.post(reverse("statement_publish", args=[statement.slug])).status_code == 302
-    empty = client.post(reverse("statement_withdraw", args=[statement.slug]), {"reason": ""})
+    assert client.post(reverse("statement_close", args=[statement.slug]), confirmation(statement, "close")).status_code == 302
+    assert client.post(reverse("statement_publish", args=[statement.slug]),
+                       confirmation(statement, "publish")).status_code == 302
+    empty = client.post(reverse("statement_withdraw", args=[statement.slug]),
+                        {"reason": "", **confirmation(statement, "withdraw")})
     assert empty.status_code == 400
-    assert client.post(reverse("statement_withdraw", args=[statement.slug]), {"reason": "Wrong date."}).status_code == 302
+    assert client.post(reverse("statement_withdraw", args=[statement.slug]),
+                       {"reason": "Wrong date.", **confirmation(statement, "withdraw")}).status_code == 302
     statement.refresh_from_db()
     assert statement.status == "withdrawn" and statement.withdrawal_reason == "Wrong date."
 
@@ -421,8 +432,9 @@ def test_member_staff_cannot_open_a_statement_and_a_get_changes_nothing(client, 
 
 def test_closing_a_draft_is_refused_with_a_message(client, coalition, staff, coordinator):
     statement = make_statement(coalition, by=staff)
-    response = signed_in(client, coordinator).post(reverse("statement_close", args=[statement.slug]), follow=True)
-    assert "cannot be moved on" in response.content.decode()
+    response = signed_in(client, coordinator).post(reverse("statement_close", args=[statement.slug]),
+                                                   confirmation(statement, "close"))
+    assert response.status_code == 400 and "cannot be moved on" in response.content.decode()
     statement.refresh_from_db()
     assert statement.status == "draft"
 
@@ -430,7 +442,8 @@ def test_closing_a_draft_is_refused_with_a_message(client, coalition, staff, coo
 def test_an_opening_deadline_in_the_past_comes_back_on_the_page(client, coalition, staff, coordinator):
     statement = make_statement(coalition, by=staff)
     past = (timezone.localtime() - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M")
-    response = signed_in(client, coordinator).post(reverse("statement_open", args=[statement.slug]), {"deadline": past})
+    response = signed_in(client, coordinator).post(reverse("statement_open", args=[statement.slug]),
+                                                   {"deadline": past, **confirmation(statement, "open")})
     assert response.status_code == 400 and "must be in the future" in response.content.decode()
 
 
@@ -440,7 +453,8 @@ def test_the_coordinator_decides_at_opening_whether_individuals_may_sign(client,
     signed_in(client, coordinator)
     page = client.get(statement.get_absolute_url()).content.decode()
     assert "Who may sign" in page and re.search(r'value="organisations"[^>]*checked', page)
-    client.post(reverse("statement_open", args=[statement.slug]), {"deadline": "", "who_may_sign": "individuals"})
+    client.post(reverse("statement_open", args=[statement.slug]),
+                {"deadline": "", "who_may_sign": "individuals", **confirmation(statement, "open")})
     statement.refresh_from_db()
     assert statement.status == "open" and statement.allows_individuals
     event = audit.events_for(statement).get(action="statement.opened")
@@ -453,11 +467,12 @@ def test_opening_without_the_choice_keeps_the_drafters_and_a_bad_choice_is_refus
     statement = make_statement(coalition, by=staff)
     Statement.objects.filter(pk=statement.pk).update(allows_individuals=True)
     signed_in(client, coordinator)
-    bad = client.post(reverse("statement_open", args=[statement.slug]), {"deadline": "", "who_may_sign": "robots"})
+    bad = client.post(reverse("statement_open", args=[statement.slug]),
+                      {"deadline": "", "who_may_sign": "robots", **confirmation(statement, "open")})
     assert bad.status_code == 400 and "Select a valid choice" in bad.content.decode()
     statement.refresh_from_db()
     assert statement.status == "draft"
-    client.post(reverse("statement_open", args=[statement.slug]), {"deadline": ""})
+    client.post(reverse("statement_open", args=[statement.slug]), {"deadline": "", **confirmation(statement, "open")})
     statement.refresh_from_db()
     assert statement.status == "open" and statement.allows_individuals
 

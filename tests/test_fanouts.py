@@ -14,7 +14,7 @@ from coalition.models import EmailOptOut
 from statements import fanouts, notifications, outbox, publishing, tasks
 from statements.models import FanOut, OutboundEmail, Publication, Subscriber
 
-from .factories import OrganisationRoleFactory, make_statement
+from .factories import OrganisationRoleFactory, confirmation, make_statement
 
 pytestmark = pytest.mark.django_db
 
@@ -43,7 +43,7 @@ def signers(member_org, coalition):
 
 def open_through_the_page(client, statement, coordinator):
     client.force_login(coordinator)
-    return client.post(reverse("statement_open", args=[statement.slug]), {"deadline": ""})
+    return client.post(reverse("statement_open", args=[statement.slug]), {"deadline": "", **confirmation(statement, "open")})
 
 
 def test_the_request_that_opens_a_statement_writes_a_pending_fan_out_and_no_messages(
@@ -63,7 +63,7 @@ def test_after_the_task_each_recipient_has_one_message_in_their_language_as_enqu
     sent = opened_emails()
     assert set(sent) == {coordinator.email, *(user.email for user in signers)}
     assert [sent[user.email].language for user in signers] == ["en", "uk", "uk"]
-    assert "Відкрито для підпису" in sent[signers[1].email].subject
+    assert "Відкрито для підписання" in sent[signers[1].email].subject
     assert FanOut.objects.get().done_at is not None and FanOut.objects.get().messages == 4
     # The bulk path writes exactly the message the one-at-a-time path writes, unsubscribe link included.
     draft.refresh_from_db()

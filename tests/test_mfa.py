@@ -8,7 +8,7 @@ from django.urls import reverse
 from statements.models import Statement
 
 from . import factories
-from .factories import make_statement
+from .factories import confirmation, make_statement
 
 pytestmark = pytest.mark.django_db
 
@@ -71,7 +71,7 @@ def test_coordinator_enrols_gets_recovery_codes_and_can_then_act(client, coaliti
     assert len(recovery.context["unused_codes"]) == 10
 
     assert client.get(reverse("dashboard")).status_code == 200
-    client.post(reverse("statement_open", args=[statement.slug]))
+    client.post(reverse("statement_open", args=[statement.slug]), confirmation(statement, "open"))
     statement.refresh_from_db()
     assert statement.status == Statement.Status.OPEN
 

@@ -16,6 +16,7 @@ the ones the site uses everywhere:
 """
 
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Callable
 
 import pytest
@@ -168,6 +169,14 @@ ROWS = [
     Row("opening", slug_url("statement_open", "draft"), "post", statuses=refused(404, 403)),
     Row("closing", slug_url("statement_close", "open"), "post", statuses=refused(404, 403)),
     Row("publishing", slug_url("statement_publish", "closed"), "post", statuses=refused(404, 403)),
+    Row("review before opening", slug_url("statement_review", "draft", "open"), statuses=refused(404, 403)),
+    Row("review before publishing", slug_url("statement_review", "closed", "publish"), statuses=refused(404, 403)),
+    Row("review before a correction", slug_url("statement_review", "published", "correct"),
+        statuses=refused(403, 403)),
+    Row("reopening", slug_url("statement_reopen", "closed"), "post", statuses=refused(404, 403)),
+    Row("moving the deadline", slug_url("statement_deadline", "open"), "post",
+        lambda w: {"deadline": (timezone.localtime() + timedelta(days=9)).strftime("%Y-%m-%dT%H:%M")},
+        statuses=refused(404, 403)),
     Row("withdrawing a draft", slug_url("statement_withdraw", "draft"), "post",
         lambda w: {"reason": "Because."}, statuses=refused(404, 403)),
     Row("withdrawing a published statement", slug_url("statement_withdraw", "published"), "post",

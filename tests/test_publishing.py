@@ -137,9 +137,11 @@ def test_a_correction_is_issue_2_and_marks_issue_1_superseded(
         published, coordinator, client, django_capture_on_commit_callbacks):
     statement = published.statement
     client.force_login(coordinator)
-    assert client.post(reverse("statement_correct", args=[statement.slug]), {"note": ""}).status_code == 400
+    confirm = factories.confirmation(statement, "correct")
+    assert client.post(reverse("statement_correct", args=[statement.slug]), {"note": "", **confirm}).status_code == 400
     with django_capture_on_commit_callbacks(execute=True):
-        client.post(reverse("statement_correct", args=[statement.slug]), {"note": "A signatory's name was misspelt."})
+        client.post(reverse("statement_correct", args=[statement.slug]),
+                    {"note": "A signatory's name was misspelt.", **confirm})
     second = statement.publications.get(number=2)
     assert second.state == Publication.State.READY
     assert "misspelt" in pdftotext(second.pdf.read())
@@ -179,7 +181,8 @@ def test_the_release_time_must_be_in_the_future(coalition, coordinator, signer, 
     statement = closed_statement(coalition, coordinator, signer, member_org)
     client.force_login(coordinator)
     past = (timezone.localtime() - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M")
-    response = client.post(reverse("statement_publish", args=[statement.slug]), {"public_from": past})
+    response = client.post(reverse("statement_publish", args=[statement.slug]),
+                           {"public_from": past, **factories.confirmation(statement, "publish")})
     assert response.status_code == 400 and "must be in the future" in response.content.decode()
     statement.refresh_from_db()
     assert statement.status == "closed" and not statement.publications.exists()
@@ -242,7 +245,8 @@ def test_when_the_broker_is_down_publishing_succeeds_and_the_sweep_prepares_the_
     client.force_login(coordinator)
     with mock.patch.object(tasks.prepare_publication, "delay", side_effect=ConnectionError("Redis is down")):
         with django_capture_on_commit_callbacks(execute=True):
-            response = client.post(reverse("statement_publish", args=[statement.slug]))
+            response = client.post(reverse("statement_publish", args=[statement.slug]),
+                                   factories.confirmation(statement, "publish"))
     assert response.status_code == 302
     publication = statement.publications.get()
     assert publication.state == Publication.State.PENDING
@@ -276,8 +280,9 @@ def test_the_coordinator_is_told_whether_the_signed_pdf_is_ready(
         if made_at_once:
             tasks.prepare_publication.apply(args=[publication_id])
 
+    confirm = factories.confirmation(statement, "publish")
     with mock.patch.object(tasks.prepare_publication, "delay", side_effect=queue):
-        response = client.post(reverse("statement_publish", args=[statement.slug]))
+        response = client.post(reverse("statement_publish", args=[statement.slug]), confirm)
     page = client.get(response.url).content.decode()
     if made_at_once:
         assert "The statement is published with its signed PDF." in page

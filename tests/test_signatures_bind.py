@@ -108,8 +108,12 @@ def test_after_a_text_change_only_those_who_confirmed_it_are_published_everywher
     changed.refresh_from_db()
 
     publish_step = page(client, url, coordinator)
-    notice = publish_step.split(f'action="{reverse("statement_publish", args=[changed.slug])}"')[1].split("</form>")[0]
+    notice = publish_step.split(f'action="{reverse("statement_review", args=[changed.slug, "publish"])}"')[1]
+    notice = notice.split("</form>")[0]
     assert "will NOT be named" in notice
+    review_page = page(client, reverse("statement_review", args=[changed.slug, "publish"]), coordinator)
+    warnings = review_page.split('id="warnings-heading"')[1].split("</section>")[0]
+    assert "will NOT be named" in warnings and "Lapsed Monitoring Centre" in warnings and "Stale Person" in warnings
     assert "Lapsed Monitoring Centre" in notice and "Stale Person" in notice and "signed revision 1" in notice
     assert "Confirming Rights Group" not in notice
 

@@ -146,7 +146,7 @@ def test_the_signed_in_page_asks_once_whether_its_visitor_coordinates_the_coalit
     client.force_login(coordinator)
     with CaptureQueriesContext(connection) as queries:
         page = client.get(statement.get_absolute_url()).content.decode()
-    assert "Asked once" in page and reverse("statement_close", args=[statement.slug]) in page
+    assert "Asked once" in page and reverse("statement_review", args=[statement.slug, "close"]) in page
     role_questions = [q["sql"] for q in queries if q["sql"].startswith('SELECT 1 AS "a" FROM "coalition_coalitionrole"')
                       and '"coalition_coalitionrole"."coalition_id"' in q["sql"]]
     assert len(role_questions) == 1, role_questions

@@ -1,6 +1,15 @@
 """Statement pages (class-based views) and one-shot actions (POST functions)."""
 
-from .actions import add_comment, close_statement, open_statement, publish_statement, resolve_comment, withdraw_statement
+from .actions import (
+    add_comment,
+    close_statement,
+    move_deadline,
+    open_statement,
+    publish_statement,
+    reopen_statement,
+    resolve_comment,
+    withdraw_statement,
+)
 from .archive import ArchiveView
 from .dashboard import DashboardView
 from .pages import (
@@ -14,6 +23,7 @@ from .pages import (
     TranslationEditView,
 )
 from .publishing import correct_statement, publication_pdf, retry_publication, root_certificate, short_link, verify
+from .review import review_step
 from .signing import (
     ConfirmSignatureView,
     RosterView,
@@ -32,7 +42,8 @@ from .signing import (
 __all__ = [
     "DashboardView", "RevisionDiffView", "RevisionHistoryView", "StatementCreateView", "StatementDetailView",
     "SignatoryListView", "StatementEditView", "StatementEventsView", "ArchiveView", "TranslationEditView", "add_comment",
-    "close_statement", "open_statement", "publish_statement", "resolve_comment", "withdraw_statement",
+    "close_statement", "move_deadline", "open_statement", "publish_statement", "reopen_statement", "resolve_comment",
+    "review_step", "withdraw_statement",
     "ConfirmSignatureView", "RosterView", "SignView", "SignatureSentView", "confirm_new_text", "decline_to_sign",
     "hide_signature", "invite_partner", "order_signatories", "remind", "signatures_csv", "withdraw_signature",
     "correct_statement", "publication_pdf", "retry_publication", "root_certificate", "short_link", "verify",

@@ -12,7 +12,7 @@ from django.views.generic import FormView
 from coalition import params, permissions
 
 from .. import caching, cosigning, publishing, ratelimits, selectors, workflow
-from ..forms import CommentForm, CorrectionForm, OpenForm, PublishForm, WithdrawForm
+from ..forms import CommentForm, CorrectionForm, DeadlineForm, OpenForm, PublishForm, ReopenForm, WithdrawForm
 from ..models import Statement
 
 LANGUAGE_NAMES = dict(settings.LANGUAGES)
@@ -68,6 +68,8 @@ def actions(user, statement: Statement) -> dict[str, bool]:
         "open": may(T.OPEN, permissions.can_open), "close": may(T.CLOSE, permissions.can_close),
         "publish": may(T.PUBLISH, permissions.can_publish), "withdraw": may(T.WITHDRAW, permissions.can_withdraw),
         "correct": may(T.CORRECT, permissions.can_publish),
+        "reopen": may(T.REOPEN, permissions.can_reopen),  # closed: not yet published
+        "move_deadline": statement.status == statement.Status.OPEN and permissions.can_move_deadline(user, statement),
     }
 
 
@@ -97,6 +99,8 @@ def statement_context(request, statement: Statement, **forms) -> dict:
             "deadline": statement.deadline,
             "who_may_sign": "individuals" if statement.allows_individuals else "organisations"}),
         "withdraw_form": forms.get("withdraw_form") or WithdrawForm(),
+        "reopen_form": ReopenForm(),
+        "deadline_form": forms.get("deadline_form") or DeadlineForm(initial={"deadline": statement.deadline}),
         "publish_form": forms.get("publish_form") or PublishForm(),
         "correction_form": forms.get("correction_form") or CorrectionForm(),
         "issues": publishing.issues(statement, user),

@@ -254,6 +254,8 @@ EVENT_LABELS = {
     "statement.comment_resolved": gettext_lazy("Comment resolved"),
     "statement.opened": gettext_lazy("Opened for signature"),
     "statement.closed": gettext_lazy("Signing closed"),
+    "statement.reopened": gettext_lazy("Reopened for signature"),
+    "statement.deadline_moved": gettext_lazy("Signing deadline moved"),
     "statement.published": gettext_lazy("Published"),
     "statement.withdrawn": gettext_lazy("Withdrawn"),
     "statement.partner_invited": gettext_lazy("Partner organisation invited to sign"),

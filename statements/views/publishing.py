@@ -19,7 +19,8 @@ from coalition import params, permissions
 from .. import embedded, publishing, ratelimits, sandbox, signing, storage
 from ..forms import CorrectionForm, VerifyForm
 from ..models import Publication, Statement
-from .common import render_statement, visible_statement
+from . import review
+from .common import visible_statement
 
 log = logging.getLogger(__name__)
 
@@ -72,13 +73,13 @@ def _pdf_file(request, publication):
 def correct_statement(request, slug):
     statement = visible_statement(request, slug)
     form = CorrectionForm(request.POST)
-    if not form.is_valid():
-        return render_statement(request, statement, status=400, correction_form=form)
+    if refused := review.unconfirmed(request, statement, "correct", form):
+        return refused
     try:
         publishing.publish_correction(statement, by=request.user, note=form.cleaned_data["note"])
     except ValidationError as exc:
         form.add_error(None, exc)
-        return render_statement(request, statement, status=400, correction_form=form)
+        return review.render_review(request, statement, "correct", form, status=400)
     messages.success(request, _("The corrected issue is being prepared."))
     return redirect(statement)
 
