@@ -172,7 +172,8 @@ ACCOUNT_PREVENT_ENUMERATION = True
 ACCOUNT_EMAIL_UNKNOWN_ACCOUNTS = True
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_FORMS = {"signup": "coalition.forms.InvitedSignupForm"}
-ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Coalition Statements] "
+# The site's name before the subject of allauth's emails, in the language the email is written in.
+ACCOUNT_EMAIL_SUBJECT_PREFIX = _("[Coalition Statements] ")
 ACCOUNT_RATE_LIMITS = {
     # allauth's defaults, kept explicit so they can be read and tuned in one place, except that
     # one address gets at most 5 reset emails an hour (not a minute): reset mail goes to any
@@ -242,7 +243,11 @@ ACCOUNT_LOGOUT_REDIRECT_URL = "home"
 # Language and time: English and Ukrainian, Kyiv time.
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("uk", _("Ukrainian"))]
-LOCALE_PATHS = [BASE_DIR / "locale"]
+# locale/ is the site's own catalogue (makemessages keeps it in step with the sources);
+# locale_overrides/ gives django-allauth's pages and emails, and Django's form messages, in the
+# terms of docs/glossary-uk.md. Both outrank the packages' own catalogues; locale/ comes first so
+# that makemessages writes to it and never to the overrides.
+LOCALE_PATHS = [BASE_DIR / "locale", BASE_DIR / "locale_overrides"]
 TIME_ZONE = "Europe/Kyiv"
 USE_I18N = True
 USE_TZ = True
