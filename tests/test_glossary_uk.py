@@ -253,3 +253,17 @@ def test_a_password_reset_email_in_ukrainian_speaks_the_glossary(client, django_
     assert email.subject == "[Заяви коаліцій] Скидання пароля"
     assert "скинути пароль" in email.body_text
     assert_in_glossary_terms(email.subject + "\n" + email.body_text)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("original, into, heading", [("en", "uk", "Переклад українською"),
+                                                     ("uk", "en", "Переклад англійською")])
+def test_a_language_inside_a_sentence_takes_the_form_ukrainian_gives_it(client, coalition, staff, original, into,
+                                                                        heading):
+    statement = factories.make_statement(coalition, by=staff, language=original)
+    client.force_login(staff)
+    page = page_text(ukrainian(client).get(reverse("statement_translate", args=[statement.slug, into])))
+    assert f"<h1>{heading}</h1>" in page and "Переклад: " not in page
+    with translation.override("uk"):
+        from statements.templatetags.languages import translate_into
+        assert translate_into(into) == heading.replace("Переклад", "Перекласти")
