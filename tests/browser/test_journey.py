@@ -77,6 +77,14 @@ def click_and_wait(page, locator) -> None:
         locator.click()
 
 
+def confirm_on_review(page, button: str) -> None:
+    """On a coordinator's review page: acknowledge the warnings, if any, and confirm."""
+    acknowledge = page.get_by_label("I have read the warnings")
+    if acknowledge.count():
+        acknowledge.check()
+    click_and_wait(page, page.get_by_role("button", name=button))
+
+
 def test_the_whole_journey_from_invitation_to_a_verified_pdf(new_page, steps, coalition_at_start, pdf_maker, tmp_path):
     start = coalition_at_start
     first_org, second_org, silent_org = start["organisations"]
@@ -130,7 +138,8 @@ def test_the_whole_journey_from_invitation_to_a_verified_pdf(new_page, steps, co
     click_and_wait(coordinator, coordinator.get_by_role("region", name="Waiting on coordinators")
                    .get_by_role("link", name=TITLE))
     expect(coordinator.get_by_text("Draft", exact=True).first).to_be_visible()
-    click_and_wait(coordinator, coordinator.get_by_role("button", name="Open the statement for signature"))
+    click_and_wait(coordinator, coordinator.get_by_role("button", name="Review opening for signature"))
+    confirm_on_review(coordinator, "Confirm: open for signature")
     expect(coordinator.get_by_text("The statement is open for signature.")).to_be_visible()
     expect(coordinator.get_by_role("link", name="Sign as an individual")).to_be_visible()
     steps.shot(coordinator, "opened for signature")
@@ -199,10 +208,12 @@ def test_the_whole_journey_from_invitation_to_a_verified_pdf(new_page, steps, co
     signatories = coordinator.get_by_role("region", name="Signatories")
     expect(signatories.get_by_role("heading", name="1 organisation")).to_be_visible()
     expect(signatories.get_by_role("heading", name="1 individual")).to_be_visible()
-    click_and_wait(coordinator, coordinator.get_by_role("button", name="Close signing"))
+    click_and_wait(coordinator, coordinator.get_by_role("button", name="Review closing signing"))
+    confirm_on_review(coordinator, "Confirm: close signing")
     expect(coordinator.get_by_text("Signing is closed.")).to_be_visible()
     coordinator.set_default_timeout(60_000)  # in-process, the PDF is made before the answer
-    click_and_wait(coordinator, coordinator.get_by_role("button", name="Publish", exact=True))
+    click_and_wait(coordinator, coordinator.get_by_role("button", name="Review publishing"))
+    confirm_on_review(coordinator, "Confirm: publish")
     # In-process the PDF is ready before the answer; a worker may still be making it.
     expect(coordinator.get_by_text(re.compile(
         r"The statement is published(; its signed PDF is being prepared| with its signed PDF)\."))).to_be_visible()
