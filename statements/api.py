@@ -8,6 +8,8 @@ from django.http import Http404, JsonResponse
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
+from coalition import params
+
 from . import embedded, publishing, selectors
 from .caching import cache_public_page, page_depends_on
 from .forms import ArchiveSearchForm
@@ -21,15 +23,18 @@ def _url(path: str) -> str:
     return settings.SITE_URL + path
 
 
-def _summary(statement: Statement) -> dict:
-    revision = statement.signed_revision or statement.current_revision
+def _summary(statement: Statement, reader: selectors.ReaderText) -> dict:
+    """`title` and `summary` in the language asked for (`?lang=`) where a current translation
+    exists, else the original's; `language` says which, `original_language` the statement's own."""
     return {
         "slug": statement.slug,
         "url": _url(statement.get_absolute_url()),
         "api_url": _url(reverse("api_statement", args=[statement.slug])),
-        "title": revision.title,
-        "summary": revision.summary,
-        "language": statement.primary_language,
+        "title": reader.title,
+        "summary": reader.summary,
+        "language": reader.language,
+        "original_language": statement.primary_language,
+        "is_translation": reader.is_translation,
         "coalition": statement.coalition.name,
         "status": statement.status,
         "published_at": statement.published_at.isoformat() if statement.published_at else None,
@@ -45,7 +50,9 @@ def _json(data: dict) -> JsonResponse:
 @require_GET
 @cache_public_page
 def statement_list(request):
-    """`?q=`, `?organisation=<slug>`, `?year=`, `?lang=` as on /statements/, `?page=N`."""
+    """`?q=`, `?organisation=<slug>`, `?year=`, `?lang=` as on /statements/, `?page=N`; with
+    `?lang=`, each statement's `title` and `summary` are in that language."""
+    preferred = params.language(request.GET.get("lang"))
     form = ArchiveSearchForm(request.GET or None, organisations=selectors.signing_organisations(),
                              years=selectors.archive_years())
     filters = form.filters() if form.is_bound else selectors.ArchiveFilters()
@@ -63,13 +70,15 @@ def statement_list(request):
         "pages": page.paginator.num_pages,
         "next": page_url(page.next_page_number()) if page.has_next() else None,
         "previous": page_url(page.previous_page_number()) if page.has_previous() else None,
-        "results": [_summary(statement) for statement in page.object_list],
+        "results": [_summary(statement, statement.reader) for statement in
+                    selectors.reader_texts(page.object_list, preferred or "")],
     })
 
 
-def _revision(revision) -> dict:
-    return {"language": revision.language, "title": revision.title, "summary": revision.summary,
-            "body": revision.body, "body_html": revision.body_html, "sha256": revision.sha256}
+def _revision(revision, *, original: bool) -> dict:
+    return {"language": revision.language, "is_original": original, "title": revision.title,
+            "summary": revision.summary, "body": revision.body, "body_html": revision.body_html,
+            "sha256": revision.sha256}
 
 
 @require_GET
@@ -80,15 +89,20 @@ def statement_detail(request, slug):
         raise Http404
     page_depends_on(request, statement)  # its stored copy follows this statement's versions
     signatories = selectors.signatory_summary(statement, recent=0)
-    revision = statement.signed_revision or statement.current_revision
+    revision = selectors.public_text(statement)
+    # Only translations of the published text, as on the page and in the PDF.
+    translations = [t.revision for t in selectors.translations(statement, stale=False)]
+    preferred = params.language(request.GET.get("lang"))
+    shown = next((t for t in translations if t.language == preferred), revision)
     pdf_url = _url(reverse("statement_pdf", args=[statement.slug]))
     issues = publishing.issues(statement, None)
     statuses = publishing.statuses(statement, [issue.publication for issue in issues])
     return _json({
-        **_summary(statement),
-        "text": _revision(revision),
-        # Only translations of the published text, as on the page and in the PDF.
-        "translations": [_revision(t.revision) for t in selectors.translations(statement, stale=False)],
+        **_summary(statement, selectors.ReaderText(shown, revision)),
+        "text": _revision(revision, original=True),
+        "translations": [_revision(t, original=False) for t in translations],
+        # Every language version, the original first.
+        "versions": [_revision(v, original=v.pk == revision.pk) for v in [revision, *translations]],
         "signatories": {
             "organisations": [{"name": s.organisation.name, "slug": s.organisation.slug,
                                "url": _url(s.organisation.get_absolute_url())} for s in signatories.organisations],

@@ -290,6 +290,13 @@ def _storable(request, response) -> bool:
             and (user is None or not user.is_authenticated))
 
 
+def _in_keyed_language(request, response) -> bool:
+    """The page was made in the language its key is for. LocaleMiddleware, inside this one, reads
+    the language from the same request the same way and says it in Content-Language; a page
+    made in another (a view that switched) is not stored, so no reader gets another's language."""
+    return response.get("Content-Language") == translation.get_language_from_request(request)
+
+
 def _response(entry) -> HttpResponse:
     response = HttpResponse(entry["content"], status=entry["status"])
     for name, value in entry["headers"]:
@@ -324,7 +331,8 @@ class PublicPageCacheMiddleware:
         made = time.time()
         try:
             response = self.get_response(request)
-            if _storable(request, response) and request._public_page_versions:
+            if (_storable(request, response) and request._public_page_versions
+                    and _in_keyed_language(request, response)):
                 self.store(key, request._public_page_versions, made, response)
         finally:
             if locked:

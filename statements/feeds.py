@@ -12,10 +12,11 @@ from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
 from django.utils import formats, timezone
 from django.utils.html import linebreaks
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from . import publishing, storage
+from . import publishing, selectors, storage
 from .models import Publication
 from .publishing import State
 
@@ -37,12 +38,20 @@ class PublicationsFeed(Feed):
         publications = list(Publication.objects.public().select_related("revision", "statement__coalition")
                             .defer("signatories").order_by("-released_at", "-pk")[:FEED_LENGTH])
         statuses = publishing.statuses_of(publications)
+        # The feed is in the request's language: an issue's title and summary are its text's
+        # translation into it where one translates exactly the text published (one query).
+        language = get_language() or settings.LANGUAGE_CODE
+        translated = selectors.latest_translations(
+            {p.statement_id for p in publications if p.statement.primary_language != language}, language, text=False)
         for publication in publications:
             publication.issue_status = statuses[publication.pk]
+            translation = translated.get(publication.statement_id)
+            current = translation is not None and translation.translation_of_id == publication.revision_id
+            publication.reader_revision = translation if current else publication.revision
         return publications
 
     def item_title(self, publication):
-        title = publication.revision.title
+        title = publication.reader_revision.title
         if publication.number > 1:
             title = _("%(title)s (correction, issue %(number)d)") % {"title": title, "number": publication.number}
         status = publication.issue_status
@@ -94,7 +103,7 @@ def _summary_parts(publication) -> list[str]:
                      % {"reason": status.reason})
     if status.superseded_by:
         parts.append(_("Superseded by issue %(number)d.") % {"number": status.superseded_by.number})
-    return [*parts, publication.revision.summary, publication.correction_note]
+    return [*parts, publication.reader_revision.summary, publication.correction_note]
 
 
 def _pdf_size(publication) -> int:

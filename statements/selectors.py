@@ -5,7 +5,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import BooleanField, Count, F, Func, Q, QuerySet, Value
+from django.db.models import BooleanField, Count, F, Func, OuterRef, Q, QuerySet, Subquery, Value
 from django.utils import timezone
 
 from coalition import audit, permissions
@@ -106,6 +106,110 @@ def translations(statement: Statement, *, stale: bool = True) -> list[Translatio
         if language != statement.primary_language
     ]
     return found if stale else [t for t in found if not t.out_of_date]
+
+
+# The reader's language ---------------------------------------------------------------------------
+
+def public_text(statement: Statement) -> Revision | None:
+    """The original text the public reads: the signed text once signing has started, else the
+    current one (the same revision whenever both are set: an edit while open re-freezes it)."""
+    if statement.signed_revision_id and statement.signed_revision_id != statement.current_revision_id:
+        return statement.signed_revision
+    return statement.current_revision
+
+
+@dataclass(frozen=True)
+class ReaderText:
+    """A statement as a reader of one language reads it: `revision` is its translation into that
+    language when a current one exists, else `original` (the text the public reads, in the
+    statement's own language). Lists, feeds, emails and the API all name a statement by it."""
+
+    revision: Revision
+    original: Revision
+
+    @property
+    def title(self) -> str:
+        return self.revision.title
+
+    @property
+    def summary(self) -> str:
+        return self.revision.summary
+
+    @property
+    def language(self) -> str:
+        return self.revision.language
+
+    @property
+    def is_translation(self) -> bool:
+        return self.revision.pk != self.original.pk
+
+
+def latest_translations(statement_ids, language: str, *, stale: bool = False, text: bool = True) -> dict[int, Revision]:
+    """The latest revision in `language` of each statement (by its id), in one query, whatever the
+    number of statements; one in the statement's own language is never a translation, so give only
+    statements of another. The stale-translation rule of `translations`: unless `stale` (member
+    staff), only one that translates the text the public reads counts; an older one is left out,
+    not replaced by an earlier translation. `text=False` leaves the bodies unread (lists)."""
+    statement_ids = list(statement_ids)
+    if not statement_ids:
+        return {}
+    newest = (Revision.objects.filter(statement_id=OuterRef("statement_id"), language=language)
+              .order_by("-number").values("number")[:1])
+    found = Revision.objects.filter(statement_id__in=statement_ids, language=language, number=Subquery(newest),
+                                    translation_of__isnull=False)
+    if not stale:
+        found = found.filter(Q(translation_of=F("statement__signed_revision"))
+                             | Q(statement__signed_revision__isnull=True,
+                                 translation_of=F("statement__current_revision")))
+    if not text:
+        found = found.defer("body", "body_html")
+    return {revision.statement_id: revision for revision in found}
+
+
+def reader_texts(statements, language: str) -> list[Statement]:
+    """`statements` (any iterable: a page of a list), each given `reader`, its `ReaderText` for a
+    reader of `language`: two queries at most at any length (the originals, if not selected with
+    the statements, and the translations), never one per statement."""
+    statements = list(statements)
+    missing = [s.signed_revision_id for s in statements
+               if s.signed_revision_id and s.signed_revision_id != s.current_revision_id
+               and "signed_revision" not in s._state.fields_cache]
+    signed = Revision.objects.defer("body", "body_html").in_bulk(missing) if missing else {}
+    translated = latest_translations([s.pk for s in statements if s.primary_language != language], language,
+                                     text=False) if language else {}
+    for statement in statements:
+        original = signed.get(statement.signed_revision_id) or public_text(statement)
+        statement.reader = ReaderText(translated.get(statement.pk, original), original)
+    return statements
+
+
+def reader_text(statement: Statement, language: str | None) -> ReaderText:
+    """One statement's `ReaderText` for a reader of `language`: one query at most."""
+    return reader_text_of(public_text(statement), language)
+
+
+def reader_text_of(original: Revision, language: str | None) -> ReaderText:
+    """What a reader of `language` reads of the text `original` (a revision of a statement's
+    original, such as the one an email or an issue is about): its translation into `language`
+    if the latest one translates exactly this revision, else `original`. One query at most."""
+    if not language or language == original.language:
+        return ReaderText(original, original)
+    translation = latest_translations([original.statement_id], language, stale=True,
+                                      text=False).get(original.statement_id)
+    current = translation is not None and translation.translation_of_id == original.pk
+    return ReaderText(translation if current else original, original)
+
+
+def public_languages(statements) -> dict[int, list[str]]:
+    """The languages each statement can be read in by the public (its own first, then those of
+    its current translations), by statement id: one query per language of the site."""
+    statements = list(statements)
+    found = {statement.pk: [statement.primary_language] for statement in statements}
+    for language, _name in settings.LANGUAGES:
+        others = [statement.pk for statement in statements if statement.primary_language != language]
+        for statement_id in latest_translations(others, language, text=False):
+            found[statement_id].append(language)
+    return found
 
 
 @dataclass

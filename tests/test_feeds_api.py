@@ -69,8 +69,9 @@ def test_api_list_is_paginated_json_of_published_statements(client, coalition, c
     assert data["count"] == 3 and data["pages"] == 2 and data["page"] == 1 and data["previous"] is None
     assert len(data["results"]) == 2 and len(second["results"]) == 1 and second["next"] is None
     item = data["results"][0]
-    assert set(item) == {"slug", "url", "api_url", "title", "summary", "language", "coalition", "status",
-                         "published_at", "withdrawn_at", "withdrawal_reason"}
+    assert set(item) == {"slug", "url", "api_url", "title", "summary", "language", "original_language",
+                         "is_translation", "coalition", "status", "published_at", "withdrawn_at",
+                         "withdrawal_reason"}
     assert item["title"] == "Statement 2" and item["status"] == "published"
 
 

@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.utils.decorators import method_decorator
+from django.utils.translation import get_language
 from django.views.generic import ListView
 
 from coalition.models import Coalition
@@ -35,6 +36,8 @@ class ArchiveView(ListView):
     def get_context_data(self, **kwargs):
         filtered = any([self.filters.q, self.filters.organisation, self.filters.year, self.filters.language])
         context = super().get_context_data(form=self.form, filtered=filtered, front_page=self.front_page, **kwargs)
+        # Each statement's title and summary in the reader's language, where a current translation exists.
+        context["statements"] = context["object_list"] = selectors.reader_texts(context["object_list"], get_language())
         if self.front_page:
             context["coalitions"] = Coalition.objects.order_by("name")
         context["canonical_url"] = settings.SITE_URL + self.request.path

@@ -40,13 +40,22 @@ def drafting_statement(request, slug: str) -> Statement:
 def shown_revision(statement: Statement, language: str | None, *, stale: bool = False):
     """The text a reader sees: the signed text once signing has started, else the current one;
     in another language, that language's latest translation: for the public only if it
-    translates the current text (`selectors.translations`), for member staff (`stale`) even if
-    it is out of date."""
+    translates the text they read (`selectors.latest_translations`), for member staff (`stale`)
+    even if it is out of date."""
     if language and language != statement.primary_language:
-        translation = statement.revisions.filter(language=language).order_by("-number").first()
-        if translation is not None and (stale or translation.translation_of_id == statement.current_revision_id):
+        translation = selectors.latest_translations([statement.pk], language, stale=stale).get(statement.pk)
+        if translation is not None:
             return translation
     return statement.signed_revision or statement.current_revision
+
+
+def reader_language_notes(statement: Statement, revision, *, requested: str | None, reader: str) -> dict:
+    """What the page says about its language (templatetags/languages.py words it): read as a
+    translation, with a link to the signed original; or, to a reader who did not ask for a
+    language, that the statement has no version in theirs."""
+    translation = revision.language != statement.primary_language
+    return {"reading_translation": translation,
+            "only_original": not translation and requested is None and reader != statement.primary_language}
 
 
 def language_versions(statement: Statement, *, stale: bool = False) -> list[dict]:
@@ -74,12 +83,17 @@ def actions(user, statement: Statement) -> dict[str, bool]:
 
 
 def statement_context(request, statement: Statement, **forms) -> dict:
-    user, language = request.user, params.language(request.GET.get("lang"))
+    user, requested = request.user, params.language(request.GET.get("lang"))
     drafting = permissions.can_view_drafting(user, statement)
-    revision = shown_revision(statement, language, stale=drafting)
+    # Asked for by ?lang=, or the reader's own language (which never opens on an out-of-date one).
+    reader = get_language() or settings.LANGUAGE_CODE
+    revision = shown_revision(statement, requested or reader, stale=drafting and requested is not None)
     return {
         "statement": statement,
         "revision": revision,
+        # The address of the version shown: canonical, og:url (the bare one follows the reader).
+        "language_query": f"?lang={revision.language}" if requested else "",
+        **reader_language_notes(statement, revision, requested=requested, reader=reader),
         "versions": language_versions(statement, stale=drafting),
         "drafting": drafting,
         "can_edit": permissions.can_edit_statement(user, statement),

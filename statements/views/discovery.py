@@ -15,8 +15,12 @@ from ..caching import cache_public_page
 @require_GET
 @cache_public_page
 def sitemap(request):
-    """The archive, every public statement (with its translations) and every organisation that signed one."""
-    statements = selectors.published_statements()
+    """The archive, every public statement (with its language versions as alternates) and every
+    organisation that signed one."""
+    statements = list(selectors.published_statements())
+    languages = selectors.public_languages(statements)
+    for statement in statements:
+        statement.languages = languages[statement.pk]
     organisations = Organisation.objects.filter(pk__in=selectors.signing_organisations().values("pk"))
     return render(request, "sitemap.xml", {
         "site": settings.SITE_URL, "statements": statements, "organisations": organisations,
