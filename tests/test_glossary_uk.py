@@ -267,3 +267,11 @@ def test_a_language_inside_a_sentence_takes_the_form_ukrainian_gives_it(client, 
     with translation.override("uk"):
         from statements.templatetags.languages import translate_into
         assert translate_into(into) == heading.replace("Переклад", "Перекласти")
+
+
+@pytest.mark.django_db
+def test_the_statement_page_offers_a_translation_in_the_form_ukrainian_gives_the_language(client, coalition, staff):
+    statement = factories.make_statement(coalition, by=staff, language="en")
+    client.force_login(staff)
+    page = page_text(ukrainian(client).get(statement.get_absolute_url()))
+    assert "Перекласти українською</a>" in page and "Переклад: " not in page
