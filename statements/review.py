@@ -12,6 +12,7 @@ import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from coalition.models import CoalitionRole, Membership
@@ -65,6 +66,10 @@ class Review:
     unsignable: list = field(default_factory=list)  # Organisation: a member nobody may sign for
     deadline: datetime | None = None
     public_from: datetime | None = None
+
+    @property
+    def deadline_passed(self) -> bool:
+        return self.deadline is not None and self.deadline <= timezone.now()
 
     @property
     def few_signed(self) -> bool:
@@ -139,7 +144,8 @@ def review(statement: Statement, transition: Transition, *, deadline: datetime |
         earlier=earlier,
         unsignable=[row.organisation for row in rows
                     if not row.signature and not any(user.is_active for user in row.signers)],
-        deadline=deadline if transition in (Transition.OPEN, Transition.REOPEN) else statement.deadline,
+        # Opening sets the deadline given; reopening keeps the old one unless given a new one.
+        deadline=deadline if transition is Transition.OPEN else deadline or statement.deadline,
         public_from=public_from,
     )
 

@@ -337,3 +337,14 @@ def test_a_statement_reopened_and_closed_again_at_its_new_deadline_tells_the_coo
         with mock.patch("django.utils.timezone.now", return_value=second + timedelta(minutes=1)):
             assert tasks.close_signing_at_deadlines() == 1
     assert OutboundEmail.objects.filter(kind="deadline_passed", recipient=coordinator.email).count() == 2
+
+
+def test_the_reopen_review_keeps_the_old_deadline_and_says_when_it_has_passed(client, closed, coordinator):
+    client.force_login(coordinator)
+    url = reverse("statement_review", args=[closed.slug, "reopen"])
+    Statement.objects.filter(pk=closed.pk).update(deadline=timezone.now() + timedelta(days=2))
+    assert "Signing stops at the deadline" in client.get(url).content.decode()
+    Statement.objects.filter(pk=closed.pk).update(deadline=timezone.now() - timedelta(days=2))
+    page = client.get(url).content.decode()
+    assert "has passed: give a new one below" in page
+    assert "give a new one below" not in client.get(url, {"deadline": local(timedelta(days=3))}).content.decode()
