@@ -169,6 +169,14 @@ def test_a_statement_without_a_ukrainian_version_says_so_to_a_ukrainian_reader(c
     assert 'hreflang="uk"' not in found
 
 
+def test_a_signed_in_reader_opens_the_statement_in_their_own_language(client, statement, outsider):
+    outsider.language = "uk"
+    outsider.save(update_fields=["language"])
+    client.force_login(outsider)
+    found = page(client, statement.get_absolute_url(), EN)  # their account's language, not the browser's
+    assert "<h1>Українською: On deportations</h1>" in found and "Переклад з англійської." in found
+
+
 def test_member_staff_still_open_an_out_of_date_translation_only_when_they_ask(client, coalition, coordinator):
     statement = translated(coalition, coordinator, title="Being changed", stale=True, status="draft")
     client.force_login(coordinator)
