@@ -275,3 +275,12 @@ def test_the_statement_page_offers_a_translation_in_the_form_ukrainian_gives_the
     client.force_login(staff)
     page = page_text(ukrainian(client).get(statement.get_absolute_url()))
     assert "Перекласти українською</a>" in page and "Переклад: " not in page
+
+
+@pytest.mark.django_db
+def test_the_authenticator_activation_page_speaks_the_glossary(client, staff):
+    ukrainian(client).post(reverse("account_login"), {"login": staff.email, "password": factories.PASSWORD})
+    client.post(reverse("account_reauthenticate"), {"password": factories.PASSWORD})
+    page = page_text(client.get(reverse("mfa_activate_totp")))
+    assert "застосунком-автентифікатором" in page and "QR-код" in page
+    assert_in_glossary_terms(page)
