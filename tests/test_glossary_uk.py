@@ -252,6 +252,8 @@ def test_a_password_reset_email_in_ukrainian_speaks_the_glossary(client, django_
     email = OutboundEmail.objects.get(recipient=user.email)
     assert email.subject == "[Заяви коаліцій] Скидання пароля"
     assert "скинути пароль" in email.body_text
+    assert email.body_text.startswith("Доброго дня!") and "Заяви коаліцій · http" in email.body_text
+    assert "example.com" not in email.body_text  # the Sites framework's name is not the site's
     assert_in_glossary_terms(email.subject + "\n" + email.body_text)
 
 
