@@ -245,8 +245,9 @@ LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("uk", _("Ukrainian"))]
 # locale/ is the site's own catalogue (makemessages keeps it in step with the sources);
 # locale_overrides/ gives django-allauth's pages and emails, and Django's form messages, in the
-# terms of docs/glossary-uk.md. Both outrank the packages' own catalogues; locale/ comes first so
-# that makemessages writes to it and never to the overrides.
+# terms of docs/glossary-uk.md. Both outrank the packages' own catalogues, and locale/ outranks
+# the overrides where both have a string. makemessages writes only to locale/ (no source file lies
+# under locale_overrides/), so its --no-obsolete never drops an override.
 LOCALE_PATHS = [BASE_DIR / "locale", BASE_DIR / "locale_overrides"]
 TIME_ZONE = "Europe/Kyiv"
 USE_I18N = True
