@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from .time_zones import validate_time_zone
 from .validators import validate_description, validate_name
 
 # Only `manage.py seed_demo` sets `demo`, on what it created itself; it grants roles on nothing else.
@@ -48,6 +49,13 @@ class User(AbstractUser):
     name = models.CharField(_("name"), max_length=200, blank=True, validators=[validate_name])
     language = models.CharField(
         _("language for emails"), max_length=8, choices=settings.LANGUAGES, default="en"
+    )
+    # Blank: the site's zone (settings.TIME_ZONE). Times are always stated in the site's zone and,
+    # when this is another, in this one too.
+    time_zone = models.CharField(
+        _("time zone"), max_length=64, blank=True, validators=[validate_time_zone],
+        help_text=_("Times are always shown in the site’s zone (Kyiv); with a zone chosen here they "
+                    "are also shown in it. Blank: the site’s zone only."),
     )
 
     USERNAME_FIELD = "email"
