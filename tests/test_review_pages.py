@@ -348,3 +348,14 @@ def test_the_reopen_review_keeps_the_old_deadline_and_says_when_it_has_passed(cl
     page = client.get(url).content.decode()
     assert "has passed: give a new one below" in page
     assert "give a new one below" not in client.get(url, {"deadline": local(timedelta(days=3))}).content.decode()
+
+
+def test_a_publication_counts_each_address_once(closed, signer):
+    """The signer is also subscribed and signed as an individual: one email, counted as a signer's."""
+    Subscriber.objects.create(email=signer.email.upper(), confirmed_at=timezone.now())
+    Subscriber.objects.create(email="reader@example.net", confirmed_at=timezone.now())
+    for email in (signer.email.upper(), "olena@example.org"):
+        closed.signatures.create(revision=closed.signed_revision, sha256=closed.signed_revision.sha256,
+                                 kind="individual", name="Someone", email=email, confirmed_at=timezone.now())
+    emails = review.review(closed, Transition.PUBLISH).emails
+    assert (emails.signers, emails.individuals, emails.subscribers) == (1, 1, 1)
