@@ -118,6 +118,15 @@ def _release_recipients(statement: Statement, revision_id: int) -> Emails:
                   subscribers=subscribers.values("address").distinct().count(), at_release=True)
 
 
+def _earlier(statement: Statement) -> list[Signature]:
+    """The live signatures on an earlier text (`selectors.Signatories.earlier`), without reading
+    those on the text to be signed: organisations, then individuals, by name."""
+    found = list(statement.signatures.counted().exclude(revision_id=statement.signed_revision_id)
+                 .select_related("organisation", "revision"))
+    return sorted(found, key=lambda s: (s.kind != Signature.Kind.ORGANISATION,
+                                        selectors.name_key(s.organisation.name if s.organisation_id else s.name)))
+
+
 def review(statement: Statement, transition: Transition, *, deadline: datetime | None = None,
            public_from: datetime | None = None) -> Review:
     """The findings for taking `transition` on `statement` now (with the deadline or release time
@@ -135,7 +144,7 @@ def review(statement: Statement, transition: Transition, *, deadline: datetime |
     individuals = (statement.signatures.counted()
                    .filter(kind=Signature.Kind.INDIVIDUAL, revision_id=statement.signed_revision_id).count()
                    if statement.signed_revision_id else 0)
-    earlier = selectors.signatories(statement).earlier if statement.signed_revision_id else []
+    earlier = _earlier(statement) if statement.signed_revision_id else []
     return Review(
         statement=statement, transition=transition, emails=emails, members=len(rows),
         signed=sum(row.status == "signed" for row in rows), declined=sum(row.status == "declined" for row in rows),

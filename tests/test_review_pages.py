@@ -359,3 +359,28 @@ def test_a_publication_counts_each_address_once(closed, signer):
                                  kind="individual", name="Someone", email=email, confirmed_at=timezone.now())
     emails = review.review(closed, Transition.PUBLISH).emails
     assert (emails.signers, emails.individuals, emails.subscribers) == (1, 1, 1)
+
+
+def test_the_publish_review_asks_a_fixed_number_of_queries_whatever_the_signatures(client, closed, coordinator):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(coordinator)
+    url = reverse("statement_review", args=[closed.slug, "publish"])
+
+    def queries():
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(url).status_code == 200
+        return len(captured)
+
+    def add_individuals(n, start):
+        closed.signatures.bulk_create([
+            closed.signatures.model(statement=closed, revision=closed.signed_revision,
+                                    sha256=closed.signed_revision.sha256, kind="individual", name=f"Person {i}",
+                                    email=f"person{i}@example.net", confirmed_at=timezone.now())
+            for i in range(start, start + n)])
+
+    add_individuals(2, 0)
+    few = queries()
+    add_individuals(50, 2)
+    assert queries() == few
