@@ -384,3 +384,25 @@ def test_the_publish_review_asks_a_fixed_number_of_queries_whatever_the_signatur
     few = queries()
     add_individuals(50, 2)
     assert queries() == few
+
+
+def test_the_public_page_shows_the_moved_deadline_at_once(client, coalition, coordinator, settings):
+    from django.utils.dateformat import format as date_format
+
+    statement = make_statement(coalition, by=coordinator, status="open", allows_individuals=True)
+    first = timezone.now() + timedelta(days=2)
+    services.move_deadline(statement, by=coordinator, deadline=first)
+    assert date_format(timezone.localtime(first), "j F Y") in client.get(statement.get_absolute_url()).content.decode()
+    later = timezone.now() + timedelta(days=40)
+    services.move_deadline(statement, by=coordinator, deadline=later)
+    page = client.get(statement.get_absolute_url()).content.decode()
+    assert date_format(timezone.localtime(later), "j F Y") in page
+
+
+def test_a_ukrainian_signer_is_told_of_the_new_deadline_in_ukrainian(coalition, coordinator, member_org):
+    ukrainian = OrganisationRoleFactory(organisation=member_org, can_sign=True, user__language="uk").user
+    statement = make_statement(coalition, by=coordinator, status="open")
+    services.move_deadline(statement, by=coordinator, deadline=timezone.now() + timedelta(days=3))
+    message = OutboundEmail.objects.get(recipient=ukrainian.email, dedupe_key__startswith="deadline-moved:")
+    assert message.subject.startswith("Новий кінцевий термін підписання")
+    assert "тепер підписання відкрите до" in message.body_text
