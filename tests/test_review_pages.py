@@ -283,7 +283,7 @@ def test_moving_the_deadline_is_audited_and_told_with_its_zone(client, open_stat
     assert messages.count() == 4
     body = messages.get(recipient=signer.email).body_text
     assert "signing is now open until" in body
-    assert re.search(r"\d{2}:\d{2} (EET|EEST)", body), body  # the time says its zone
+    assert re.search(r"\d{2}:\d{2} (EET|EEST|Kyiv time)", body), body  # the time says its zone
     events = client.get(reverse("statement_events", args=[open_statement.slug])).content.decode()
     assert "Signing deadline moved" in events
 
