@@ -1,10 +1,12 @@
 from allauth.mfa.models import Authenticator
+from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from . import services, validators
+from . import names, services, validators
 from .models import (
     AuditEvent, Coalition, CoalitionRole, EmailOptOut, Invitation, Membership, Organisation, OrganisationRole, User,
 )
@@ -42,8 +44,63 @@ class MembershipInline(admin.TabularInline):
     autocomplete_fields = ["organisation"]
 
 
+def _language_name(code: str) -> str:
+    return str(dict(settings.LANGUAGES)[code])
+
+
+class NamesForm(forms.ModelForm):
+    """The name and description in each of the site's other languages as fields of their own
+    ("Name (Ukrainian)"), kept in the model's `translations`; for a coalition (`with_places`),
+    the place of publication in every language too, kept in `places`. A language added to
+    settings.LANGUAGES gets its fields here with no other change (see `names_form`)."""
+
+    with_places = False
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        translations = self.instance.translations or {}
+        for language in names.other_languages():
+            for field in names.FIELDS:
+                self.initial.setdefault(f"{field}_{language}", translations.get(language, {}).get(field, ""))
+        for language in names.languages() if self.with_places else ():
+            self.initial.setdefault(f"place_{language}", (self.instance.places or {}).get(language, ""))
+
+    def clean(self):
+        cleaned = super().clean()
+        try:
+            self.instance.translations = names.clean_translations({
+                language: {field: cleaned.get(f"{field}_{language}", "") for field in names.FIELDS}
+                for language in names.other_languages()})
+            if self.with_places:
+                self.instance.places = names.clean_places(
+                    {language: cleaned.get(f"place_{language}", "") for language in names.languages()})
+        except forms.ValidationError as exc:
+            self.add_error(None, exc)
+        return cleaned
+
+
+def names_form(model, *, with_places: bool = False) -> type[NamesForm]:
+    """A NamesForm for `model` with a name and a description field for each other language."""
+    fields = {"with_places": with_places}
+    for language in names.other_languages():
+        label = _language_name(language)
+        fields[f"name_{language}"] = forms.CharField(
+            label=_("Name (%(language)s)") % {"language": label}, required=False, max_length=names.NAME_MAX_LENGTH,
+            help_text=_("Leave empty to show the name above in this language."))
+        fields[f"description_{language}"] = forms.CharField(
+            label=_("Description (%(language)s)") % {"language": label}, required=False,
+            widget=forms.Textarea(attrs={"rows": 3}))
+    for language in names.languages() if with_places else ():
+        fields[f"place_{language}"] = forms.CharField(
+            label=_("Place of publication (%(language)s)") % {"language": _language_name(language)},
+            required=False, max_length=names.PLACE_MAX_LENGTH)
+    meta = type("Meta", (), {"model": model, "exclude": ["translations", "places"] if with_places else ["translations"]})
+    return type(f"{model.__name__}NamesForm", (NamesForm,), {**fields, "Meta": meta})
+
+
 @admin.register(Coalition)
 class CoalitionAdmin(admin.ModelAdmin):
+    form = names_form(Coalition, with_places=True)
     # A website typed without a scheme is read as https:// (Django 6's default, chosen now).
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     list_display = ["name", "slug", "demo"]
@@ -54,6 +111,7 @@ class CoalitionAdmin(admin.ModelAdmin):
 
 @admin.register(Organisation)
 class OrganisationAdmin(admin.ModelAdmin):
+    form = names_form(Organisation)
     # A website typed without a scheme is read as https:// (Django 6's default, chosen now).
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     list_display = ["name", "website", "demo"]

@@ -25,6 +25,9 @@ DEMO_PASSWORD = "coalition-demo"  # noqa: S105 (documented demo password)
 # anyone can add it to an authenticator app. A demo key only: never reuse it for a real account.
 DEMO_TOTP_SECRET = "COALITIONSTATEMENTSDEMOTOTPKEY23"  # noqa: S105
 MEMBERS_FILE = Path(__file__).resolve().parent / "demo" / "ukraine-5am-members.txt"
+# The Ukrainian names as the organisations write them, each with its source; an organisation not
+# listed there keeps its English name in Ukrainian (coalition/demo/names-uk.md).
+UKRAINIAN_NAMES_FILE = Path(__file__).resolve().parent / "demo" / "names-uk.tsv"
 
 COALITION = {
     "slug": "ukraine-5am",
@@ -33,6 +36,14 @@ COALITION = {
         "A coalition of Ukrainian human-rights organisations that document war crimes committed "
         "during Russia's war against Ukraine and speak together in open statements."
     ),
+    "translations": {"uk": {
+        # How the coalition names itself in Ukrainian («Україна. П’ята ранку»; “Ukraina. Piąta rano” in
+        # DW's Polish report quoting its co-founder, “Ukraine. Cinq heures du matin” on its own site).
+        "name": "Коаліція «Україна. П’ята ранку»",
+        "description": ("Коаліція українських правозахисних організацій, які документують воєнні злочини, "
+                        "скоєні під час війни Росії проти України, і разом виступають із відкритими заявами."),
+    }},
+    "places": {"en": "Kyiv", "uk": "Київ"},
 }
 PARTNER = {
     "name": "Center for Civil Liberties",
@@ -42,6 +53,12 @@ DESCRIPTIONS = {
     "Truth Hounds": "Documents war crimes in Ukraine and has initiated appeals that other members co-signed.",
     "Human Rights Center ZMINA": "A Ukrainian human-rights organisation and a member of the coalition.",
 }
+UKRAINIAN_DESCRIPTIONS = {
+    "Center for Civil Liberties": ("Українська правозахисна організація, яка виступала зі спільними заявами "
+                                   "з коаліцією «Україна. П’ята ранку»."),
+    "Truth Hounds": "Документує воєнні злочини в Україні; ініціювала звернення, які підписали інші учасники коаліції.",
+    "Human Rights Center ZMINA": "Українська правозахисна організація, учасниця коаліції.",
+}
 
 # (email, name, language, coordinator?, [(organisation name, can_sign)])
 USERS = [
@@ -50,6 +67,21 @@ USERS = [
     ("drafter@example.org", "Iryna Bondar", "en", False, [("Truth Hounds", False)]),
     ("outsider@example.org", "Sam Taylor", "en", False, []),
 ]
+
+
+def ukrainian_names() -> dict[str, str]:
+    """English name -> Ukrainian name, from names-uk.tsv (its sources are in the file)."""
+    rows = (line.split("\t") for line in UKRAINIAN_NAMES_FILE.read_text(encoding="utf-8").splitlines()
+            if line.strip() and not line.startswith("#"))
+    return {row[0]: row[1] for row in rows}
+
+
+def translations_of(name: str) -> dict:
+    """The demo organisation's names in Ukrainian: its own where it was confirmed, else none (the
+    English name shows)."""
+    entry = {"name": ukrainian_names().get(name, ""), "description": UKRAINIAN_DESCRIPTIONS.get(name, "")}
+    entry = {field: value for field, value in entry.items() if value}
+    return {"uk": entry} if entry else {}
 
 
 def member_names() -> list[str]:
@@ -88,10 +120,14 @@ def demo_organisation(name: str) -> Organisation:
 
 def _organisation(name: str, description: str = "") -> Organisation:
     organisation, _ = Organisation.objects.get_or_create(
-        name=name, defaults={"slug": unique_slug(name), "description": description, "demo": True}
+        name=name, defaults={"slug": unique_slug(name), "description": description, "demo": True,
+                             "translations": translations_of(name)}
     )
     if not organisation.demo:
         raise NotDemoData(f"“{name}” was not made by seed_demo.")
+    if organisation.translations != translations_of(name):  # a database seeded before names had languages
+        organisation.translations = translations_of(name)
+        organisation.save(update_fields=["translations"])
     return organisation
 
 
@@ -101,6 +137,9 @@ def seed_membership() -> Coalition:
     coalition, _ = Coalition.objects.get_or_create(slug=COALITION["slug"], defaults={**COALITION, "demo": True})
     if not coalition.demo:
         raise NotDemoData(f"The coalition {coalition.slug} was not made by seed_demo.")
+    if (coalition.translations, coalition.places) != (COALITION["translations"], COALITION["places"]):
+        coalition.translations, coalition.places = COALITION["translations"], COALITION["places"]
+        coalition.save(update_fields=["translations", "places"])
     for name in member_names():
         organisation = _organisation(name, DESCRIPTIONS.get(name, ""))
         if not Membership.objects.current().filter(coalition=coalition, organisation=organisation).exists():

@@ -6,15 +6,35 @@ from django.conf import settings
 from django.contrib.auth.password_validation import password_validators_help_text_html
 from django.utils.translation import gettext_lazy as _
 
-from . import permissions, validators
+from . import names, permissions, validators
 from .adapters import count_sign_in_attempt
 from .models import Coalition, EmailOptOut, Invitation, Organisation
+
+
+class _ByNameInLanguage(forms.models.ModelChoiceIterator):
+    """The choices in the alphabetical order of their names in the active language."""
+
+    def __iter__(self):
+        if self.field.empty_label is not None:
+            yield ("", self.field.empty_label)
+        for organisation in sorted(self.queryset, key=lambda o: names.sort_key(o.display_name)):
+            yield self.choice(organisation)
+
+
+class OrganisationChoiceField(forms.ModelChoiceField):
+    """A choice of organisations, each by its name in the active language, in that language's
+    alphabetical order."""
+
+    iterator = _ByNameInLanguage
+
+    def label_from_instance(self, obj) -> str:
+        return obj.display_name
 
 
 class InvitationForm(forms.Form):
     email = forms.EmailField(label=_("Email address"), max_length=254)
     role = forms.ChoiceField(label=_("Role"), choices=Invitation.Role.choices, initial=Invitation.Role.STAFF)
-    organisation = forms.ModelChoiceField(
+    organisation = OrganisationChoiceField(
         label=_("Organisation"), queryset=Organisation.objects.none(), required=False,
         help_text=_("Required for staff; optional for a coordinator."),
     )

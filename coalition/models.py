@@ -5,16 +5,23 @@ import secrets
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, BaseUserManager
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from . import names
 from .time_zones import validate_time_zone
 from .validators import validate_description, validate_name
 
 # Only `manage.py seed_demo` sets `demo`, on what it created itself; it grants roles on nothing else.
+NAMES_HELP = _('The name and description in each of the site’s other languages, e.g. '
+                '{"uk": {"name": "Центр громадянських свобод", "description": "…"}}. A language without a '
+                'name here shows the name above.')
+PLACES_HELP = _('Where statements are published from, per language, e.g. {"en": "Kyiv", "uk": "Київ"}; '
+                'printed before the date in the PDF. A statement may name another place.')
 DEMO_HELP = _("Made by manage.py seed_demo, which gives roles only on what it made itself.")
 
 
@@ -83,6 +90,12 @@ class Coalition(models.Model):
     name = models.CharField(_("name"), max_length=200)
     slug = models.SlugField(_("slug"), max_length=80, unique=True)
     description = models.TextField(_("description"), blank=True)
+    # The name and description in the site's other languages (coalition/names.py): `name` and
+    # `description` are those in the original language.
+    translations = models.JSONField(_("names in other languages"), default=dict, blank=True,
+                                    validators=[names.clean_translations], help_text=NAMES_HELP)
+    places = models.JSONField(_("place of publication"), default=dict, blank=True,
+                              validators=[names.clean_places], help_text=PLACES_HELP)
     website = models.URLField(_("website"), blank=True)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     demo = models.BooleanField(_("demo data"), default=False, editable=False, help_text=DEMO_HELP)
@@ -95,6 +108,29 @@ class Coalition(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def clean(self):
+        self.translations = names.clean_translations(self.translations)
+        self.places = names.clean_places(self.places)
+
+    def name_in(self, language: str | None) -> str:
+        return names.name_in(self.name, self.translations, language)
+
+    def description_in(self, language: str | None) -> str:
+        return names.name_in(self.description, self.translations, language, "description")
+
+    def place_in(self, language: str | None) -> str:
+        """Where its statements are published from, in `language` (empty if it never said)."""
+        return (self.places or {}).get((language or names.active_language()).split("-")[0], "")
+
+    @property
+    def display_name(self) -> str:
+        """The name in the active language: what pages and emails show."""
+        return self.name_in(None)
+
+    @property
+    def display_description(self) -> str:
+        return self.description_in(None)
+
     def get_absolute_url(self) -> str:
         return reverse("coalition_detail", args=[self.slug])
 
@@ -103,6 +139,8 @@ class Organisation(models.Model):
     name = models.CharField(_("name"), max_length=200, unique=True, validators=[validate_name])
     slug = models.SlugField(_("slug"), max_length=80, unique=True)
     description = models.TextField(_("description"), blank=True, validators=[validate_description])
+    translations = models.JSONField(_("names in other languages"), default=dict, blank=True,
+                                    validators=[names.clean_translations], help_text=NAMES_HELP)
     website = models.URLField(_("website"), blank=True)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     demo = models.BooleanField(_("demo data"), default=False, editable=False, help_text=DEMO_HELP)
@@ -114,6 +152,39 @@ class Organisation(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self):
+        self.translations = names.clean_translations(self.translations)
+        self.check_names_unique()
+
+    def check_names_unique(self) -> None:
+        """A name in any language is no other organisation's name in any language (case-blind):
+        two organisations never read alike in a list of signatories."""
+        mine = {value.casefold(): value for value in self.all_names()}
+        for other in Organisation.objects.exclude(pk=self.pk).only("name", "translations"):
+            taken = [mine[value.casefold()] for value in other.all_names() if value.casefold() in mine]
+            if taken:
+                message = _("“%(name)s” is already the name of another organisation (%(other)s).")
+                raise ValidationError(message % {"name": taken[0], "other": other.name}, code="unique_name")
+
+    def all_names(self) -> list[str]:
+        return [self.name, *(entry["name"] for entry in (self.translations or {}).values()
+                             if isinstance(entry, dict) and entry.get("name"))]
+
+    def name_in(self, language: str | None) -> str:
+        return names.name_in(self.name, self.translations, language)
+
+    def description_in(self, language: str | None) -> str:
+        return names.name_in(self.description, self.translations, language, "description")
+
+    @property
+    def display_name(self) -> str:
+        """The name in the active language: what pages, emails and lists show."""
+        return self.name_in(None)
+
+    @property
+    def display_description(self) -> str:
+        return self.description_in(None)
 
     def get_absolute_url(self) -> str:
         return reverse("organisation_detail", args=[self.slug])

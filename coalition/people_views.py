@@ -35,7 +35,7 @@ def organisation_staff(coalition: Coalition) -> list[OrganisationStaff]:
     coalition, alphabetically; three queries."""
     partners = set(permissions.coalition_partners(coalition).values_list("pk", flat=True))
     organisations = sorted(permissions.staffed_organisations(coalition),
-                           key=lambda o: (o.pk in partners, name_key(o.name)))
+                           key=lambda o: (o.pk in partners, name_key(o.display_name)))
     roles: dict[int, list] = {}
     for role in (OrganisationRole.objects.filter(organisation__in=organisations, coalition=coalition)
                  .select_related("user").order_by("-can_sign", "user__name", "user__email")):

@@ -17,7 +17,7 @@ from django.views.generic import DetailView, ListView
 from statements import ratelimits, selectors
 from statements.caching import cache_public_page
 
-from . import permissions, services
+from . import names, permissions, services
 from .forms import AcceptInvitationForm, InvitationForm
 from .models import Coalition, Invitation, Membership, Organisation, User
 
@@ -39,9 +39,9 @@ class CoalitionDetailView(DetailView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["memberships"] = (
-            Membership.objects.current().filter(coalition=self.object).select_related("organisation")
-        )
+        context["memberships"] = sorted(
+            Membership.objects.current().filter(coalition=self.object).select_related("organisation"),
+            key=lambda m: names.sort_key(m.organisation.display_name))
         context["is_coordinator"] = permissions.is_coordinator(self.request.user, self.object)
         return context
 
@@ -49,7 +49,13 @@ class CoalitionDetailView(DetailView):
 class OrganisationListView(ListView):
     model = Organisation
     template_name = "coalition/organisation_list.html"
+    context_object_name = "organisation_list"  # the sorted list has no model to name it by
     paginate_by = 100
+
+    def get_queryset(self):
+        """In the alphabetical order of the names in the reader's language."""
+        return sorted(super().get_queryset().only("name", "slug", "translations"),
+                      key=lambda o: names.sort_key(o.display_name))
 
 
 @method_decorator(cache_public_page, name="dispatch")

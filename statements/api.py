@@ -8,7 +8,7 @@ from django.http import Http404, JsonResponse
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
-from coalition import params
+from coalition import names, params
 
 from . import embedded, publishing, selectors
 from .caching import cache_public_page, page_depends_on
@@ -36,11 +36,17 @@ def _summary(statement: Statement, reader: selectors.ReaderText) -> dict:
         "original_language": statement.primary_language,
         "is_translation": reader.is_translation,
         "coalition": statement.coalition.name,
+        "coalition_names": _names(statement.coalition),
         "status": statement.status,
         "published_at": statement.published_at.isoformat() if statement.published_at else None,
         "withdrawn_at": statement.withdrawn_at.isoformat() if statement.withdrawn_at else None,
         "withdrawal_reason": statement.withdrawal_reason if statement.status == Statement.Status.WITHDRAWN else None,
     }
+
+
+def _names(coalition_or_organisation) -> dict:
+    """The name in every language of the site (the original's where a language has none)."""
+    return {language: coalition_or_organisation.name_in(language) for language in names.languages()}
 
 
 def _json(data: dict) -> JsonResponse:
@@ -104,7 +110,7 @@ def statement_detail(request, slug):
         # Every language version, the original first.
         "versions": [_revision(v, original=v.pk == revision.pk) for v in [revision, *translations]],
         "signatories": {
-            "organisations": [{"name": s.organisation.name, "slug": s.organisation.slug,
+            "organisations": [{"name": s.organisation.name, "names": _names(s.organisation), "slug": s.organisation.slug,
                                "url": _url(s.organisation.get_absolute_url())} for s in signatories.organisations],
             # Individuals can be many: their count here, their names page by page at the link.
             "individual_count": signatories.individual_count,

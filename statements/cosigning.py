@@ -128,7 +128,7 @@ def sign_for_organisation(statement: Statement, *, by: User, organisation: Organ
     _check_text(statement, sha256)
     if statement.signatures.live().filter(organisation=organisation).exists():
         raise ValidationError(_("%(organisation)s has already signed this statement.")
-                              % {"organisation": organisation.name}, code="already_signed")
+                              % {"organisation": organisation.display_name}, code="already_signed")
     revision = statement.signed_revision
     try:
         with transaction.atomic():
@@ -138,7 +138,7 @@ def sign_for_organisation(statement: Statement, *, by: User, organisation: Organ
             )
     except IntegrityError as exc:  # only without the row lock (never on PostgreSQL): the constraint holds
         raise ValidationError(_("%(organisation)s has already signed this statement.")
-                              % {"organisation": organisation.name}, code="already_signed") from exc
+                              % {"organisation": organisation.display_name}, code="already_signed") from exc
     Decline.objects.filter(statement=statement, organisation=organisation, retracted_at__isnull=True) \
         .update(retracted_at=signature.created_at)
     audit.record(by, "signature.signed", statement, signature=signature.pk, organisation=organisation.name,
@@ -177,10 +177,10 @@ def decline(statement: Statement, *, by: User, organisation: Organisation, reaso
                               code="too_long")
     if statement.signatures.live().filter(organisation=organisation).exists():
         raise ValidationError(_("%(organisation)s has signed this statement: withdraw the signature before declining.")
-                              % {"organisation": organisation.name}, code="signed")
+                              % {"organisation": organisation.display_name}, code="signed")
     if statement.declines.filter(organisation=organisation, retracted_at__isnull=True).exists():
         raise ValidationError(_("%(organisation)s has already declined to sign.")
-                              % {"organisation": organisation.name}, code="declined")
+                              % {"organisation": organisation.display_name}, code="declined")
     answer = Decline.objects.create(statement=statement, organisation=organisation, declined_by=by, reason=reason)
     audit.record(by, "signature.declined", statement, organisation=organisation.name,
                  organisation_id=organisation.pk, reason=reason)
@@ -429,7 +429,7 @@ def remind(statement: Statement, *, by: User, organisation: Organisation | None 
     if not reminded and not recently:
         if organisation is not None:
             raise ValidationError(_("Nobody who may sign for %(organisation)s can be reminded: there is nobody yet, "
-                                    "or they turned reminders off.") % {"organisation": organisation.name},
+                                    "or they turned reminders off.") % {"organisation": organisation.display_name},
                                   code="nobody")
         raise ValidationError(_("Nobody left to remind: nobody who may sign for the organisations without an "
                                 "answer can be reminded (there is nobody yet, or they turned reminders off)."),
@@ -453,7 +453,7 @@ def _to_remind(roster, organisation: Organisation | None) -> list:
         asked = any(row.organisation.pk == organisation.pk for row in roster.rows)
         message = (_("%(organisation)s has already answered: there is nothing to remind it of.") if asked
                    else _("%(organisation)s is not asked to sign this statement."))
-        raise ValidationError(message % {"organisation": organisation.name}, code="answered")
+        raise ValidationError(message % {"organisation": organisation.display_name}, code="answered")
     return rows
 
 
@@ -498,12 +498,12 @@ def invite_partner(statement: Statement, *, by: User, organisation: Organisation
         raise ValidationError(_("Partners can be invited only before signing closes."), code="wrong_state")
     if permissions.is_current_member(organisation, statement.coalition):
         raise ValidationError(_("%(organisation)s is a member of the coalition and may sign already.")
-                              % {"organisation": organisation.name}, code="member")
+                              % {"organisation": organisation.display_name}, code="member")
     partner, created = InvitedPartner.objects.get_or_create(
         statement=statement, organisation=organisation, defaults={"invited_by": by})
     if not created:
         raise ValidationError(_("%(organisation)s is already invited to sign.")
-                              % {"organisation": organisation.name}, code="invited")
+                              % {"organisation": organisation.display_name}, code="invited")
     if statement.status == Status.OPEN:  # its signers learn of it as members did at the opening
         notifications.statement_opened(statement)
     audit.record(by, "statement.partner_invited", statement, organisation=organisation.name,

@@ -82,7 +82,7 @@ class PublicationsFeed(Feed):
         return publication.released_at
 
     def item_author_name(self, publication):
-        return publication.statement.coalition.name
+        return publication.statement.coalition.display_name
 
     def item_enclosures(self, publication):
         from django.utils.feedgenerator import Enclosure

@@ -4,7 +4,8 @@ from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
-from coalition import validators
+from coalition import names, validators
+from coalition.forms import OrganisationChoiceField
 from coalition.models import Organisation
 
 from .models import Revision, Statement
@@ -242,8 +243,8 @@ class SignatoryOrderForm(forms.Form):
         self.organisations = list(organisations)
         for i, organisation in enumerate(self.organisations, start=1):
             self.fields[f"place-{organisation.pk}"] = forms.IntegerField(
-                label=organisation.name, min_value=1, max_value=len(self.organisations), initial=i,
-                error_messages={"required": _("Give %(organisation)s a place.") % {"organisation": organisation.name}},
+                label=organisation.display_name, min_value=1, max_value=len(self.organisations), initial=i,
+                error_messages={"required": _("Give %(organisation)s a place.") % {"organisation": organisation.display_name}},
                 required=not self.data.get("alphabetical"),  # the places typed do not matter then
             )
 
@@ -265,7 +266,7 @@ class SignatoryOrderForm(forms.Form):
 
 
 class InvitePartnerForm(forms.Form):
-    organisation = forms.ModelChoiceField(label=_("Organisation"), queryset=Organisation.objects.none(),
+    organisation = OrganisationChoiceField(label=_("Organisation"), queryset=Organisation.objects.none(),
                                           empty_label=_("Choose an organisation"))
 
     def __init__(self, *args, statement: Statement, **kwargs):
@@ -280,11 +281,26 @@ class InvitePartnerForm(forms.Form):
 
 
 class PublishForm(forms.Form):
+    takes_statement = True  # the review step passes the statement (statements/views/review.py)
+
     public_from = forms.DateTimeField(
         label=_("Release time (embargo)"), required=False, widget=DeadlineInput(),
         help_text=_("Optional. The signed PDF is prepared now; the statement and its PDF become public "
                     "at this time. Until then only member organisations' staff see them."),
     )
+    place = forms.CharField(
+        label=_("Place of publication"), required=False, max_length=names.PLACE_MAX_LENGTH,
+        validators=[validators.validate_name],
+        help_text=_("Printed before the date in the PDF, in the language of the statement. Leave it empty "
+                    "for the coalition's place."),
+    )
+
+    def __init__(self, *args, statement: Statement | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if statement is not None:
+            language = statement.primary_language
+            self.fields["place"].initial = statement.place_in(language)
+            self.fields["place"].widget.attrs["lang"] = language
 
 
 class CorrectionForm(forms.Form):
@@ -338,7 +354,7 @@ class ArchiveSearchForm(forms.Form):
 
     q = forms.CharField(label=_("Search"), max_length=200, required=False,
                         widget=forms.TextInput(attrs={"type": "search"}))
-    organisation = forms.ModelChoiceField(label=_("Signed by"), queryset=Organisation.objects.none(),
+    organisation = OrganisationChoiceField(label=_("Signed by"), queryset=Organisation.objects.none(),
                                           to_field_name="slug", required=False, empty_label=_("Any organisation"))
     year = forms.TypedChoiceField(label=_("Year"), coerce=int, required=False, empty_value=None)
     lang = forms.ChoiceField(label=_("Language"), required=False,

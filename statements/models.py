@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from coalition import names
 from coalition.addresses import canonical_email
 
 from . import text
@@ -53,6 +54,10 @@ class Statement(models.Model):
     # The order coordinators set for signatory organisations: organisation ids, first to last.
     # Organisations not in it follow alphabetically; empty means alphabetical throughout.
     signatory_order = models.JSONField(_("order of signatory organisations"), default=list, blank=True)
+    # Where it is published from, per language ({"en": "Kyiv", "uk": "Київ"}); a language not here
+    # takes the coalition's place (`place_in`).
+    places = models.JSONField(_("place of publication"), default=dict, blank=True,
+                              validators=[names.clean_places])
 
     class Meta:
         ordering = ["-created_at"]
@@ -68,6 +73,14 @@ class Statement(models.Model):
     @property
     def title(self) -> str:
         return self.current_revision.title if self.current_revision_id else ""
+
+    def place_in(self, language: str) -> str:
+        """The place of publication in `language`: the statement's own, else the coalition's."""
+        return (self.places or {}).get(language) or self.coalition.place_in(language)
+
+    def publication_places(self) -> dict[str, str]:
+        """The place in every language, as an issue keeps it."""
+        return {language: place for language in names.languages() if (place := self.place_in(language))}
 
     @property
     def is_public(self) -> bool:
@@ -492,7 +505,10 @@ class Publication(models.Model):
                                  verbose_name=_("text published"))
     # {"organisations": [name, ...], "individuals": [{"name": ..., "affiliation": ...}, ...]}
     signatories = models.JSONField(_("signatories"), default=dict)
-    place = models.CharField(_("place"), max_length=100, default="Kyiv")
+    # The place printed before the date, per language ({"en": "Kyiv", "uk": "Київ"}), as it stood
+    # when the issue was made. Issues made before then have only `place`, in every language.
+    places = models.JSONField(_("place of publication"), default=dict, blank=True)
+    place = models.CharField(_("place"), max_length=100, blank=True, default="")
     pdf = models.FileField(_("PDF"), upload_to=publication_path, blank=True, max_length=255)
     sha256 = models.CharField(_("SHA-256 of the PDF"), max_length=64, blank=True, db_index=True)
     certificate_sha256 = models.CharField(_("fingerprint of the signing certificate"), max_length=64, blank=True)
@@ -527,6 +543,9 @@ class Publication(models.Model):
     @property
     def is_ready(self) -> bool:
         return self.state == self.State.READY
+
+    def place_in(self, language: str) -> str:
+        return (self.places or {}).get(language) or self.place
 
     @property
     def is_public(self) -> bool:

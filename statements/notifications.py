@@ -163,13 +163,13 @@ def _coordinators(coalition):
 
 def _told_of_signing(statement, rows) -> list[tuple]:
     """Who is told that signing opens, reopens or has a new deadline: everyone active who may sign
-    for an organisation of the roster `rows` (with the names of those organisations), and the
-    coalition's coordinators; each once, as (user, organisation names)."""
+    for an organisation of the roster `rows` (with the names of those organisations, in the
+    user's language), and the coalition's coordinators; each once, as (user, organisation names)."""
     told: dict[int, tuple] = {}
     for row in rows:
         for user in row.signers:
             if user.is_active:
-                told.setdefault(user.pk, (user, []))[1].append(row.organisation.name)
+                told.setdefault(user.pk, (user, []))[1].append(row.organisation.name_in(user.language or "en"))
     for user in _coordinators(statement.coalition):
         told.setdefault(user.pk, (user, []))
     return list(told.values())

@@ -140,12 +140,15 @@ class Signatory:
 class SignedOrganisation:
     """An organisation that signed: its name and, for the signatory list the file carries, its
     slug, the SHA-256 of the text it signed and when (ISO 8601). Issues frozen before the list
-    held these have the name only."""
+    held these have the name only. `name` is the name in the document's language; `names` the
+    name in every language, as (language, name) pairs (empty in issues frozen before names had
+    languages)."""
 
     name: str
     slug: str = ""
     sha256: str = ""
     signed_at: str = ""
+    names: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -386,9 +389,19 @@ def signatory_list(document: PdfDocument) -> dict:
         "statement": document.slug,
         "issue": document.issue,
         "text_sha256": document.text_sha256,
-        "organisations": [asdict(o) for o in document.signed_organisations],
+        "organisations": [_organisation_entry(o) for o in document.signed_organisations],
         "individuals": [{"name": p.name, "affiliation": p.affiliation} for p in document.individuals],
     }
+
+
+def _organisation_entry(organisation: SignedOrganisation) -> dict:
+    """An organisation as signatories.json lists it; "names" (every language's) only where the
+    issue kept them, so the list of an earlier file reads as it was made."""
+    entry = asdict(organisation)
+    entry.pop("names")
+    if organisation.names:
+        entry["names"] = dict(organisation.names)
+    return entry
 
 
 def signatories_csv(signatories: dict) -> str:
@@ -476,12 +489,21 @@ def _signatory_list_shape(value) -> dict | None:
             "statement": text(value, "statement"),
             "issue": int(value["issue"]),
             "text_sha256": text(value, "text_sha256"),
-            "organisations": [{key: text(o, key) for key in ("name", "slug", "sha256", "signed_at")}
-                              for o in value["organisations"]],
+            "organisations": [_organisation_shape(o, text) for o in value["organisations"]],
             "individuals": [{key: text(p, key) for key in ("name", "affiliation")} for p in value["individuals"]],
         }
     except (AttributeError, KeyError, TypeError, ValueError):
         return None
+
+
+def _organisation_shape(value, text) -> dict:
+    entry = {key: text(value, key) for key in ("name", "slug", "sha256", "signed_at")}
+    if "names" in value:
+        names = value["names"]
+        if not isinstance(names, dict) or not all(isinstance(v, str) for v in names.values()):
+            raise TypeError("names")
+        entry["names"] = {str(k): v for k, v in names.items()}
+    return entry
 
 
 # Signing ---------------------------------------------------------------------------------------

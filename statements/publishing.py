@@ -17,11 +17,11 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import Max
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from coalition import audit, permissions
+from coalition import audit, names, permissions
 from coalition.models import User
 
 from . import notifications, pdf, sandbox, selectors, signing, storage, text, workflow
@@ -39,21 +39,32 @@ FAILURE_MAX_LENGTH = 2000
 
 def _snapshot(statement: Statement) -> dict:
     """The signatories as the statement page lists them now: frozen into the issue. Each
-    organisation with the SHA-256 of the text it signed and when it signed it (or confirmed it
+    organisation with its name in every language (so that the issue reads the same after it
+    renames itself), the SHA-256 of the text it signed and when it signed it (or confirmed it
     after a change); individuals by name and affiliation, never by address."""
     found = selectors.signatories(statement)
     return {
         "organisations": [{"name": s.organisation.name, "slug": s.organisation.slug, "sha256": s.sha256,
-                           "signed_at": (s.rebound_at or s.created_at).isoformat()}
+                           "signed_at": (s.rebound_at or s.created_at).isoformat(),
+                           "names": {language: s.organisation.name_in(language) for language in names.languages()}}
                           for s in found.organisations],
         "individuals": [{"name": s.name, "affiliation": s.affiliation} for s in found.individuals],
     }
 
 
-def organisation_names(signatories: dict) -> list[str]:
-    """The organisations of a frozen list, in order. Issues made before the list carried what
-    each organisation signed hold bare names."""
-    return [o["name"] if isinstance(o, dict) else o for o in signatories.get("organisations", [])]
+def frozen_name(organisation: dict | str, language: str) -> str:
+    """An organisation of a frozen list by its name in `language`. Issues made before names had
+    languages hold one name (and the earliest, a bare name instead of a dict): it serves for all."""
+    if not isinstance(organisation, dict):
+        return organisation
+    return (organisation.get("names") or {}).get(language) or organisation["name"]
+
+
+def organisation_names(signatories: dict, language: str | None = None) -> list[str]:
+    """The organisations of a frozen list, in order, named in `language` (the active one by
+    default)."""
+    language = language or names.active_language()
+    return [frozen_name(o, language) for o in signatories.get("organisations", [])]
 
 
 def start_issue(statement: Statement, *, by: User, note: str = "", public_from: datetime | None = None,
@@ -61,9 +72,13 @@ def start_issue(statement: Statement, *, by: User, note: str = "", public_from: 
     """Write the next issue (pending) and queue its PDF after commit. Runs in the caller's
     transaction, with the statement locked by it."""
     number = (statement.publications.aggregate(n=Max("number"))["n"] or 0) + 1
+    revision = revision or statement.signed_revision
+    with translation.override(revision.language):  # alphabetical in the order of the PDF's language
+        signatories = _snapshot(statement)
     publication = Publication.objects.create(
-        statement=statement, number=number, revision=revision or statement.signed_revision,
-        signatories=_snapshot(statement), correction_note=note, public_from=public_from, created_by=by,
+        statement=statement, number=number, revision=revision,
+        signatories=signatories, correction_note=note, public_from=public_from, created_by=by,
+        places=statement.publication_places(),
     )
     _queue_after_commit(publication.pk)
     return publication
@@ -157,9 +172,11 @@ def _translations(revision) -> list[pdf.Translation]:
             for _language, r in sorted(latest.items())]
 
 
-def _signed_organisations(signatories: dict) -> list[pdf.SignedOrganisation]:
-    """The frozen organisations as the PDF prints and embeds them (bare names in older issues)."""
-    return [pdf.SignedOrganisation(o["name"], o.get("slug", ""), o.get("sha256", ""), o.get("signed_at", ""))
+def _signed_organisations(signatories: dict, language: str) -> list[pdf.SignedOrganisation]:
+    """The frozen organisations as the PDF of `language` prints and embeds them (bare names in
+    older issues)."""
+    return [pdf.SignedOrganisation(frozen_name(o, language), o.get("slug", ""), o.get("sha256", ""),
+                                   o.get("signed_at", ""), tuple(sorted((o.get("names") or {}).items())))
             if isinstance(o, dict) else pdf.SignedOrganisation(o) for o in signatories.get("organisations", [])]
 
 
@@ -167,11 +184,12 @@ def document(publication: Publication) -> pdf.PdfDocument:
     """What the issue prints: the published text, the frozen signatories, and where to verify it."""
     statement, revision = publication.statement, publication.revision
     return pdf.PdfDocument(
-        coalition_name=statement.coalition.name, title=revision.title, language=revision.language,
+        coalition_name=statement.coalition.name_in(revision.language), title=revision.title,
+        language=revision.language,
         summary=revision.summary, body_html=revision.body_html, text_sha256=revision.sha256,
         verification_url=verification_url(statement), short_url=short_url(statement),
-        date=timezone.localdate(publication.public_from or publication.created_at), place=publication.place,
-        organisations=_signed_organisations(publication.signatories), slug=statement.slug,
+        date=timezone.localdate(publication.public_from or publication.created_at), place=publication.place_in(revision.language),
+        organisations=_signed_organisations(publication.signatories, revision.language), slug=statement.slug,
         signatories_url=signatories_url(statement),
         individuals=[pdf.Signatory(i["name"], i.get("affiliation", ""))
                      for i in publication.signatories.get("individuals", [])],
@@ -231,7 +249,7 @@ def prepare(publication_id: int) -> Publication | None:
         return None
     try:
         signed = pdf.sign_pdf(pdf.render_pdf(document(publication)),
-                              signer_name=publication.statement.coalition.name,
+                              signer_name=publication.statement.coalition.name_in(publication.revision.language),
                               language=publication.revision.language)
         fingerprint = signing.fingerprint(signing.signing_certificate())
     except Exception as exc:  # noqa: BLE001 (whatever went wrong, coordinators see why and can retry)

@@ -8,7 +8,7 @@ from django.db import connection
 from django.db.models import BooleanField, Count, F, Func, OuterRef, Q, QuerySet, Subquery, Value
 from django.utils import timezone
 
-from coalition import audit, permissions
+from coalition import audit, names, permissions
 from coalition.models import Coalition, Membership, Organisation, OrganisationRole
 
 from . import text
@@ -272,7 +272,7 @@ def signatories(statement: Statement) -> Signatories:
     organisations, individuals, earlier = [], [], []
     # Only the columns the list shows: a page of 1,000 signatories stays one small query.
     fields = ("kind", "name", "affiliation", "revision", "sha256", "created_at", "rebound_at", "confirmed_at",
-              "statement", "organisation__name", "organisation__slug", "revision__number")
+              "statement", "organisation__name", "organisation__translations", "organisation__slug", "revision__number")
     for signature in (statement.signatures.counted().select_related("organisation", "revision").only(*fields)
                       .order_by("id")):
         if signature.revision_id != statement.signed_revision_id:
@@ -282,15 +282,15 @@ def signatories(statement: Statement) -> Signatories:
     organisations.sort(key=signatory_sort_key(statement))
     individuals.sort(key=lambda s: (s.confirmed_at, s.pk))
     earlier.sort(key=lambda s: (s.kind != Signature.Kind.ORGANISATION,
-                                name_key(s.organisation.name if s.organisation_id else s.name)))
+                                name_key(s.organisation.display_name if s.organisation_id else s.name)))
     return Signatories(organisations, individuals, earlier)
 
 
 def name_key(name: str) -> str:
-    """How names are put in alphabetical order: case-blind, and ignoring opening quotes and other
-    marks before the first letter (‘Almenda’ Civic Education Center goes under A)."""
-    start = next((i for i, char in enumerate(name) if char.isalnum()), 0)
-    return name[start:].casefold()
+    """How names are put in alphabetical order in the active language: case-blind, ignoring
+    opening quotes and other marks before the first letter (‘Almenda’ Civic Education Center goes
+    under A), in the order of the language's alphabet (coalition/names.py)."""
+    return names.sort_key(name)
 
 
 def signatory_sort_key(statement: Statement):
@@ -301,7 +301,7 @@ def signatory_sort_key(statement: Statement):
 
     def key(item):
         organisation = getattr(item, "organisation", item)
-        return (position.get(organisation.pk, unplaced), name_key(organisation.name))
+        return (position.get(organisation.pk, unplaced), name_key(organisation.display_name))
 
     return key
 
@@ -371,7 +371,7 @@ def roster(statement: Statement) -> Roster:
                 .select_related("declined_by")}
     organisations = sorted(Organisation.objects.filter(
         Q(pk__in=members.values("pk")) | Q(pk__in=partner_ids) | Q(pk__in=list(signatures))
-    ), key=lambda o: name_key(o.name))
+    ), key=lambda o: name_key(o.display_name))
     signers: dict[int, list] = {}
     for role in (OrganisationRole.objects.filter(organisation__in=organisations, coalition=statement.coalition,
                                                  can_sign=True)
@@ -510,7 +510,7 @@ def signatory_summary(statement: Statement, *, earlier: bool = False,
     """The statement page's signatories (see `SignatorySummary`); `earlier` for member staff."""
     organisations, earlier_organisations = [], []
     fields = ("kind", "revision", "sha256", "created_at", "rebound_at", "statement",
-              "organisation__name", "organisation__slug", "revision__number")
+              "organisation__name", "organisation__translations", "organisation__slug", "revision__number")
     for signature in (statement.signatures.live().filter(kind=Signature.Kind.ORGANISATION)
                       .select_related("organisation", "revision").only(*fields)):
         on_signed_text_ = signature.revision_id == statement.signed_revision_id
@@ -522,7 +522,7 @@ def signatory_summary(statement: Statement, *, earlier: bool = False,
     recent_found = list(individuals_on_signed_text(statement).order_by("-confirmed_at", "-id")[:recent])
     summary = SignatorySummary(organisations, counts["on_text"], recent_found)
     if earlier:
-        earlier_organisations.sort(key=lambda s: name_key(s.organisation.name))
+        earlier_organisations.sort(key=lambda s: name_key(s.organisation.display_name))
         earlier_individuals = list(
             _confirmed_individuals(statement).exclude(on_text).select_related("revision")
             .only("statement", "kind", "organisation", "name", "revision__number").order_by("name", "id")[:EARLIER_INDIVIDUALS_SHOWN]

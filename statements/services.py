@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
-from coalition import audit, permissions, validators
+from coalition import audit, names, permissions, validators
 from coalition.models import Coalition, User
 
 from . import cosigning, notifications, text, workflow
@@ -293,10 +293,11 @@ def move_deadline(statement: Statement, *, by: User, deadline: datetime) -> Stat
 
 
 @transaction.atomic
-def publish(statement: Statement, *, by: User, public_from: datetime | None = None) -> Statement:
+def publish(statement: Statement, *, by: User, public_from: datetime | None = None, place: str = "") -> Statement:
     """A coordinator publishes a closed statement: issue 1 is written (pending) and its signed PDF
     made by a task after commit. With `public_from` (an embargo) the PDF is made at once, but the
-    statement and its PDF become public only at that time; until then only member staff see them."""
+    statement and its PDF become public only at that time; until then only member staff see them.
+    `place`, in the statement's language, is printed before the date (else the coalition's place)."""
     from . import publishing
 
     statement = _locked(statement)
@@ -305,10 +306,14 @@ def publish(statement: Statement, *, by: User, public_from: datetime | None = No
     if public_from is not None and public_from <= timezone.now():
         raise ValidationError(_("The release time must be in the future."), code="public_from")
     statement.published_at = None if public_from else timezone.now()
-    statement.save(update_fields=["status", "published_at"])
+    place = text.normalise(place)
+    if place and place != statement.place_in(statement.primary_language):
+        statement.places = names.clean_places({**statement.places, statement.primary_language: place})
+    statement.save(update_fields=["status", "published_at", "places"])
     publication = publishing.start_issue(statement, by=by, public_from=public_from)
     audit.record(by, "statement.published", statement, revision=statement.signed_revision.number,
-                 sha256=statement.signed_revision.sha256, issue=publication.number, public_from=public_from)
+                 sha256=statement.signed_revision.sha256, issue=publication.number, public_from=public_from,
+                 places=publication.places)
     return statement
 
 

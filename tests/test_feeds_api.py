@@ -70,8 +70,8 @@ def test_api_list_is_paginated_json_of_published_statements(client, coalition, c
     assert len(data["results"]) == 2 and len(second["results"]) == 1 and second["next"] is None
     item = data["results"][0]
     assert set(item) == {"slug", "url", "api_url", "title", "summary", "language", "original_language",
-                         "is_translation", "coalition", "status", "published_at", "withdrawn_at",
-                         "withdrawal_reason"}
+                         "is_translation", "coalition", "coalition_names", "status", "published_at",
+                         "withdrawn_at", "withdrawal_reason"}
     assert item["title"] == "Statement 2" and item["status"] == "published"
 
 
@@ -99,8 +99,8 @@ def test_api_detail_gives_text_signatories_and_pdf_issues(client, coalition, coo
     assert data["text"]["body"] == "Its *words*." and "<em>words</em>" in data["text"]["body_html"]
     assert data["text"]["sha256"] == statement.signed_revision.sha256
     assert data["signatories"]["organisations"] == [{
-        "name": organisation.name, "slug": organisation.slug,
-        "url": f"{settings.SITE_URL}{organisation.get_absolute_url()}",
+        "name": organisation.name, "names": {"en": organisation.name, "uk": organisation.name},
+        "slug": organisation.slug, "url": f"{settings.SITE_URL}{organisation.get_absolute_url()}",
     }]
     assert data["signatories"]["individual_count"] == 0
     assert data["signatories"]["individuals_url"] == f"{settings.SITE_URL}/api/statements/{statement.slug}/signatories/"

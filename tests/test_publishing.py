@@ -75,7 +75,8 @@ def test_publishing_makes_issue_1_a_signed_pdf_with_the_text_and_every_signatory
     [organisation] = published.signatories["organisations"]
     signature = Signature.objects.get(organisation=member_org)
     assert organisation == {"name": member_org.name, "slug": member_org.slug, "sha256": published.revision.sha256,
-                            "signed_at": signature.created_at.isoformat()}
+                            "signed_at": signature.created_at.isoformat(),
+                            "names": {"en": member_org.name, "uk": member_org.name}}
 
 
 def test_publishing_tells_every_signatory_once(published, signer):

@@ -130,11 +130,12 @@ def move_deadline(request, slug):
 @require_POST
 def publish_statement(request, slug):
     statement = visible_statement(request, slug)
-    form = PublishForm(request.POST)
+    form = PublishForm(request.POST, statement=statement)
     if refused := review.unconfirmed(request, statement, "publish", form):
         return refused
     try:
-        services.publish(statement, by=request.user, public_from=form.cleaned_data["public_from"])
+        services.publish(statement, by=request.user, public_from=form.cleaned_data["public_from"],
+                         place=form.cleaned_data["place"])
     except ValidationError as exc:
         return _review_again(request, statement, "publish", form, exc)
     issue = statement.publications.order_by("-number").first()

@@ -115,7 +115,7 @@ def statement_context(request, statement: Statement, **forms) -> dict:
         "withdraw_form": forms.get("withdraw_form") or WithdrawForm(),
         "reopen_form": ReopenForm(),
         "deadline_form": forms.get("deadline_form") or DeadlineForm(initial={"deadline": statement.deadline}),
-        "publish_form": forms.get("publish_form") or PublishForm(),
+        "publish_form": forms.get("publish_form") or PublishForm(statement=statement),
         "correction_form": forms.get("correction_form") or CorrectionForm(),
         "issues": publishing.issues(statement, user),
         "can_retry": permissions.can_publish(user, statement),

@@ -76,7 +76,8 @@ def review_step(request, slug, action):
         messages.error(request, " ".join(exc.messages))
         return redirect(statement)
     typed = any(name in request.GET for name in step.form.base_fields)
-    form = step.form(request.GET if typed else None)
+    form = step.form(request.GET if typed else None,
+                     **({"statement": statement} if getattr(step.form, "takes_statement", False) else {}))
     return render_review(request, statement, action, form, status=400 if typed and not form.is_valid() else 200)
 
 

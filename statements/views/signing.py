@@ -114,7 +114,7 @@ class SignView(TemplateView):
         except ValidationError as exc:
             return _refused(request, statement, exc, organisation)
         messages.success(request, _("You signed “%(title)s” for %(organisation)s.")
-                         % {"title": statement.signed_revision.title, "organisation": organisation.name})
+                         % {"title": statement.signed_revision.title, "organisation": organisation.display_name})
         return redirect(sign_url(statement))
 
     def sign_as_individual(self):
@@ -196,7 +196,7 @@ def withdraw_signature(request, slug, pk):
     except ValidationError as exc:
         return _refused(request, statement, exc)
     messages.success(request, _("The signature of %(organisation)s is withdrawn.")
-                     % {"organisation": signature.organisation.name})
+                     % {"organisation": signature.organisation.display_name})
     return redirect(sign_url(statement))
 
 
@@ -212,7 +212,7 @@ def confirm_new_text(request, slug, pk):
     except ValidationError as exc:
         return _refused(request, statement, exc)
     messages.success(request, _("The signature of %(organisation)s is now on the new text.")
-                     % {"organisation": signature.organisation.name})
+                     % {"organisation": signature.organisation.display_name})
     return redirect(sign_url(statement))
 
 
@@ -229,7 +229,7 @@ def decline_to_sign(request, slug):
         cosigning.decline(statement, by=request.user, organisation=organisation, reason=form.cleaned_data["reason"])
     except ValidationError as exc:
         return _refused(request, statement, exc, organisation)
-    messages.success(request, _("You answered that %(organisation)s will not sign.") % {"organisation": organisation.name})
+    messages.success(request, _("You answered that %(organisation)s will not sign.") % {"organisation": organisation.display_name})
     return redirect(sign_url(statement))
 
 
@@ -327,7 +327,7 @@ def remind(request, slug, organisation=None):
 def _report_reminders(request, outcome: cosigning.Reminders) -> None:
     count = len(outcome.reminded)
     if count == 1:
-        messages.success(request, _("%(organisation)s was reminded.") % {"organisation": outcome.reminded[0].name})
+        messages.success(request, _("%(organisation)s was reminded.") % {"organisation": outcome.reminded[0].display_name})
     elif count:
         messages.success(request, ngettext("%(count)d organisation was reminded.",
                                            "%(count)d organisations were reminded.", count) % {"count": count})
