@@ -6,7 +6,8 @@ language (`{"en": "Kyiv", "uk": "Київ"}`).
 A language is added by adding it to settings.LANGUAGES: nothing here names one. `name_in` is the one
 way to read a name in a language; a language without a name of its own reads the original. Names
 sort in the order of the language's alphabet (`sort_key`): Ukrainian puts «Ґ» after «Г», «Є» after
-«Е», «І» and «Ї» after «И», where code-point order puts them before «А» or after «я»."""
+«Е», «І» and «Ї» after «И», where code-point order puts them before «А» or after «я», and its own
+letters before Latin ones."""
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -118,15 +119,22 @@ def clean_places(value) -> dict:
     return cleaned
 
 
-def sort_key(name: str, language: str | None = None) -> str:
+def sort_key(name: str, language: str | None = None) -> str | tuple[int, ...]:
     """How names are put in alphabetical order in `language` (the active one by default):
     case-blind, ignoring opening quotes and other marks before the first letter (‘Almenda’ goes
-    under A) and apostrophes, with the letters of the language's alphabet in its order."""
+    under A) and apostrophes. A language with an alphabet of its own (ALPHABETS) puts its letters
+    first, in its order, and other scripts' letters after them, as its dictionaries and CLDR's
+    collation for it do (Ukrainian: Cyrillic, then Latin)."""
     start = next((i for i, char in enumerate(name) if char.isalnum()), 0)
     folded = "".join(char for char in name[start:].casefold() if char not in _IGNORED)
     alphabet = ALPHABETS.get((language or active_language()).split("-")[0])
     if not alphabet:
         return folded
-    # Each letter of the alphabet becomes a character of the Private Use Area in the alphabet's
-    # order, after every Latin letter and before nothing a name holds.
-    return folded.translate({ord(char): 0xF0000 + i for i, char in enumerate(alphabet)})
+    position = {char: i for i, char in enumerate(alphabet)}
+    # Spaces, digits and marks first (as they are), then the alphabet's letters, then the rest.
+    return tuple(_LETTERS + position[char] if char in position
+                 else _OTHER_LETTERS + ord(char) if char.isalpha() else min(ord(char), _LETTERS - 1)
+                 for char in folded)
+
+
+_LETTERS, _OTHER_LETTERS = 0x1000, 0x2000

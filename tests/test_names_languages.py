@@ -113,6 +113,14 @@ def test_the_sort_key_ignores_case_opening_quotes_and_apostrophes():
     assert names.sort_key("Ґрунт", "uk") > names.sort_key("Гуманітарний", "uk")
 
 
+def test_in_ukrainian_cyrillic_names_come_before_latin_ones_and_in_english_after():
+    listed = ["Центр прав людини ZMINA", "Truth Hounds", "Альменда", "5AM", "DEJURE"]
+    assert sorted(listed, key=lambda n: names.sort_key(n, "uk")) == [
+        "5AM", "Альменда", "Центр прав людини ZMINA", "DEJURE", "Truth Hounds"]
+    assert sorted(listed, key=lambda n: names.sort_key(n, "en")) == [
+        "5AM", "DEJURE", "Truth Hounds", "Альменда", "Центр прав людини ZMINA"]
+
+
 def test_the_archive_filter_offers_organisations_by_their_name_in_the_readers_language(
         client, coalition, coordinator, ccl, hounds, django_capture_on_commit_callbacks):
     publish(signed_statement(coalition, coordinator, [ccl, hounds]), coordinator, django_capture_on_commit_callbacks)
