@@ -6,7 +6,7 @@ from django.conf import settings
 from django.contrib.auth.password_validation import password_validators_help_text_html
 from django.utils.translation import gettext_lazy as _
 
-from . import names, permissions, validators
+from . import names, permissions, time_zones, validators
 from .adapters import count_sign_in_attempt
 from .models import Coalition, EmailOptOut, Invitation, Organisation
 
@@ -36,7 +36,7 @@ class InvitationForm(forms.Form):
     role = forms.ChoiceField(label=_("Role"), choices=Invitation.Role.choices, initial=Invitation.Role.STAFF)
     organisation = OrganisationChoiceField(
         label=_("Organisation"), queryset=Organisation.objects.none(), required=False,
-        help_text=_("Required for staff; optional for a coordinator."),
+        empty_label=_("Choose an organisation"), help_text=_("Required for staff; optional for a coordinator."),
     )
     language = forms.ChoiceField(label=_("Language of the invitation email"), choices=settings.LANGUAGES)
 
@@ -91,3 +91,12 @@ class AuthenticateForm(MFAAuthenticateForm):
         code = super().clean_code()
         usage.rollback()
         return code
+
+
+class TimeZoneForm(forms.Form):
+    time_zone = forms.ChoiceField(
+        label=_("Your time zone"), required=False, choices=time_zones.choices,
+        error_messages={"invalid_choice": _("“%(value)s” is not a time zone we know; choose one from the list.")},
+        help_text=_("Times are always shown in Kyiv time, the coalition’s; with your own zone chosen they "
+                    "are also shown in yours, and times you type into forms are read in yours."),
+    )

@@ -2,8 +2,10 @@ from django.conf import settings
 from django.contrib import messages
 from django.http import HttpResponseRedirect
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+
+from . import time_zones
 
 
 class UserLanguageMiddleware:
@@ -24,6 +26,21 @@ class UserLanguageMiddleware:
             translation.activate(user.language)
             request.LANGUAGE_CODE = user.language
         return self.get_response(request)
+
+
+class UserTimeZoneMiddleware:
+    """A signed-in person who chose a time zone in their account has it active for the request:
+    times are shown in the site's zone and in theirs (`time_zones.format_moment`), and a time they
+    type into a form is read in theirs. Everyone else has the site's zone."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        zone = getattr(user, "time_zone", "") if user is not None and user.is_authenticated else ""
+        with timezone.override(zone if zone in time_zones.available() else None):
+            return self.get_response(request)
 
 
 class RequireMFAMiddleware:

@@ -14,7 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from . import audit, permissions, validators
+from . import audit, permissions, time_zones, validators
 from .models import (
     Coalition, CoalitionRole, EmailOptOut, Invitation, Organisation, OrganisationRole, User, invitation_token_digest,
 )
@@ -152,6 +152,16 @@ def set_language(user: User, *, language: str) -> None:
     if language in dict(settings.LANGUAGES) and user.language != language:
         user.language = language
         user.save(update_fields=["language"])
+
+
+def set_time_zone(user: User, *, time_zone: str) -> None:
+    """Remember the time zone a person chose for themselves ("" or the site's own: the site's
+    only). Pages and emails then show times in the site's zone and in theirs."""
+    time_zones.validate_time_zone(time_zone)
+    time_zone = "" if time_zone == settings.TIME_ZONE else time_zone
+    if user.time_zone != time_zone:
+        user.time_zone = time_zone
+        user.save(update_fields=["time_zone"])
 
 
 @transaction.atomic

@@ -5,7 +5,7 @@ from django.urls import include, path
 from statements.views import ArchiveView
 from statements.views import outbox as outbox_views
 
-from . import notification_views, people_views, views
+from . import account_views, notification_views, people_views, views
 
 handler403 = "coalition.views.permission_denied"
 # Both render without the request's data or context: a request that could not be decoded must
@@ -40,6 +40,7 @@ urlpatterns = [
     path("unsubscribe/<str:token>/", notification_views.unsubscribe, name="unsubscribe"),
     path("accounts/notifications/", notification_views.NotificationPreferencesView.as_view(),
          name="notification_preferences"),
+    path("accounts/time-zone/", account_views.TimeZoneView.as_view(), name="account_time_zone"),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
     path("", include("statements.urls")),

@@ -19,10 +19,10 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.utils import formats, timezone
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from coalition import audit, db, permissions, validators
+from coalition import audit, db, permissions, time_zones, validators
 from coalition.models import Organisation, User
 
 from . import notifications, privacy, ratelimits, text
@@ -95,7 +95,7 @@ def signing_refusal(statement: Statement, now=None) -> str:
     if statement.status != Status.OPEN:
         return _("Signing of this statement is closed.")
     if deadline_passed(statement, now):
-        when = formats.date_format(timezone.localtime(statement.deadline), "j E Y, H:i")
+        when = time_zones.format_moment(statement.deadline)
         return _("The signing deadline passed on %(date)s; signing is closed.") % {"date": when}
     return ""
 

@@ -4,7 +4,7 @@ from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
-from coalition import names, validators
+from coalition import names, time_zones, validators
 from coalition.forms import OrganisationChoiceField
 from coalition.models import Organisation
 
@@ -17,6 +17,16 @@ class DeadlineInput(forms.DateTimeInput):
 
     def __init__(self, attrs=None):
         super().__init__(attrs, format="%Y-%m-%dT%H:%M")
+
+
+class ZonedDateTimeField(forms.DateTimeField):
+    """A moment typed as a date and a time of day, read in the active zone (the site's, or the
+    one the person chose in their account); the label and help say which."""
+
+    widget = DeadlineInput
+
+    def __init__(self, *, label, help_text="", **kwargs):
+        super().__init__(label=time_zones.input_label(label), help_text=time_zones.input_help(help_text), **kwargs)
 
 
 def _within_limit(value: str, limit: int) -> None:
@@ -51,8 +61,8 @@ class TextFields(forms.Form):
 class StatementForm(TextFields):
     coalition = forms.ModelChoiceField(label=_("Coalition"), queryset=None, empty_label=None)
     language = forms.ChoiceField(label=_("Language of the original"), choices=settings.LANGUAGES)
-    deadline = forms.DateTimeField(
-        label=_("Proposed signing deadline"), required=False, widget=DeadlineInput(),
+    deadline = ZonedDateTimeField(
+        label=_("Proposed signing deadline"), required=False,
         help_text=_("Optional. Coordinators fix the deadline when they open the statement for signature."),
     )
     allows_individuals = forms.BooleanField(label=_("Individuals may sign too"), required=False)
@@ -106,8 +116,8 @@ class OpenForm(forms.Form):
         ("individuals", _("Organisations, and individuals who confirm their email address")),
     ]
 
-    deadline = forms.DateTimeField(
-        label=_("Signing deadline"), required=False, widget=DeadlineInput(),
+    deadline = ZonedDateTimeField(
+        label=_("Signing deadline"), required=False,
         help_text=_("Optional. Signing stops at this time, or when you close it, whichever comes first."),
     )
     # Not sent (an older form, a script): the drafter's choice stands.
@@ -125,15 +135,15 @@ class OpenForm(forms.Form):
 
 
 class ReopenForm(forms.Form):
-    deadline = forms.DateTimeField(
-        label=_("New signing deadline"), required=False, widget=DeadlineInput(),
+    deadline = ZonedDateTimeField(
+        label=_("New signing deadline"), required=False,
         help_text=_("Needed if the old deadline has passed; otherwise leave empty to keep it."),
     )
 
 
 class DeadlineForm(forms.Form):
-    deadline = forms.DateTimeField(
-        label=_("New signing deadline"), widget=DeadlineInput(),
+    deadline = ZonedDateTimeField(
+        label=_("New signing deadline"),
         help_text=_("Signing stops at this time. Everyone who may sign is told the new deadline."),
     )
 
@@ -283,8 +293,8 @@ class InvitePartnerForm(forms.Form):
 class PublishForm(forms.Form):
     takes_statement = True  # the review step passes the statement (statements/views/review.py)
 
-    public_from = forms.DateTimeField(
-        label=_("Release time (embargo)"), required=False, widget=DeadlineInput(),
+    public_from = ZonedDateTimeField(
+        label=_("Release time (embargo)"), required=False,
         help_text=_("Optional. The signed PDF is prepared now; the statement and its PDF become public "
                     "at this time. Until then only member organisations' staff see them."),
     )

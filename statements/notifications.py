@@ -50,6 +50,7 @@ def signing_authority_changed(user, organisation, coalition, *, change: str, eve
         context={"person": user, "organisation": organisation, "coalition": coalition,
                  "dashboard_url": _url(reverse("dashboard"))},
         language=user.language or "en",
+        time_zone=user.time_zone,
         coalition=coalition,
     )
 
@@ -136,7 +137,7 @@ def write_signed_text_changed(fan_out) -> int:
             recipients.append(outbox.Recipient(
                 signature.signed_by.email, key(signature), signature.signed_by.language,
                 {"signature": signature, "confirm_url": _url(reverse("statement_sign", args=[statement.slug]))},
-                ("organisation", signature.organisation_id)))
+                ("organisation", signature.organisation_id), time_zone=signature.signed_by.time_zone))
         else:
             # Every individual's message reads the same but for the link, put in after rendering.
             token = new_confirmation_token(signature)
@@ -183,7 +184,7 @@ def _tell_signing_changed(statement, *, template: str, key: str, **context) -> i
     from .selectors import roster
 
     recipients = (outbox.Recipient(user.email, f"{key}:{user.email.lower()}", user.language or "en",
-                                   {"organisations": names}, tuple(names))
+                                   {"organisations": names}, tuple(names), time_zone=user.time_zone)
                   for user, names in _told_of_signing(statement, roster(statement).rows))
     return len(outbox.enqueue_many(
         recipients, kind=EmailOptOut.Kind.STATEMENT_OPENED, template=template,
@@ -219,7 +220,8 @@ def write_statement_opened(fan_out) -> int:
 
     statement = fan_out.statement
     recipients = (outbox.Recipient(user.email, f"statement-opened:{statement.pk}:{user.email.lower()}",
-                                   user.language or "en", {"organisations": names}, tuple(names))
+                                   user.language or "en", {"organisations": names}, tuple(names),
+                                   time_zone=user.time_zone)
                   for user, names in _told_of_signing(statement, roster(statement).rows))
     return len(outbox.enqueue_many(
         recipients, kind=EmailOptOut.Kind.STATEMENT_OPENED, template="statement_opened",
@@ -254,7 +256,8 @@ def _remind_signers(statement, due: list[tuple], **context) -> dict[int, int]:
                 dedupe_key = f"{key}:{user.email.lower()}"
                 organisation_of[dedupe_key] = row.organisation.pk
                 recipients.append(outbox.Recipient(user.email, dedupe_key, user.language or "en",
-                                                   {"organisation": row.organisation}, row.organisation.pk))
+                                                   {"organisation": row.organisation}, row.organisation.pk,
+                                                   time_zone=user.time_zone))
     written = outbox.enqueue_many(
         recipients, kind=EmailOptOut.Kind.SIGNATURE_REMINDER, template="signature_reminder",
         context={"statement": statement, "revision": statement.signed_revision,
@@ -329,7 +332,7 @@ def write_deadline_passed(fan_out) -> int:
               "individuals": statement.signatures.counted().filter(
                   kind="individual", revision_id=statement.signed_revision_id).count()}
     recipients = (outbox.Recipient(user.email, f"{fan_out.key}:{user.email.lower()}",
-                                   user.language or "en")
+                                   user.language or "en", time_zone=user.time_zone)
                   for user in _coordinators(statement.coalition))
     return len(outbox.enqueue_many(
         recipients, kind=EmailOptOut.Kind.DEADLINE_PASSED, template="deadline_passed",

@@ -41,7 +41,7 @@ from django.utils import timezone, translation
 from django.utils.html import escape
 from django.utils.translation import gettext as _
 
-from coalition import audit, db, permissions
+from coalition import audit, db, permissions, time_zones
 from coalition import unsubscribe as unsubscribe_links
 from coalition.models import EmailOptOut
 
@@ -65,10 +65,13 @@ def message_id_for(dedupe_key: str, domain: str | None = None) -> str:
     return f"<{digest}@{domain or _mail_domain()}>"
 
 
-def render_message(template: str, context: dict, language: str) -> tuple[str, str, str]:
-    """Render `templates/email/<template>_subject.txt`, `_message.txt` and `_message.html`."""
+def render_message(template: str, context: dict, language: str, time_zone: str = "") -> tuple[str, str, str]:
+    """Render `templates/email/<template>_subject.txt`, `_message.txt` and `_message.html`, in
+    `language`, with times in the site's zone and also in `time_zone` (the recipient's, if they
+    chose one): never in the zone of whoever's request caused the message."""
     context = {"site_url": settings.SITE_URL, "language": language, **context}
-    with translation.override(language):
+    zone = time_zone if time_zone in time_zones.available() else None
+    with translation.override(language), timezone.override(zone or settings.TIME_ZONE):
         subject = " ".join(render_plain_text(f"email/{template}_subject.txt", context).split())
         text = render_plain_text(f"email/{template}_message.txt", context).strip() + "\n"
         if context.get("unsubscribe_url"):
@@ -111,6 +114,7 @@ def enqueue(
     template: str,
     context: dict,
     language: str = "en",
+    time_zone: str = "",
     due_at=None,
     coalition=None,
     fresh_key: bool = False,
@@ -130,7 +134,7 @@ def enqueue(
     if kind in unsubscribe_links.BULK_KINDS:
         headers = unsubscribe_headers(recipient, kind)
         context = {**context, "unsubscribe_url": unsubscribe_links.unsubscribe_url(recipient, kind)}
-    subject, text, html = render_message(template, context, language)
+    subject, text, html = render_message(template, context, language, time_zone)
     return _write(kind=kind, dedupe_key=dedupe_key, recipient=recipient, language=language, subject=subject,
                   body_text=text, body_html=html, headers=headers, due_at=due_at, coalition=coalition)
 
@@ -173,7 +177,8 @@ def _write(*, dedupe_key: str, due_at, **fields) -> OutboundEmail | None:
 class Recipient:
     """One recipient of a fan-out (`enqueue_many`): the address, the message's dedupe key, the
     language to write in, and what of the message's context is theirs alone. Recipients with the
-    same language and `variant` must have the same `context`: their message is rendered once.
+    same language, `variant` and `time_zone` must have the same `context`: their message is
+    rendered once. `time_zone` is the one they chose in their account ("": the site's).
     `links` are context values of their own that the templates print as they are (a link with a
     token): they are put into the rendered message afterwards (HTML-escaped in the HTML part)."""
 
@@ -183,6 +188,7 @@ class Recipient:
     context: dict | None = None
     variant: object = None
     links: dict[str, str] | None = None
+    time_zone: str = ""
 
 
 def _mark(name: str) -> str:
@@ -239,11 +245,11 @@ def _write_many(batch: list[Recipient], kind, template, context, coalition, shar
         if bulk:
             links["unsubscribe_url"] = shared["unsubscribe_url"](recipient.email)
             headers = unsubscribe_headers_for(links["unsubscribe_url"])
-        variant = (recipient.language, recipient.variant, tuple(sorted(links)))
+        variant = (recipient.language, recipient.time_zone, recipient.variant, tuple(sorted(links)))
         if variant not in rendered:
             marks = {name: _mark(name) for name in links}
             rendered[variant] = render_message(template, {**context, **(recipient.context or {}), **marks},
-                                               recipient.language)
+                                               recipient.language, recipient.time_zone)
         subject, text, html = rendered[variant]
         for name, url in links.items():
             subject, text = subject.replace(_mark(name), url), text.replace(_mark(name), url)

@@ -46,6 +46,7 @@ from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.html import escape
 from django.utils.formats import date_format
+from django.utils.timezone import now as django_now
 from django.utils.translation import gettext as _
 from pyhanko.pdf_utils import generic, misc
 from pyhanko.pdf_utils.decode_limits import DecodePurpose
@@ -72,6 +73,8 @@ from pyhanko_certvalidator.context import CertValidationPolicySpec
 from pyhanko_certvalidator.registry import SimpleTrustManager
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+from coalition import time_zones
 
 from . import signing
 from .text import spreadsheet_cell
@@ -570,14 +573,16 @@ def _common_name(certificate: asn1_x509.Certificate) -> str:
     return subject.get("organization_name") or subject.get("common_name") or certificate.subject.human_friendly
 
 
-def _stamp_style(label: str) -> TextStampStyle:
+def _stamp_style(label: str, stamped_at: str) -> TextStampStyle:
     font = GlyphAccumulatorFactory(str(STAMP_FONT))
     return TextStampStyle(
         stamp_text=label.replace("%", "%%") + "\n%(signer)s\n%(ts)s",
         text_box_style=TextBoxStyle(font=font, font_size=9, leading=12),
         border_width=1,
         border_color=(0.114, 0.231, 0.42),
-        timestamp_format="%Y-%m-%d %H:%M %Z",
+        # Written out already, not a strftime format: the time in the site's zone, named in the
+        # stamp's language (pyHanko's %Z would name the server clock's zone, "EET" or "UTC").
+        timestamp_format=stamped_at.replace("%", "%%"),
     )
 
 
@@ -606,6 +611,7 @@ def sign_pdf(pdf_bytes: bytes, *, signer_name: str | None = None, language: str 
     page, box = stamp_place(writer.prev)
     with translation.override(language or translation.get_language()):
         label, reason = _("Digitally signed by"), _("Published by %(name)s") % {"name": name}
+        stamped_at = f"{time_zones.format_site_time(django_now())}\n{time_zones.site_zone_name()}"
     metadata = signers.PdfSignatureMetadata(
         field_name=SIGNATURE_FIELD,
         subfilter=fields.SigSeedSubFilter.PADES,
@@ -626,7 +632,7 @@ def sign_pdf(pdf_bytes: bytes, *, signer_name: str | None = None, language: str 
         }
     metadata = dataclasses.replace(metadata, **long_term)
     pdf_signer = signers.PdfSigner(
-        metadata, signer, timestamper=timestamper, stamp_style=_stamp_style(label),
+        metadata, signer, timestamper=timestamper, stamp_style=_stamp_style(label, stamped_at),
         # The field's /TU is the stamp's alternative text in the tagged PDF.
         new_field_spec=fields.SigFieldSpec(SIGNATURE_FIELD, on_page=page, box=box,
                                            readable_field_name=f"{label} {name}"),

@@ -110,6 +110,7 @@ URLS: dict[str, Url] = {
     "invitations": Url(FORM, lambda w: [w["coalition"].slug]),
     "invitation_accept": Url(FORM, lambda w: [w["invitation"].token], user="anonymous"),
     "notification_preferences": Url(FORM),
+    "account_time_zone": Url(FORM),
     # Actions.
     "set_language": Url(ACTION),
     "invitation_revoke": Url(ACTION, lambda w: [w["invitation"].pk]),

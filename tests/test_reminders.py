@@ -128,7 +128,7 @@ def test_a_second_reminder_inside_the_period_writes_nothing_and_the_page_says_wh
     assert f"{second_org.name} was reminded." in said
     next_possible = timezone.localtime(first + timedelta(hours=12))
     assert ("1 organisation was skipped: a coordinator reminded it less than 12 hours ago. "
-            f"The next reminder is possible from {next_possible:%-d %B %Y, %H:%M}.") in said
+            f"The next reminder is possible from {next_possible:%-d %B %Y, %H:%M} Kyiv time.") in said
     assert written() == (before[0] + 1, before[1] + 1)
     assert reminders().filter(recipient=signer.email).count() == 1
 

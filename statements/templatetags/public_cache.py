@@ -1,13 +1,13 @@
 """`{% statement_fragment name statement vary... %}...{% endstatement_fragment %}`: a part of a
 statement's page stored and renewed like the page itself (statements/caching.py), so a visitor
 whose page is made for them (signed in) still gets its heavy parts from the cache. The key holds
-the statement, the language and the values after it: pass everything of the visitor's own that
-the part shows (e.g. `drafting`), and nothing else."""
+the statement, the language, the time zone and the values after it: pass everything of the
+visitor's own that the part shows (e.g. `drafting`), and nothing else."""
 
 import hashlib
 
 from django import template
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.safestring import mark_safe
 
 from .. import caching
@@ -23,6 +23,7 @@ class StatementFragmentNode(template.Node):
         statement = self.statement.resolve(context)
         vary = repr([value.resolve(context) for value in self.vary]).encode()
         key = (f"public-fragment:{self.name.resolve(context)}:{statement.pk}:{translation.get_language()}:"
+               f"{timezone.get_current_timezone_name()}:"
                f"{hashlib.sha256(vary).hexdigest()}")
         # A page being stored for anonymous visitors is itself the one render of its next copy.
         storing_page = getattr(context.get("request"), "_public_page_versions", None) is not None

@@ -13,14 +13,14 @@ from django.core.paginator import Paginator
 from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
-from django.utils import formats, timezone
+from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 from django.views.generic import TemplateView
 
-from coalition import permissions
+from coalition import permissions, time_zones
 from coalition.models import Organisation
 
 from .. import cosigning, ratelimits, selectors
@@ -332,7 +332,7 @@ def _report_reminders(request, outcome: cosigning.Reminders) -> None:
         messages.success(request, ngettext("%(count)d organisation was reminded.",
                                            "%(count)d organisations were reminded.", count) % {"count": count})
     if outcome.recently:
-        when = formats.date_format(timezone.localtime(outcome.next_possible), "j E Y, H:i")
+        when = time_zones.format_moment(outcome.next_possible)
         messages.warning(request, ngettext(
             "%(count)d organisation was skipped: a coordinator reminded it less than %(hours)s hours ago. "
             "The next reminder is possible from %(date)s.",
