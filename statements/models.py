@@ -591,3 +591,26 @@ class Subscriber(models.Model):
 
     def __str__(self) -> str:
         return self.email
+
+
+class SearchText(models.Model):
+    """What the archive's search reads of one revision: its words reduced to their search terms
+    (`statements.search`), stored when the revision is saved (revisions never change) and rebuilt
+    by `manage.py rebuild_search_index`. Which revisions the public may find is decided when
+    searching, as ever (`selectors.search_archive`)."""
+
+    revision = models.OneToOneField(Revision, on_delete=models.CASCADE, primary_key=True, related_name="search_text")
+    # A PostgreSQL tsvector literal: every term at its word's position, title A, summary B, body C.
+    vector = models.TextField()
+    # The same terms for SQLite, each between spaces; `terms` holds title, summary and body.
+    title_terms = models.TextField()
+    summary_terms = models.TextField()
+    terms = models.TextField()
+    version = models.PositiveSmallIntegerField()  # statements.search.VERSION when made
+
+    class Meta:
+        verbose_name = _("search text")
+        verbose_name_plural = _("search texts")
+
+    def __str__(self) -> str:
+        return str(self.revision_id)

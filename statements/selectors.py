@@ -2,17 +2,18 @@
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import lru_cache
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import BooleanField, Count, F, Func, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import BooleanField, Case, Count, F, FloatField, Func, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.utils import timezone
 
 from coalition import audit, names, permissions
 from coalition.models import Coalition, Membership, Organisation, OrganisationRole
 
-from . import text
-from .models import Decline, OutboundEmail, Revision, Signature, Statement
+from . import search, text
+from .models import Decline, OutboundEmail, Revision, SearchText, Signature, Statement
 
 Status = Statement.Status
 
@@ -534,27 +535,6 @@ def signatory_summary(statement: Statement, *, earlier: bool = False,
 
 # The public archive -----------------------------------------------------------------------------
 
-class SearchMatch(Func):
-    """Does a revision's text match the words `q`? English revisions are read with the English
-    stemmer ("statements" finds "statement"), others (Ukrainian) word by word, as PostgreSQL has
-    no Ukrainian stemmer; the words are tried both ways. The text expression is the one indexed
-    (GIN, migration 0006), so the search reads the index."""
-
-    output_field = BooleanField()
-
-    def __init__(self, q: str):
-        super().__init__(F("language"), F("title"), F("summary"), F("body"), Value(q), Value(q))
-
-    def as_sql(self, compiler, connection, **extra):
-        parts = [compiler.compile(expression) for expression in self.get_source_expressions()]
-        language, title, summary, body = (sql for sql, _params in parts[:4])
-        params = [param for _sql, part_params in parts for param in part_params]
-        vector = (f"to_tsvector(CASE WHEN {language} = 'en' THEN 'english'::regconfig ELSE 'simple'::regconfig END, "
-                  f"{title} || ' ' || {summary} || ' ' || {body})")
-        query = f"(websearch_to_tsquery('english', {parts[4][0]}) || websearch_to_tsquery('simple', {parts[5][0]}))"
-        return f"{vector} @@ {query}", params
-
-
 @dataclass
 class ArchiveFilters:
     q: str = ""
@@ -573,21 +553,96 @@ def _published_texts() -> QuerySet:
     )
 
 
-def _matching_texts(q: str) -> QuerySet:
-    texts = _published_texts()
+class _TextSearch(Func):
+    """PostgreSQL: does the stored tsvector match the tsquery `tsquery` (`match=True`), or its
+    score (see `_matching_texts`)? The vector expression is the one indexed (GIN, migration 0016)."""
+
+    def __init__(self, tsquery: str, match: bool = False):
+        self.match = match
+        super().__init__(F("vector"), Value(tsquery), output_field=BooleanField() if match else FloatField())
+
+    def as_sql(self, compiler, connection, **extra):
+        (vector, vector_params), (tsquery, query_params) = (compiler.compile(e) for e in self.get_source_expressions())
+        vector, tsquery = f"({vector})::tsvector", f"({tsquery})::tsquery"
+        if self.match:
+            return f"{vector} @@ {tsquery}", [*vector_params, *query_params]
+        sql = (f"(CASE WHEN ts_filter({vector}, '{{a}}') @@ {tsquery} THEN 4 ELSE 0 END"
+               f" + CASE WHEN ts_filter({vector}, '{{b}}') @@ {tsquery} THEN 2 ELSE 0 END"
+               f" + ts_rank({vector}, {tsquery}, 32))")
+        return sql, [*vector_params, *query_params] * 3
+
+
+def _terms_match(query: search.Query, column: str) -> Q:
+    """SQLite: the stored terms in `column` (each between spaces) match `query`."""
+    def word(alternatives) -> Q:
+        found = Q()
+        for term in sorted(alternatives):
+            found |= Q(**{f"{column}__contains": f" {term} "})
+        return found
+
+    matched = Q()
+    for group in query.groups:
+        either = Q()
+        for clause in group:
+            every = Q()
+            for alternatives in clause.words:  # a phrase is taken as its words
+                every &= word(alternatives)
+            either |= ~every if clause.negated else every
+        matched &= either
+    return matched
+
+
+def _positive(query: search.Query) -> search.Query:
+    return search.Query([[c for c in group if not c.negated] for group in query.groups
+                         if all(not c.negated for c in group)])
+
+
+def _matching_texts(query: search.Query) -> QuerySet:
+    """The search terms of public texts matching `query`, each with its `score`: 4 if its title
+    matches, plus 2 if its summary does, plus (PostgreSQL) ts_rank's measure of the whole, below 1."""
+    texts = SearchText.objects.filter(revision__in=_published_texts().values("pk"))
     if connection.vendor == "postgresql":
-        return texts.filter(SearchMatch(q))
-    for word in q.split()[:10]:  # a plain fallback: every word somewhere in the text
-        texts = texts.filter(Q(title__icontains=word) | Q(summary__icontains=word) | Q(body__icontains=word))
-    return texts
+        tsquery = query.tsquery()
+        return texts.filter(_TextSearch(tsquery, match=True)).annotate(score=_TextSearch(tsquery))
+    positive = _positive(query)
+    if not positive:  # only excluded words: every text without them matches, none first
+        return texts.filter(_terms_match(query, "terms")).annotate(score=Value(0.0))
+    return texts.filter(_terms_match(query, "terms")).annotate(score=Case(
+        When(_terms_match(positive, "title_terms"), then=Value(4.0)), default=Value(0.0)) + Case(
+        When(_terms_match(positive, "summary_terms"), then=Value(2.0)), default=Value(0.0)))
+
+
+@lru_cache(maxsize=4096)
+def _name_terms(names: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(term for name in names for word in search.words(name) for term in search.terms_of(word))
+
+
+def _organisations_named(query: search.Query) -> list[int]:
+    """Organisations that signed a public statement and whose name, in any language, matches."""
+    if not query.wanted:
+        return []
+    return [organisation.pk for organisation in signing_organisations()
+            if query.matches_terms(_name_terms(tuple(organisation.all_names())))]
 
 
 def search_archive(filters: ArchiveFilters) -> QuerySet:
-    """Public statements, newest first, matching the words `q` (in any language version) and
-    signed by `organisation`, published in `year`, available in `language`."""
+    """Public statements matching the words `q` (in any language version, or in the name of an
+    organisation that signed), signed by `organisation`, published in `year`, available in
+    `language`. Newest first; with `q`, those matching in a title first, then in a summary, then
+    the rest by how well they match (statements.search reads Ukrainian and English words in any
+    of their forms)."""
     statements = published_statements()
-    if filters.q:
-        statements = statements.filter(pk__in=_matching_texts(filters.q).values("statement_id"))
+    query = search.parse(filters.q) if filters.q else None
+    if query is not None and not query:  # no word in it (punctuation alone): nothing matches
+        return statements.none()
+    if query is not None:
+        texts = _matching_texts(query)
+        named = on_signed_text(Signature.objects.filter(organisation__in=_organisations_named(query)))
+        statements = statements.filter(Q(pk__in=texts.values("revision__statement_id"))
+                                       | Q(pk__in=named.values("statement_id"))).annotate(
+            score=Subquery(texts.filter(revision__statement_id=OuterRef("pk")).order_by("-score")
+                           .values("score")[:1])
+        ).order_by(F("score").desc(nulls_last=True), "-published_at", "-created_at")
     if filters.organisation is not None:
         statements = statements.filter(pk__in=on_signed_text(Signature.objects.filter(
             organisation=filters.organisation)).values("statement_id"))
@@ -597,6 +652,25 @@ def search_archive(filters: ArchiveFilters) -> QuerySet:
         statements = statements.filter(pk__in=_published_texts().filter(
             language=filters.language).values("statement_id"))
     return statements
+
+
+def snippets(statements, q: str, language: str) -> None:
+    """Give each of `statements` (a page of results) `snippet`: a passage of its public text where
+    `q` matched, the words found marked (statements.search.snippet), read first in `language`,
+    then in the others; the text before the summary (which the list shows already), the title
+    last. One query for the page."""
+    query = search.parse(q)
+    statements = list(statements)
+    texts: dict[int, list[Revision]] = {}
+    for revision in _published_texts().filter(statement__in=[s.pk for s in statements]).order_by("number"):
+        texts.setdefault(revision.statement_id, []).append(revision)
+    for statement in statements:
+        statement.snippet, statement.snippet_language = "", ""
+        revisions = sorted(texts.get(statement.pk, []), key=lambda r: (r.language != language, -r.number))
+        for revision in revisions:
+            if found := search.snippet([revision.body, revision.summary, revision.title], query):
+                statement.snippet, statement.snippet_language = found, revision.language
+                break
 
 
 def archive_years() -> list[int]:

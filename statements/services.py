@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from coalition import audit, names, permissions, validators
 from coalition.models import Coalition, User
 
-from . import cosigning, notifications, text, workflow
+from . import cosigning, notifications, search, text, workflow
 from .models import Comment, Revision, Statement
 from .workflow import Transition
 
@@ -82,11 +82,13 @@ def _revision(statement: Statement, *, by: User, draft: Draft, language: str, ba
     if not text.normalise_title(draft.title) or not text.normalise(draft.body):
         raise ValidationError(_("A statement needs a title and a text."), code="empty")
     validators.validate_title(draft.title)
-    return Revision.objects.create(
+    revision = Revision.objects.create(
         statement=statement, number=_next_number(statement), language=language, title=draft.title,
         summary=draft.summary, body=draft.body, author=by, note=draft.note.strip(),
         based_on=based_on, translation_of=translation_of,
     )
+    search.index_revision(revision)  # a revision never changes: its search terms are made once
+    return revision
 
 
 @transaction.atomic
