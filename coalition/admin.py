@@ -30,7 +30,7 @@ class UserAdmin(DjangoUserAdmin):
     search_fields = ["email", "name"]
     fieldsets = [
         (None, {"fields": ["email", "password"]}),
-        (_("Personal info"), {"fields": ["name", "language"]}),
+        (_("Personal info"), {"fields": ["name", "language", "time_zone"]}),
         (_("Permissions"), {"fields": ["is_active", "is_staff", "is_superuser", "groups", "user_permissions"]}),
         (_("Important dates"), {"fields": ["last_login", "date_joined"]}),
     ]

@@ -178,3 +178,18 @@ def test_the_pdf_stamp_says_kyiv_time_in_the_pdfs_language():
     stamp = re.search(r"\d{1,2} \w+ \d{4}, \d{2}:\d{2}\s+за київським часом", text)
     assert stamp, text[-800:]
     assert "EET" not in text and "UTC" not in text
+
+
+def test_the_signatures_csv_is_in_kyiv_time_whoever_downloads_it(client, open_statement, coordinator, signer,
+                                                                   member_org):
+    from statements import cosigning
+
+    cosigning.sign_for_organisation(open_statement, by=signer, organisation=member_org,
+                                    sha256=open_statement.signed_revision.sha256)
+    coordinator.time_zone = "America/New_York"
+    coordinator.save()
+    client.force_login(coordinator)
+    response = client.get(reverse("statement_signatures_csv", args=[open_statement.slug]))
+    body = b"".join(response.streaming_content).decode() if response.streaming else response.content.decode()
+    offset = timezone.localtime(timezone.now(), KYIV).strftime("%z")
+    assert f"{offset[:3]}:{offset[3:]}," in body and "-05:00" not in body and "-04:00" not in body

@@ -415,4 +415,5 @@ def _csv_lines(statement):
 
 
 def _iso(moment) -> str:
-    return timezone.localtime(moment).isoformat(timespec="seconds") if moment else ""
+    # In the site's zone with its offset: the same file for every coordinator, whatever their own zone.
+    return timezone.localtime(moment, time_zones.site_zone()).isoformat(timespec="seconds") if moment else ""
