@@ -181,6 +181,20 @@ def test_the_publish_form_refuses_a_place_with_a_web_address(client, coalition, 
     assert statement.status == "closed"
 
 
+def test_the_coordinator_sets_the_place_on_the_publish_form(client, coalition, coordinator, ccl,
+                                                            django_capture_on_commit_callbacks):
+    statement = signed_statement(coalition, coordinator, [ccl], language="uk")
+    client.force_login(coordinator)
+    review = client.get(reverse("statement_review", args=[statement.slug, "publish"])).content.decode()
+    assert 'name="place"' in review and 'value="Київ"' in review  # the coalition's, to change
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("statement_publish", args=[statement.slug]),
+                               {**factories.confirmation(statement, "publish"), "place": "Одеса"})
+    assert response.status_code == 302
+    statement.refresh_from_db()
+    assert statement.places == {"uk": "Одеса"} and statement.publications.get().places["uk"] == "Одеса"
+
+
 def test_an_issue_keeps_the_names_it_was_published_with_after_a_rename(
         coalition, coordinator, ccl, django_capture_on_commit_callbacks):
     statement = signed_statement(coalition, coordinator, [ccl], language="uk")
