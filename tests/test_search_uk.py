@@ -225,3 +225,26 @@ def test_the_snippet_shows_where_most_of_the_query_s_words_are():
     snippet = search.snippet([text], search.parse("депортація Казань"))
     assert "<mark>депортації</mark> з <mark>Казані</mark>" in snippet
     assert not snippet.startswith("<mark>Казань</mark>")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_migration_indexes_the_revisions_already_saved(coalition, coordinator):
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    statement = make_statement(coalition, by=coordinator, status="published", title="Про депортації",
+                               body="Текст.", language="uk")
+
+    def migrate(targets):
+        executor = MigrationExecutor(connection)
+        executor.loader.build_graph()
+        executor.migrate(targets or executor.loader.graph.leaf_nodes())
+
+    migrate([("statements", "0015_statement_publication_places")])
+    migrate(None)
+    assert SearchText.objects.get(revision=statement.current_revision).version == search.VERSION
+    assert list(selectors.search_archive(selectors.ArchiveFilters(q="депортація"))) == [statement]
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT indexname FROM pg_indexes WHERE indexname LIKE '%%search%%gin'")
+            assert [row[0] for row in cursor.fetchall()] == ["searchtext_vector_gin"]
