@@ -126,14 +126,17 @@ class OrganisationAdmin(admin.ModelAdmin):
 
 
 def look_alike_warnings(organisation: Organisation) -> list[str]:
-    """What an operator saving an organisation should check: its name reads as another's ("Truth
-    Hоunds" with a Cyrillic о beside Truth Hounds), or mixes look-alike letters of two scripts."""
-    others = Organisation.objects.exclude(pk=organisation.pk).values_list("name", flat=True)
+    """What an operator saving an organisation should check: one of its names, in any language,
+    reads as another organisation's ("Truth Hоunds" with a Cyrillic о beside Truth Hounds), or its
+    original name mixes look-alike letters of two scripts. (A name in another language may mix
+    scripts honestly: «Центр прав людини ZMINA».)"""
+    others = [name for other in Organisation.objects.exclude(pk=organisation.pk).only("name", "translations")
+              for name in other.all_names()]
     warnings = [
         _("“%(name)s” looks like “%(other)s”, an organisation already here. If it is not the same "
           "organisation, it may be an impostor: check before it is given members or signers.")
-        % {"name": organisation.name, "other": other}
-        for other in validators.confusable_names(organisation.name, others)
+        % {"name": name, "other": other}
+        for name in organisation.all_names() for other in validators.confusable_names(name, others)
     ]
     if validators.mixes_scripts(organisation.name):
         warnings.append(_("“%(name)s” mixes letters of different alphabets that look alike (such as a "

@@ -282,6 +282,26 @@ def test_the_admin_form_has_a_name_field_per_language_and_refuses_bad_input(ccl,
     assert ccl.translations == {"uk": {"name": "Центр громадянських свобод (Київ)", "description": "Опис."}}
 
 
+def test_the_admin_saves_a_ukrainian_name_and_warns_when_it_looks_like_another_organisations(
+        client, coordinator, ccl):
+    from .test_hardening_names import inline_management
+
+    coordinator.is_staff = coordinator.is_superuser = True
+    coordinator.save()
+    client.force_login(coordinator)
+    impostor = "Центр грoмадянських свобод"  # a Latin o
+    response = client.post(reverse("admin:coalition_organisation_add"), {
+        "name": "Civil Liberties Centre", "slug": "clc", "description": "", "website": "", "name_uk": impostor,
+        "description_uk": "", **inline_management()}, follow=True)
+    assert Organisation.objects.get(slug="clc").name_in("uk") == impostor
+    assert f"“{impostor}” looks like “Центр громадянських свобод”" in response.content.decode()
+    response = client.post(reverse("admin:coalition_organisation_add"), {
+        "name": "Another", "slug": "another", "description": "", "website": "",
+        "name_uk": "центр громадянських свобод", "description_uk": "", **inline_management()})
+    assert response.status_code == 200 and not Organisation.objects.filter(slug="another").exists()
+    assert "already the name of another organisation" in response.content.decode()
+
+
 def test_the_coalition_admin_form_keeps_a_place_per_language(coalition):
     form_class = names_form(Coalition, with_places=True)
     data = {"name": coalition.name, "slug": coalition.slug, "description": "", "website": "", "created_at": "2024-01-01 10:00",
