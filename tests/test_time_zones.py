@@ -193,3 +193,13 @@ def test_the_signatures_csv_is_in_kyiv_time_whoever_downloads_it(client, open_st
     body = b"".join(response.streaming_content).decode() if response.streaming else response.content.decode()
     offset = timezone.localtime(timezone.now(), KYIV).strftime("%z")
     assert f"{offset[:3]}:{offset[3:]}," in body and "-05:00" not in body and "-04:00" not in body
+
+
+def test_a_time_that_does_not_exist_in_the_zone_is_refused_with_a_message(client, open_statement, coordinator):
+    # Clocks in Kyiv go from 03:00 to 04:00 on 28 March 2027: 03:30 never happens there.
+    client.force_login(coordinator)
+    response = client.post(reverse("statement_deadline", args=[open_statement.slug]), {"deadline": "2027-03-28T03:30"})
+    assert response.status_code == 400
+    assert "Europe/Kyiv" in response.content.decode()
+    open_statement.refresh_from_db()
+    assert open_statement.deadline == DEADLINE
