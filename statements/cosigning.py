@@ -287,7 +287,9 @@ def check_individual_name(person: Individual) -> None:
     look-alike of one, so nobody signs as an individual named "Truth Hounds"."""
     validators.validate_name(person.name)
     validators.validate_name(person.affiliation)
-    taken = validators.confusable_names(person.name, Organisation.objects.values_list("name", flat=True))
+    every_name = [name for organisation in Organisation.objects.only("name", "translations")
+                  for name in organisation.all_names()]  # in every language: «Центр громадянських свобод» too
+    taken = validators.confusable_names(person.name, every_name)
     if taken:
         raise ValidationError(
             _("“%(name)s” is the name of an organisation, which signs for itself. Sign with your own "

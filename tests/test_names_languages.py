@@ -302,6 +302,15 @@ def test_the_admin_saves_a_ukrainian_name_and_warns_when_it_looks_like_another_o
     assert "already the name of another organisation" in response.content.decode()
 
 
+def test_nobody_signs_as_an_individual_named_like_an_organisations_ukrainian_name(client, coalition, coordinator, ccl):
+    from .test_hardening_names import sign
+
+    statement = factories.make_statement(coalition, by=coordinator, status="open", allows_individuals=True)
+    response = sign(client, statement, name="Центр громадянських свобод")
+    assert response.status_code == 400
+    assert "“Центр громадянських свобод” is the name of an organisation" in response.content.decode()
+
+
 def test_the_coalition_admin_form_keeps_a_place_per_language(coalition):
     form_class = names_form(Coalition, with_places=True)
     data = {"name": coalition.name, "slug": coalition.slug, "description": "", "website": "", "created_at": "2024-01-01 10:00",
