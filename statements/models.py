@@ -593,6 +593,17 @@ class Subscriber(models.Model):
         return self.email
 
 
+class TsVectorField(models.TextField):
+    """A PostgreSQL tsvector (text on other databases), given and stored as its text form: the
+    value is cast on the way in, so PostgreSQL parses it once, not at every search."""
+
+    def db_type(self, connection):
+        return "tsvector" if connection.vendor == "postgresql" else super().db_type(connection)
+
+    def get_placeholder(self, value, compiler, connection):
+        return "%s::tsvector" if connection.vendor == "postgresql" else "%s"
+
+
 class SearchText(models.Model):
     """What the archive's search reads of one revision: its words reduced to their search terms
     (`statements.search`), stored when the revision is saved (revisions never change) and rebuilt
@@ -600,8 +611,8 @@ class SearchText(models.Model):
     searching, as ever (`selectors.search_archive`)."""
 
     revision = models.OneToOneField(Revision, on_delete=models.CASCADE, primary_key=True, related_name="search_text")
-    # A PostgreSQL tsvector literal: every term at its word's position, title A, summary B, body C.
-    vector = models.TextField()
+    # Every term at its word's position, title A, summary B, body C (a tsvector on PostgreSQL).
+    vector = TsVectorField()
     # The same terms for SQLite, each between spaces; `terms` holds title, summary and body.
     title_terms = models.TextField()
     summary_terms = models.TextField()

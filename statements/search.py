@@ -62,7 +62,7 @@ def _english():
     return snowballstemmer.stemmer("english")
 
 
-@lru_cache(maxsize=200_000)
+@lru_cache(maxsize=50_000)  # a vocabulary of 50,000 forms: about 25 MB at most
 def terms_of(word: str) -> frozenset[str]:
     """The search terms of one word: its case-folded form and its dictionary forms (Ukrainian) or
     stem (English). Two words match when their terms meet."""

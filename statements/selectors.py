@@ -555,7 +555,7 @@ def _published_texts() -> QuerySet:
 
 class _TextSearch(Func):
     """PostgreSQL: does the stored tsvector match the tsquery `tsquery` (`match=True`), or its
-    score (see `_matching_texts`)? The vector expression is the one indexed (GIN, migration 0016)."""
+    score (see `_matching_texts`)? `vector` has a GIN index (migration 0016)."""
 
     def __init__(self, tsquery: str, match: bool = False):
         self.match = match
@@ -563,7 +563,7 @@ class _TextSearch(Func):
 
     def as_sql(self, compiler, connection, **extra):
         (vector, vector_params), (tsquery, query_params) = (compiler.compile(e) for e in self.get_source_expressions())
-        vector, tsquery = f"({vector})::tsvector", f"({tsquery})::tsquery"
+        tsquery = f"({tsquery})::tsquery"
         if self.match:
             return f"{vector} @@ {tsquery}", [*vector_params, *query_params]
         sql = (f"(CASE WHEN ts_filter({vector}, '{{a}}') @@ {tsquery} THEN 4 ELSE 0 END"

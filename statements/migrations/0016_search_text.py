@@ -1,11 +1,13 @@
 """The archive's search terms of every revision (statements.search, docs/search.md).
 
 The terms are made by the code of `statements.search` as it is when this migration runs (they
-are derived data, rebuilt at any time by `manage.py rebuild_search_index`). On PostgreSQL a GIN
-index reads the stored tsvector; the index of migration 0006 (the old word-by-word search) goes."""
+are derived data, rebuilt at any time by `manage.py rebuild_search_index`). On PostgreSQL `vector`
+is a tsvector with a GIN index; the index of migration 0006 (the old word-by-word search) goes."""
 
 import django.db.models.deletion
 from django.db import migrations, models
+
+import statements.models
 
 OLD_VECTOR = (
     "to_tsvector(CASE WHEN language = 'en' THEN 'english'::regconfig ELSE 'simple'::regconfig END, "
@@ -32,7 +34,7 @@ def postgres_index(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
         schema_editor.execute("DROP INDEX IF EXISTS revision_search_gin")
         schema_editor.execute(
-            "CREATE INDEX IF NOT EXISTS searchtext_vector_gin ON statements_searchtext USING GIN ((vector::tsvector))")
+            "CREATE INDEX IF NOT EXISTS searchtext_vector_gin ON statements_searchtext USING GIN (vector)")
 
 
 def postgres_index_back(apps, schema_editor):
@@ -51,7 +53,7 @@ class Migration(migrations.Migration):
                 ("revision", models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, primary_key=True,
                                                   related_name="search_text", serialize=False,
                                                   to="statements.revision")),
-                ("vector", models.TextField()),
+                ("vector", statements.models.TsVectorField()),
                 ("title_terms", models.TextField()),
                 ("summary_terms", models.TextField()),
                 ("terms", models.TextField()),
