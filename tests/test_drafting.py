@@ -393,7 +393,8 @@ def test_coordinators_see_the_statements_events_and_others_do_not(client, coalit
     url = reverse("statement_events", args=[statement.slug])
     assert signed_in(client, staff).get(url).status_code == 403
     page = signed_in(client, coordinator).get(url).content.decode()
-    assert "statement.created" in page and "statement.opened" in page
+    assert "started the draft: revision 1" in page and "for signature" in page
+    assert "statement.created" not in page and "statement.opened" not in page
 
 
 # Coordinator actions through the pages ---------------------------------------------------------

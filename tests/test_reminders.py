@@ -97,7 +97,7 @@ def test_every_signer_of_each_organisation_without_an_answer_is_reminded_in_thei
     assert event.data["organisations"] == [member_org.name]
     assert (event.data["count"], event.data["messages"], event.data["note"]) == (1, 2, NOTE)
     events = signed_in.get(reverse("statement_events", args=[statement.slug])).content.decode()
-    assert "Organisations without an answer reminded" in events
+    assert f"reminded the organisations without an answer: {member_org.name}" in events
 
 
 def test_a_statement_without_a_deadline_is_reminded_without_one(signed_in, statement, signer):

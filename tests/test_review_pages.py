@@ -285,7 +285,7 @@ def test_moving_the_deadline_is_audited_and_told_with_its_zone(client, open_stat
     assert "signing is now open until" in body
     assert re.search(r"\d{2}:\d{2} (EET|EEST|Kyiv time)", body), body  # the time says its zone
     events = client.get(reverse("statement_events", args=[open_statement.slug])).content.decode()
-    assert "Signing deadline moved" in events
+    assert "moved the signing deadline to" in events and "(before: not set)" in events
 
 
 def test_a_deadline_in_the_past_or_unreadable_is_a_400_with_the_message(client, open_statement, coordinator):

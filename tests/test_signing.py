@@ -429,7 +429,8 @@ def test_every_signing_step_is_an_event_with_words_on_the_events_page(client, st
     cosigning.withdraw_signature(signature, by=signer)
     client.force_login(coordinator)
     page = client.get(reverse("statement_events", args=[statement.slug])).content.decode()
-    assert "Signed for an organisation" in page and "Organisation&#x27;s signature withdrawn" in page
+    assert f"{member_org.name} signed revision 1 (signed by {signer.get_full_name()})" in page
+    assert f"{member_org.name} withdrew its signature (withdrawn by {signer.get_full_name()})" in page
     assert audit.verify().intact
 
 

@@ -11,7 +11,7 @@ from django.views.generic import FormView, ListView, TemplateView
 
 from coalition import permissions
 
-from .. import selectors, services, text
+from .. import events, selectors, services, text
 from ..caching import cache_public_page
 from ..forms import CompareForm, RevisionForm, SignatorySearchForm, StatementForm, TranslationForm
 from ..models import Revision
@@ -246,36 +246,11 @@ class RevisionDiffView(SubnavMixin, TemplateView):
         return {"old": (before or current).number, "new": current.number}
 
 
-EVENT_LABELS = {
-    "statement.created": gettext_lazy("Draft started"),
-    "statement.edited": gettext_lazy("New revision saved"),
-    "statement.translated": gettext_lazy("Translation saved"),
-    "statement.commented": gettext_lazy("Comment written"),
-    "statement.comment_resolved": gettext_lazy("Comment resolved"),
-    "statement.opened": gettext_lazy("Opened for signature"),
-    "statement.closed": gettext_lazy("Signing closed"),
-    "statement.reopened": gettext_lazy("Reopened for signature"),
-    "statement.deadline_moved": gettext_lazy("Signing deadline moved"),
-    "statement.published": gettext_lazy("Published"),
-    "statement.withdrawn": gettext_lazy("Withdrawn"),
-    "statement.partner_invited": gettext_lazy("Partner organisation invited to sign"),
-    "statement.reminded": gettext_lazy("Organisations without an answer reminded"),
-    "signature.signed": gettext_lazy("Signed for an organisation"),
-    "signature.withdrawn": gettext_lazy("Organisation's signature withdrawn"),
-    "signature.declined": gettext_lazy("Organisation declined to sign"),
-    "signature.text_confirmed": gettext_lazy("Signature confirmed on the new text"),
-    "signature.individual_signed": gettext_lazy("Individual signed (awaiting confirmation)"),
-    "signature.confirmed": gettext_lazy("Individual signature confirmed"),
-    "signature.hidden": gettext_lazy("Individual signature hidden"),
-    "signature.erased": gettext_lazy("Individual signature erased"),
-}
-
-
 class StatementEventsView(TemplateView):
     template_name = "statements/statement_events.html"
 
     def get_context_data(self, **kwargs):
         statement = visible_statement(self.request, kwargs["slug"])
         permissions.require(permissions.can_view_history(self.request.user, statement))
-        events = [(event, EVENT_LABELS.get(event.action, event.action)) for event in selectors.history(statement)[:500]]
-        return super().get_context_data(statement=statement, events=events, **kwargs)
+        lines = events.describe_all(selectors.history(statement)[:500])
+        return super().get_context_data(statement=statement, events=lines, **kwargs)

@@ -180,5 +180,5 @@ def test_a_closed_statement_is_reopened_and_its_deadline_moved_both_audited(
     assert OutboundEmail.objects.filter(dedupe_key__startswith=f"deadline-moved:{statement.pk}:").count() == 3
 
     page.goto(f"/statements/{statement.slug}/events/")
-    expect(page.locator("table.events")).to_contain_text("Reopened for signature")
-    expect(page.locator("table.events")).to_contain_text("Signing deadline moved")
+    expect(page.locator("ol.events")).to_contain_text("for signature")
+    expect(page.locator("ol.events")).to_contain_text("moved the signing deadline")
