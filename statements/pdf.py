@@ -658,7 +658,9 @@ class Verification:
     `ltv`: the file itself carries what proves the signature valid (certificates and revocation
     information: PAdES B-LT), so it can be checked offline, after the certificates expire.
     `document_timestamp_at`: when the newest trusted document timestamp sealed the file and its
-    validation data (PAdES B-LTA), or None.
+    validation data (PAdES B-LTA), or None. `signer_name`, `signer_organisation`, `signer_country`:
+    the signing certificate's subject, field by field (CN, O, C), for the page to say in words;
+    `signer_subject` is all of it in X.500's own words.
     """
 
     sha256: str
@@ -667,6 +669,9 @@ class Verification:
     intact: bool = False
     trusted: bool = False
     signer_subject: str = ""
+    signer_name: str = ""
+    signer_organisation: str = ""
+    signer_country: str = ""
     signed_at: datetime | None = None
     timestamped: bool = False
     certificate_sha256: str = ""
@@ -807,6 +812,7 @@ def verify_pdf(pdf_bytes: bytes, roots: tuple[list, list] | None = None) -> Veri
         intact=intact,
         trusted=bool(status.trusted),
         signer_subject=status.signing_cert.subject.human_friendly,
+        **_subject_in_words(status.signing_cert),
         signed_at=timestamp.timestamp if timestamp is not None else status.signer_reported_dt,
         timestamped=timestamp is not None,
         certificate_sha256=signing.fingerprint(status.signing_cert),
@@ -814,6 +820,12 @@ def verify_pdf(pdf_bytes: bytes, roots: tuple[list, list] | None = None) -> Veri
         ltv=intact and "/DSS" in reader.root and _long_term_valid(embedded, signer_roots, timestamp_roots),
         document_timestamp_at=max(sealed) if intact and sealed else None,
     )
+
+
+def _subject_in_words(certificate: asn1_x509.Certificate) -> dict:
+    words = signing.subject_in_words(certificate)
+    return {"signer_name": words["name"], "signer_organisation": words["organisation"],
+            "signer_country": words["country"]}
 
 
 def _offline_context(roots: list[asn1_x509.Certificate]) -> ValidationContext:

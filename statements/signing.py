@@ -130,6 +130,18 @@ def describe(certificate: asn1_x509.Certificate) -> dict[str, str]:
     }
 
 
+def subject_in_words(certificate: asn1_x509.Certificate) -> dict[str, str]:
+    """Who a certificate names, field by field, for a page to say in words rather than in X.500's
+    ("Common Name: …, Organization: …"): its common name, organisation and country code."""
+    subject = certificate.subject.native
+
+    def first(key: str) -> str:
+        value = subject.get(key) or ""
+        return str(value[0] if isinstance(value, list) and value else value)
+
+    return {"name": first("common_name"), "organisation": first("organization_name"), "country": first("country_name")}
+
+
 def is_development_setup() -> bool:
     """Whether the settings point at the development identity in SIGNING_DEV_DIR."""
     dev_dir = Path(settings.SIGNING_DEV_DIR).resolve()

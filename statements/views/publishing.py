@@ -139,7 +139,8 @@ def verify(request):
             status = 413 if form.has_error("file", "too_large") else 400
     statement, issues = _statement_issues(request)
     try:
-        certificate = signing.describe(signing.trust_root())
+        root = signing.trust_root()
+        certificate = {**signing.describe(root), "words": signing.subject_in_words(root)}
     except signing.SigningIdentityMissing:
         certificate = None
     authentic = answer is not None and answer.outcome == publishing.Outcome.AUTHENTIC
