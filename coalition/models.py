@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from . import names
+from . import names, origins
 from .time_zones import validate_time_zone
 from .validators import validate_description, validate_name
 
@@ -22,6 +22,8 @@ NAMES_HELP = _('The name and description in each of the site’s other languages
                 'name here shows the name above.')
 PLACES_HELP = _('Where statements are published from, per language, e.g. {"en": "Kyiv", "uk": "Київ"}; '
                 'printed before the date in the PDF. A statement may name another place.')
+EMBED_HELP = _("Origins such as https://example.org whose pages may show this coalition's statements in a frame "
+               "(the embed page); https only, except localhost.")
 DEMO_HELP = _("Made by manage.py seed_demo, which gives roles only on what it made itself.")
 
 
@@ -97,6 +99,9 @@ class Coalition(models.Model):
     places = models.JSONField(_("place of publication"), default=dict, blank=True,
                               validators=[names.clean_places], help_text=PLACES_HELP)
     website = models.URLField(_("website"), blank=True)
+    # Pages that may frame the coalition's statements' embed pages (coalition/origins.py).
+    embed_origins = models.JSONField(_("sites that may embed statements"), default=list, blank=True,
+                                     validators=[origins.validate_origins], help_text=EMBED_HELP)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     demo = models.BooleanField(_("demo data"), default=False, editable=False, help_text=DEMO_HELP)
 

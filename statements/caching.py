@@ -55,6 +55,10 @@ from django.utils.cache import patch_cache_control
 
 SITE = "public-pages:site"
 ARCHIVE = "public-pages:archive"
+# The statements open to individuals that the front page and archive list (statements/campaign.py):
+# which they are (a hard change), and their signature counts (soft, as a statement's signatures).
+CAMPAIGNS = "public-pages:campaigns"
+CAMPAIGN_COUNTS = "public-pages:campaign-counts"
 TIMEOUT = 60 * 60
 # A copy past TIMEOUT is renewed like one behind in signatures (one request renders, the others
 # get it meanwhile), so a busy page never expires under everyone at once; it is kept this much longer.
@@ -72,7 +76,7 @@ def signatures_key(statement_id: int) -> str:
 
 def _soft(key: str) -> bool:
     """A change that only adds or removes signatures may be shown a few seconds late."""
-    return key.startswith("public-pages:signatures:")
+    return key.startswith("public-pages:signatures:") or key == CAMPAIGN_COUNTS
 
 
 def stale_seconds() -> float:
@@ -160,9 +164,10 @@ def public_pages_changed(sender=None, instance=None, **kwargs) -> None:
     if isinstance(instance, Signature):
         if instance.kind == Signature.Kind.INDIVIDUAL and not instance.confirmed_at:
             return
-        changed(signatures_key(instance.statement_id))  # a published statement's never change
+        changed(signatures_key(instance.statement_id), CAMPAIGN_COUNTS)  # a published statement's never change
     elif isinstance(instance, Statement):
-        changed(statement_key(instance.pk), *([ARCHIVE] if instance.status in public else []))
+        changed(statement_key(instance.pk), *([ARCHIVE] if instance.status in public else []),
+                *([CAMPAIGNS] if instance.allows_individuals else []))
     elif isinstance(instance, Revision):
         is_public = instance.statement.status in public
         changed(statement_key(instance.statement_id), *([ARCHIVE] if is_public else []))
@@ -242,6 +247,14 @@ def page_depends_on(request, statement) -> None:
     millisecond) could leave its copy behind, until the next change or TIMEOUT."""
     if getattr(request, "_public_page_versions", None) is not None:
         request._public_page_versions = _tolerant(statement_versions)(statement.pk)
+
+
+def page_also_depends_on(request, *keys: str) -> None:
+    """The page being made also shows what `keys` stand for (the archive's open statements): its
+    copy is renewed when they move as well. Called before the view reads that data."""
+    if getattr(request, "_public_page_versions", None) is not None:
+        extra = _tolerant(versions)(keys)
+        request._public_page_versions = {**request._public_page_versions, **extra} if extra else None
 
 
 def cache_public_page(view):

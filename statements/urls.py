@@ -3,7 +3,7 @@ from django.views.decorators.http import require_GET
 
 from . import api, feeds, views
 from .caching import cache_public_page
-from .views import discovery, privacy, subscriptions, transparency
+from .views import campaign, discovery, privacy, subscriptions, transparency
 
 urlpatterns = [
     path("dashboard/", views.DashboardView.as_view(), name="dashboard"),
@@ -27,6 +27,9 @@ urlpatterns = [
     path("privacy/erase/<str:token>/", privacy.ErasureConfirmView.as_view(), name="privacy_erase_confirm"),
     path("statements/new/", views.StatementCreateView.as_view(), name="statement_create"),
     path("statements/<slug:slug>/", views.StatementDetailView.as_view(), name="statement_detail"),
+    path("statements/<slug:slug>/preview.<str:language>.png", campaign.preview_image, name="statement_preview"),
+    path("statements/<slug:slug>/embed/", campaign.embed, name="statement_embed"),
+    path("coalitions/<slug:slug>/embedding/", campaign.coalition_embedding, name="coalition_embedding"),
     path("statements/<slug:slug>/signatories/", views.SignatoryListView.as_view(), name="statement_signatories"),
     path("statements/<slug:slug>/edit/", views.StatementEditView.as_view(), name="statement_edit"),
     path("statements/<slug:slug>/translations/<str:language>/", views.TranslationEditView.as_view(),

@@ -161,15 +161,18 @@ def test_a_signature_renews_its_statement_page_only(client, coalition, coordinat
     first = petition(coalition, coordinator, "First petition")
     second = petition(coalition, coordinator, "Second petition")
     make_statement(coalition, by=coordinator, status="published", title="In the archive")
-    public = ["/", reverse("statement_list"), reverse("feed"), reverse("sitemap"), reverse("api_statements"),
-              second.get_absolute_url()]
-    for url in public + [first.get_absolute_url()]:
+    public = [reverse("feed"), reverse("sitemap"), reverse("api_statements"), second.get_absolute_url()]
+    for url in public + [first.get_absolute_url(), "/", reverse("statement_list")]:
         assert client.get(url).status_code == 200
     confirmed(first, "Hanna Shevchenko")
-    with django_assert_num_queries(0):  # the archive, its other doors and the other statement: stored copies
+    with django_assert_num_queries(0):  # the archive's other doors and the other statement: stored copies
         for url in public:
             assert client.get(url).status_code == 200
     assert "Hanna Shevchenko" in client.get(first.get_absolute_url()).content.decode()
+    # The front page and the archive count the open statements' signatures (renewed as a
+    # statement page is when only its signatures changed: at most every STALE seconds).
+    for url in ("/", reverse("statement_list")):
+        assert "1 signature" in client.get(url).content.decode()
 
 
 def test_while_one_request_renders_the_new_copy_the_others_get_the_stored_one(client, coalition, coordinator,

@@ -67,6 +67,8 @@ URLS: dict[str, Url] = {
     "robots_txt": Url(PAGE, user="anonymous"),
     "statement_detail": Url(PAGE, published, user="anonymous"),
     "statement_signatories": Url(PAGE, published, user="anonymous"),
+    "statement_preview": Url(PAGE, lambda w: [w["published"].slug, "en"], user="anonymous"),
+    "statement_embed": Url(PAGE, published, user="anonymous"),
     "api_statement_signatories": Url(PAGE, published, user="anonymous"),
     "statement_pdf": Url(PAGE, published, user="anonymous", get=404),  # its PDF is still being made
     "organisation_list": Url(PAGE, user="anonymous"),
@@ -92,6 +94,7 @@ URLS: dict[str, Url] = {
     "statement_signatures_csv": Url(PAGE, open_),
     "outbox_problems": Url(PAGE, lambda w: [w["coalition"].slug]),
     "coalition_people": Url(PAGE, lambda w: [w["coalition"].slug]),
+    "coalition_embedding": Url(FORM, lambda w: [w["coalition"].slug]),
     # Form pages.
     "verify": Url(FORM, user="anonymous"),  # the POST only checks a file, but it is a form all the same
     "subscribe": Url(FORM, user="anonymous"),

@@ -7,7 +7,7 @@ from django.views.generic import ListView
 
 from coalition.models import Coalition
 
-from .. import selectors
+from .. import caching, campaign, selectors
 from ..caching import cache_public_page
 from ..forms import ArchiveSearchForm
 
@@ -23,15 +23,26 @@ class ArchiveView(ListView):
     front_page = False
 
     def get_queryset(self):
+        caching.page_also_depends_on(self.request, caching.CAMPAIGNS, caching.CAMPAIGN_COUNTS)
         self.form = ArchiveSearchForm(self.request.GET or None, organisations=selectors.signing_organisations(),
                                       years=selectors.archive_years())
         self.filters = self.form.filters() if self.form.is_bound else selectors.ArchiveFilters()
-        return selectors.search_archive(self.filters)
+        # ?status=open: only the statements open for signature; ?status=published: only the published.
+        self.status = self.request.GET.get("status") if self.request.GET.get("status") in ("open", "published") else ""
+        published = selectors.search_archive(self.filters)
+        return published.none() if self.status == "open" else published
 
     def paginate_queryset(self, queryset, page_size):
         paginator = self.get_paginator(queryset, page_size)
         page = paginator.get_page(self.request.GET.get("page"))
         return paginator, page, page.object_list, page.has_other_pages()
+
+    def open_statements(self, filtered: bool, page) -> list:
+        """Statements open to anyone's signature, above the published ones: on the first page of
+        the unfiltered list (and of ?status=open, which shows them alone)."""
+        if filtered or page.number > 1 or self.status == "published":
+            return []
+        return selectors.reader_texts(campaign.open_to_individuals(), get_language())
 
     def get_context_data(self, **kwargs):
         filtered = any([self.filters.q, self.filters.organisation, self.filters.year, self.filters.language])
@@ -40,6 +51,8 @@ class ArchiveView(ListView):
         context["statements"] = context["object_list"] = selectors.reader_texts(context["object_list"], get_language())
         if self.filters.q:  # where the words were found, marked
             selectors.snippets(context["statements"], self.filters.q, get_language())
+        context["open_statements"] = self.open_statements(filtered, context["page_obj"])
+        context["status"] = self.status
         if self.front_page:
             context["coalitions"] = Coalition.objects.order_by("name")
         context["canonical_url"] = settings.SITE_URL + self.request.path

@@ -23,7 +23,7 @@ from django.views.generic import TemplateView
 from coalition import permissions, time_zones
 from coalition.models import Organisation
 
-from .. import cosigning, ratelimits, selectors
+from .. import campaign, cosigning, ratelimits, selectors
 from ..forms import (
     ConfirmTextForm,
     DeclineForm,
@@ -86,6 +86,8 @@ class SignView(TemplateView):
         return super().get_context_data(
             statement=statement, revision=statement.signed_revision, refusal=refusal,
             individuals_may_sign=statement.allows_individuals and not refusal, rows=rows, chosen=chosen,
+            # After signing for an organisation, a statement the public may read can be shared.
+            share=any(row["signature"] for row in rows) and (statement.is_public or campaign.is_campaign(statement)),
             drafting=permissions.can_view_drafting(user, statement),
             individual_form=kwargs.pop("individual_form", None) or IndividualSignForm(),
             # A refused decline shows again, open, for the organisation it was for.
