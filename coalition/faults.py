@@ -22,6 +22,7 @@ from django.template import loader
 from django.utils.cache import add_never_cache_headers
 from django.utils import translation
 from django.utils.translation import gettext as _
+from redis.exceptions import RedisError
 
 from . import params
 
@@ -63,9 +64,14 @@ def bad_request(request=None, exception=None) -> HttpResponse:
 
 def server_error(request=None) -> HttpResponse:
     """handler500: a database outage met outside a view (a session being read in a middleware)
-    is a 503 too; anything else the plain 500 page, rendered without the request's context."""
+    is a 503 too, and so is a cache that cannot be reached there (a session being saved); anything else the plain 500 page, rendered without the request's context."""
     if isinstance(sys.exc_info()[1], DATABASE_ERRORS):
         return database_unavailable(request)
+    if isinstance(sys.exc_info()[1], RedisError):  # a session's cached copy could not be changed (coalition/sessions.py)
+        response = _page(503, _("Temporarily unavailable"),
+                         _("This action is temporarily unavailable. Nothing was done. Please try again in a few minutes."))
+        response["Retry-After"] = str(settings.DATABASE_RETRY_AFTER_SECONDS)
+        return response
     try:
         return HttpResponse(loader.render_to_string("500.html"), status=500)
     except Exception:  # noqa: BLE001

@@ -66,7 +66,12 @@ class RequireMFAMiddleware:
         from . import permissions
 
         user = getattr(request, "user", None)
-        return permissions.requires_mfa(user) and not is_mfa_enabled(user, [Authenticator.Type.TOTP])
+        if user is None or not user.is_authenticated:
+            return False
+        # Read once for the request: the menu lists them too (context_processors.site).
+        request.coordinated_coalitions = list(permissions.coordinated_coalitions(user))
+        return (permissions.requires_mfa(user, coordinated=request.coordinated_coalitions)
+                and not is_mfa_enabled(user, [Authenticator.Type.TOTP]))
 
     def _allowed_prefixes(self) -> tuple[str, ...]:
         if self._open_prefixes is None:

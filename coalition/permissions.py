@@ -59,13 +59,17 @@ def is_coordinator(user, coalition: Coalition) -> bool:
     ).exists())
 
 
-def requires_mfa(user) -> bool:
+def requires_mfa(user, *, coordinated: list | None = None) -> bool:
     """Coordinators of any coalition and anyone with admin access must use two-factor
-    authentication (see coalition.middleware.RequireMFAMiddleware)."""
+    authentication (see coalition.middleware.RequireMFAMiddleware). `coordinated`: the user's
+    `coordinated_coalitions`, if already read."""
     if not _signed_in(user):
         return False
-    return user.is_staff or user.is_superuser or CoalitionRole.objects.filter(
-        user=user, role=CoalitionRole.Role.COORDINATOR).exists()
+    if user.is_staff or user.is_superuser:
+        return True
+    if coordinated is not None:
+        return bool(coordinated)
+    return CoalitionRole.objects.filter(user=user, role=CoalitionRole.Role.COORDINATOR).exists()
 
 
 def coordinated_coalitions(user):

@@ -150,3 +150,19 @@ def test_the_signed_in_page_asks_once_whether_its_visitor_coordinates_the_coalit
     role_questions = [q["sql"] for q in queries if q["sql"].startswith('SELECT 1 AS "a" FROM "coalition_coalitionrole"')
                       and '"coalition_coalitionrole"."coalition_id"' in q["sql"]]
     assert len(role_questions) == 1, role_questions
+
+
+def test_the_signed_in_page_reads_no_session_and_each_person_once(client, coalition, coordinator, staff):
+    """Member staff see the drafting footer ("Revision 1 by ..."): its author comes with the
+    statement; the session comes from the cache; the menu's coalitions are the two-factor check's."""
+    statement = make_statement(coalition, by=coordinator, status="open", title="Few questions")
+    client.force_login(staff)
+    assert client.get(statement.get_absolute_url()).status_code == 200
+    with CaptureQueriesContext(connection) as queries:
+        page = client.get(statement.get_absolute_url()).content.decode()
+    assert "Few questions" in page and f"by {coordinator}" in page
+    sql = [q["sql"] for q in queries]
+    assert not [q for q in sql if "django_session" in q]
+    assert len([q for q in sql if q.startswith('SELECT "coalition_user"')]) == 1, sql  # the visitor only
+    assert len([q for q in sql if '"coalition_coalitionrole"."role" = ' in q and "coalition_id\" = " not in q]) <= 1
+    assert len(sql) <= 9, "\n".join(sql)

@@ -21,7 +21,8 @@ LANGUAGE_NAMES = dict(settings.LANGUAGES)
 def visible_statement(request, slug: str) -> Statement:
     """The statement, or a 404 for anyone who may not see it (a draft does not reveal that it exists)."""
     statement = get_object_or_404(
-        Statement.objects.select_related("coalition", "current_revision", "signed_revision"), slug=slug
+        Statement.objects.select_related("coalition", "current_revision__author", "signed_revision__author"),
+        slug=slug
     )
     if not permissions.can_view_statement(request.user, statement):
         raise Http404
