@@ -2,10 +2,10 @@
 archive's search works with the keyboard alone."""
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 
 from statements import cosigning, services
 from tests import factories
+from tests.browser.axe import AXE_CORE_VERSION, AXE_FILE, axe
 from tests.browser.conftest import sign_in
 from tests.factories import make_statement
 
@@ -32,14 +32,14 @@ def public_statements(coalition, coordinator, member_org, signer):
 def check(page, url: str, steps, name: str) -> None:
     page.goto(url)
     steps.shot(page, name)
-    results = Axe().run(page)
+    results = axe().run(page)
     assert results.violations_count == 0, f"{url}:\n{results.generate_report()}"
 
 
 def check_here(page, steps, name: str) -> None:
     """`check` without loading the page again (which would drop its one-time messages)."""
     steps.shot(page, name)
-    results = Axe().run(page)
+    results = axe().run(page)
     assert results.violations_count == 0, f"{page.url}:\n{results.generate_report()}"
 
 
@@ -97,3 +97,57 @@ def test_a_coordinator_enrols_in_two_factor_authentication_on_pages_without_axe_
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url("**/accounts/2fa/authenticate/")
     check(page, page.url, steps, "the code step of signing in")
+
+
+def test_the_vendored_axe_core_is_the_pinned_release():
+    assert AXE_FILE.read_text(encoding="utf-8").startswith(f"/*! axe v{AXE_CORE_VERSION}\n")
+
+
+@pytest.mark.parametrize("language", ["en", "uk"])
+@pytest.mark.parametrize("width", [390, 1280])
+def test_sign_in_two_factor_and_events_pages_have_no_axe_violations(new_page, steps, coalition, member_org, signer,
+                                                                   language, width):
+    """The pages a coordinator passes through to sign in and manage two-factor authentication, and
+    the Events page, in both languages at a phone's and a desktop's width."""
+    coordinator = factories.CoordinatorFactory(coalition=coalition, user__language=language).user
+    statement = make_statement(coalition, by=coordinator, status="open", title="On deported children")
+    cosigning.sign_for_organisation(statement, by=signer, organisation=member_org,
+                                    sha256=statement.signed_revision.sha256)
+    page = new_page(width, 900)
+    page.goto("/")
+    page.context.add_cookies([{"name": "django_language", "value": language, "url": page.url}])
+    check(page, "/accounts/login/", steps, f"sign in {language} {width}")
+    page.locator("input[name=login]").fill(coordinator.email)
+    page.locator("input[name=password]").fill(factories.PASSWORD)
+    page.locator("main form button[type=submit]").first.click()
+    page.wait_for_url("**/accounts/2fa/authenticate/")
+    assert page.locator("html").get_attribute("lang") == language
+    check_here(page, steps, f"the code step {language} {width}")
+    page.locator("input[name=code]").fill(factories.totp_code(coordinator))
+    page.locator("input[name=code]").press("Enter")
+    page.wait_for_url("**/dashboard/")
+    check(page, "/accounts/2fa/", steps, f"two-factor overview {language} {width}")
+    check(page, "/accounts/2fa/recovery-codes/", steps, f"recovery codes {language} {width}")
+    check(page, "/accounts/2fa/recovery-codes/generate/", steps, f"new recovery codes {language} {width}")
+    check(page, f"/statements/{statement.slug}/events/", steps, f"events {language} {width}")
+    check(page, "/accounts/2fa/totp/deactivate/", steps, f"asked to confirm it is you {language} {width}")
+
+
+@pytest.mark.parametrize("language", ["en", "uk"])
+@pytest.mark.parametrize("width", [390, 1280])
+def test_setting_up_the_authenticator_app_has_no_axe_violations(new_page, steps, coalition, language, width):
+    user = factories.CoordinatorFactory(coalition=coalition, totp=False, user__language=language).user
+    page = new_page(width, 900)
+    page.goto("/")
+    page.context.add_cookies([{"name": "django_language", "value": language, "url": page.url}])
+    page.goto("/accounts/login/")
+    page.locator("input[name=login]").fill(user.email)
+    page.locator("input[name=password]").fill(factories.PASSWORD)
+    page.locator("main form button[type=submit]").first.click()
+    page.wait_for_url("**/accounts/2fa/totp/activate/")
+    check_here(page, steps, f"set up the app {language} {width}")
+    secret = page.locator("#authenticator_secret").input_value()
+    page.locator("input[name=code]").fill(factories.current_totp_code(secret))
+    page.locator("main form button[type=submit]").first.click()
+    page.wait_for_url("**/accounts/2fa/recovery-codes/")
+    check_here(page, steps, f"recovery codes after set-up {language} {width}")
