@@ -27,8 +27,8 @@ class Sentence:
     extras: dict[str, str] = field(default_factory=dict)
 
 
-NOTE = {"note": _("Note: “%(note)s”.")}
-REASON = {"reason": _("Reason given: “%(reason)s”.")}
+NOTE = {"note": _("Note: “%(note)s”")}
+REASON = {"reason": _("Reason given: “%(reason)s”")}
 
 SENTENCES: dict[str, Sentence] = {
     "statement.created": Sentence(_("%(actor)s started the draft: revision %(revision)s, in %(language)s.")),
@@ -107,12 +107,15 @@ def _moment(value) -> str:
 
 
 def _language(code) -> str:
+    """A language's name inside a sentence: "English" in English, «англійська» in Ukrainian (which,
+    like most languages but English, writes it in lower case there)."""
     if not code:
         return ""
     try:
-        return translation.get_language_info(code)["name_translated"].lower()
+        name = translation.get_language_info(code)["name_translated"]
     except KeyError:
         return str(code)
+    return name if (translation.get_language() or "").startswith("en") else name.lower()
 
 
 def _organisation_names(events) -> dict[int, str]:

@@ -88,7 +88,7 @@ def test_the_events_page_says_who_did_what_in_words(client, statement, coordinat
     assert "Olena Koval opened revision 1 for signature." in page
     assert "Olena Koval invited Partner Group to sign as a partner." in page
     assert "Olena Koval closed signing on revision 1." in page
-    assert "started the draft: revision 1, in english." in page.lower()
+    assert "started the draft: revision 1, in English." in page
 
 
 def test_the_events_page_shows_no_codes_ids_or_hashes(client, statement, coordinator, signer, member_org):
@@ -195,7 +195,7 @@ def test_no_page_a_coordinator_signer_or_drafter_uses_shows_a_blank_dashes_choic
             continue
         response = client_for(world, url.user, enforce_csrf_checks=False).get(
             reverse(name, args=url.args(world)) + (f"?{url.query}" if url.query else ""))
-        if not response.streaming:
+        if not response.streaming and response["Content-Type"].startswith("text/html"):
             assert "---------" not in response.content.decode(), name
 
 
