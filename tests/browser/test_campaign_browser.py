@@ -119,3 +119,23 @@ def test_the_embed_page_frames_only_in_an_allowed_origin(browser, live_server, s
     finally:
         allowed.shutdown()
         other.shutdown()
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_campaign_pages_have_no_axe_violations(new_page, steps, coalition, coordinator, petition, width):
+    from tests.browser.axe import axe
+    from tests.browser.conftest import sign_in
+    from tests.factories import PASSWORD
+
+    page = new_page(width, 900)
+    for url in ("/", "/statements/?status=open", petition.get_absolute_url(), f"/statements/{petition.slug}/embed/"):
+        page.goto(url)
+        steps.shot(page, url)
+        results = axe().run(page)
+        assert results.violations_count == 0, f"{url}:\n{results.generate_report()}"
+    sign_in(page, coordinator.email, PASSWORD)
+    for url in (petition.get_absolute_url(), f"/coalitions/{coalition.slug}/embedding/"):
+        page.goto(url)
+        steps.shot(page, url)
+        results = axe().run(page)
+        assert results.violations_count == 0, f"{url}:\n{results.generate_report()}"
