@@ -59,7 +59,9 @@ class PeopleView(LoginRequiredMixin, TemplateView):
         context = super().get_context_data(**kwargs)
         coalition = _managed_coalition(self.request, self.kwargs["slug"])
         staff = organisation_staff(coalition)
+        acted = self.request.GET.get("acted", "")  # the organisation just acted on: its messages show there
         context.update(coalition=coalition, organisations=staff,
+                       acted=acted if any(row.organisation.slug == acted for row in staff) else "",
                        members=[row for row in staff if not row.partner],
                        without_signer=[row for row in staff if not row.has_signer and not row.partner])
         return context
@@ -78,7 +80,8 @@ def _act(request, slug: str, pk: int, service, done: str):
         messages.error(request, " ".join(exc.messages))
     else:
         messages.success(request, done % {"name": role.user.get_full_name(), "organisation": role.organisation.name})
-    return redirect(reverse("coalition_people", args=[coalition.slug]) + f"#organisation-{role.organisation.slug}")
+    slug = role.organisation.slug
+    return redirect(f"{reverse('coalition_people', args=[coalition.slug])}?acted={slug}#organisation-{slug}")
 
 
 @login_required

@@ -13,7 +13,7 @@ the button on its page pressed. The token in the link is stored only as its SHA-
 import hashlib
 import secrets
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -388,7 +388,8 @@ class Reminders:
     reminded: list[Organisation]  # at least one message written for each
     messages: int
     recently: list[tuple[Organisation, datetime]]  # skipped, reminded inside the period: when next
-    unreachable: list[Organisation]  # nobody who may sign for it gets reminders
+    unreachable: list[Organisation]  # those who may sign for it turned reminders off
+    nobody: list[Organisation] = field(default_factory=list)  # nobody may sign for it: not asked
 
     @property
     def next_possible(self) -> datetime | None:
@@ -399,8 +400,10 @@ class Reminders:
 def remind(statement: Statement, *, by: User, organisation: Organisation | None = None, note: str = "") -> Reminders:
     """A coordinator reminds the organisations that have neither signed nor declined (or only
     `organisation`): everyone who may sign for each gets an email with the link to sign and the
-    coordinator's `note`. An organisation a coordinator reminded less than
-    SIGNATURE_MANUAL_REMINDER_HOURS ago is skipped. Writes one audit event when anyone was reminded."""
+    coordinator's `note`. Reminding all leaves out, and counts in `nobody`, the organisations
+    nobody may sign for (they need a signer invited, not a reminder). An organisation a
+    coordinator reminded less than SIGNATURE_MANUAL_REMINDER_HOURS ago is skipped. Writes one
+    audit event when anyone was reminded."""
     from . import selectors
 
     statement = _locked(statement)
@@ -414,6 +417,11 @@ def remind(statement: Statement, *, by: User, organisation: Organisation | None 
                               code="too_long")
     roster = selectors.roster(statement)
     rows = _to_remind(roster, organisation)
+    nobody = [row.organisation for row in rows if not row.signers] if organisation is None else []
+    rows = [row for row in rows if row.signers] if organisation is None else rows
+    if organisation is None and not rows:
+        raise ValidationError(_("Nobody was reminded: nobody may sign for any of the organisations without an "
+                                "answer. Invite a signer for each of them."), code="nobody")
     now = timezone.now()
     found = selectors.reminders(statement)
     recently, due = [], []
@@ -427,7 +435,7 @@ def remind(statement: Statement, *, by: User, organisation: Organisation | None 
     written = notifications.coordinator_reminders(statement, due, by=by, note=note, now=now)
     reminded = [row.organisation for row in due if written.get(row.organisation.pk)]
     outcome = Reminders(reminded, sum(written.values()), recently,
-                        [row.organisation for row in due if not written.get(row.organisation.pk)])
+                        [row.organisation for row in due if not written.get(row.organisation.pk)], nobody)
     if not reminded and not recently:
         if organisation is not None:
             raise ValidationError(_("Nobody who may sign for %(organisation)s can be reminded: there is nobody yet, "

@@ -9,7 +9,7 @@ from django.db import connection
 from django.db.models import BooleanField, Case, Count, F, FloatField, Func, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.utils import timezone
 
-from coalition import audit, names, permissions
+from coalition import audit, names
 from coalition.models import Coalition, Membership, Organisation, OrganisationRole
 
 from . import search, text
@@ -38,43 +38,6 @@ def member_coalitions(user) -> QuerySet:
     through_staff = Membership.objects.current().filter(
         organisation__roles__user=user, organisation__roles__coalition=F("coalition")).values("coalition")
     return Coalition.objects.filter(Q(pk__in=through_staff) | Q(roles__user=user)).distinct()
-
-
-def my_drafts(user) -> QuerySet:
-    """Drafts `user` started or edited, in coalitions where they still see drafts."""
-    return _with_text(
-        Statement.objects.filter(status=Status.DRAFT, coalition__in=member_coalitions(user), revisions__author=user)
-    ).distinct().order_by("-created_at")
-
-
-def colleagues_drafts(user) -> QuerySet:
-    """The other drafts of the coalitions `user` works in."""
-    return _with_text(
-        Statement.objects.filter(status=Status.DRAFT, coalition__in=member_coalitions(user))
-        .exclude(revisions__author=user)
-    ).distinct().order_by("-created_at")
-
-
-def open_for_my_organisations(user) -> QuerySet:
-    """Statements open for signature in coalitions that one of `user`'s organisations belongs to,
-    and those one of them is invited to sign as a partner: each through a role made for the
-    statement's coalition."""
-    if not user.is_authenticated:
-        return Statement.objects.none()
-    coalitions = Membership.objects.current().filter(
-        organisation__roles__user=user, organisation__roles__coalition=F("coalition")).values("coalition")
-    invited = Statement.objects.filter(invited_partners__organisation__roles__user=user,
-                                       invited_partners__organisation__roles__coalition=F("coalition")).values("pk")
-    return _with_text(Statement.objects.filter(Q(coalition__in=coalitions) | Q(pk__in=invited),
-                                               status=Status.OPEN)).order_by("deadline", "-opened_at")
-
-
-def awaiting_coordinators(user) -> QuerySet:
-    """In the coalitions `user` coordinates: drafts to open, open ones to close, closed ones to publish."""
-    coalitions = permissions.coordinated_coalitions(user)
-    return _with_text(
-        Statement.objects.filter(coalition__in=coalitions, status__in=[Status.DRAFT, Status.OPEN, Status.CLOSED])
-    ).order_by("status", "deadline", "-created_at")
 
 
 def revisions(statement: Statement) -> QuerySet:
@@ -349,6 +312,11 @@ class Roster:
     @property
     def signed(self) -> list[RosterRow]:
         return self.with_status("signed")
+
+    @property
+    def nobody_may_sign(self) -> list[RosterRow]:
+        """Without an answer, and nobody may sign for it: a signer is to be invited."""
+        return [row for row in self.no_answer if not row.signers]
 
     @property
     def earlier(self) -> list[RosterRow]:

@@ -489,9 +489,9 @@ def test_the_dashboard_shows_my_drafts_what_my_organisations_may_sign_and_what_w
     make_statement(coalition, by=signer, coordinator=coordinator, status="closed", title="Closed, to publish")
     page = signed_in(client, staff).get(reverse("dashboard")).content.decode()
     assert "My own draft" in page and "A colleague&#x27;s draft" in page and "Open for signing" in page
-    assert "Waiting on coordinators" not in page
+    assert "Open for signature in my coalitions" not in page
     page = signed_in(client, coordinator).get(reverse("dashboard")).content.decode()
-    assert "Waiting on coordinators" in page and "Closed, to publish" in page
+    assert "Open for signature in my coalitions" in page and "Closed, waiting to be published" in page and "Closed, to publish" in page
 
 
 def test_the_dashboard_asks_a_visitor_to_sign_in(client):

@@ -84,7 +84,7 @@ def test_granting_signing_authority_lets_the_person_sign_records_it_and_tells_th
     response = act(client, "coalition_people_grant_signing", coalition, role, django_capture_on_commit_callbacks)
 
     assert response.status_code == 302
-    assert response.url == people_url(coalition) + f"#organisation-{member_org.slug}"
+    assert response.url == people_url(coalition) + f"?acted={member_org.slug}#organisation-{member_org.slug}"
     role.refresh_from_db()
     assert role.can_sign and role.signing_since is not None
     event = AuditEvent.objects.get(action="member.signing_granted")

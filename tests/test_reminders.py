@@ -91,7 +91,7 @@ def test_every_signer_of_each_organisation_without_an_answer_is_reminded_in_thei
 
     said = page_messages(response)
     assert f"{member_org.name} was reminded." in said
-    assert "1 organisation was not reminded: nobody who may sign for it can be reminded." in said
+    assert "1 organisation without an answer has nobody who may sign for it: invite a signer" in said
     event = AuditEvent.objects.get(action="statement.reminded")
     assert event.actor == coordinator
     assert event.data["organisations"] == [member_org.name]
@@ -192,7 +192,7 @@ def test_nothing_to_remind_on_a_closed_statement_and_the_roster_offers_no_remind
     ("closed", "Reminders can be sent only while the statement is open for signature."),
     ("deadline passed", "Reminders can be sent only while the statement is open for signature."),
     ("everyone answered", "Every organisation has answered: there is nobody left to remind."),
-    ("nobody may sign", "Nobody left to remind: nobody who may sign"),
+    ("nobody may sign", "Nobody was reminded: nobody may sign for any of the organisations without an answer."),
     ("everyone opted out", "Nobody left to remind: nobody who may sign"),
 ])
 def test_a_reminder_is_refused_with_a_clear_message_and_nothing_written(
@@ -209,7 +209,7 @@ def test_a_reminder_is_refused_with_a_clear_message_and_nothing_written(
         EmailOptOut.objects.create(email=signer.email, kind=EmailOptOut.Kind.SIGNATURE_REMINDER)
     before = written()
     response = remind(signed_in, statement, note="Please.")
-    assert response.status_code == 200 and response.redirect_chain[-1][0].endswith("/roster/")
+    assert response.status_code == 200 and response.redirect_chain[-1][0].endswith("/roster/?reminded=all#remind-form")
     assert message in page_messages(response)
     assert written() == before
 

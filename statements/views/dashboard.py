@@ -3,24 +3,24 @@ from django.views.generic import TemplateView
 
 from coalition import permissions
 
-from .. import selectors
+from .. import dashboards, selectors
 
 
 class DashboardView(LoginRequiredMixin, TemplateView):
-    """A signed-in person's work: their drafts, what their organisations may sign, what waits on
-    them as coordinator, and their organisations."""
+    """A signed-in person's work, each item with what to do next: the open statements of their
+    organisations (waiting for an answer, or answered), the drafts of their coalitions, and as
+    coordinator each open statement's answers and the closed ones to publish."""
 
     template_name = "statements/dashboard.html"
 
     def get_context_data(self, **kwargs):
         user = self.request.user
+        roles = list(user.organisation_roles.select_related("organisation", "coalition"))
+        coordinated = list(permissions.coordinated_coalitions(user))
         return super().get_context_data(
-            my_drafts=selectors.my_drafts(user)[:50],
-            colleagues_drafts=selectors.colleagues_drafts(user)[:50],
-            to_sign=selectors.open_for_my_organisations(user)[:50],
-            awaiting=selectors.awaiting_coordinators(user)[:100],
+            mine=dashboards.my_organisations_statements(user),
+            coordinating=dashboards.coordinated_statements(user) if coordinated else None,
+            drafts=dashboards.drafts_for_me(user),
             can_start=selectors.member_coalitions(user).exists(),
-            organisation_roles=user.organisation_roles.select_related("organisation", "coalition"),
-            coordinated=permissions.coordinated_coalitions(user),
-            **kwargs,
+            organisation_roles=roles, coordinated=coordinated, **kwargs,
         )

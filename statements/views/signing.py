@@ -257,16 +257,29 @@ class RosterView(TemplateView):
         search = SignatorySearchForm(self.request.GET)
         individuals = Paginator(selectors.roster_individuals(statement, search.query()),
                                 ROSTER_INDIVIDUALS_PER_PAGE).get_page(self.request.GET.get("page"))
+        roster, may_remind = selectors.roster_with_reminders(statement), not cosigning.signing_refusal(statement)
         return super().get_context_data(
-            statement=statement, roster=selectors.roster_with_reminders(statement),
+            statement=statement, roster=roster, messages_for=_messages_for(self.request, roster, may_remind),
             individuals=individuals.object_list, individuals_page=individuals, individual_search=search,
             partner_form=kwargs.pop("partner_form", None) or InvitePartnerForm(statement=statement),
             order_form=kwargs.pop("order_form", None) or signatory_order_form(statement),
-            may_remind=not cosigning.signing_refusal(statement),
-            remind_form=kwargs.pop("remind_form", None) or ReminderForm(),
+            may_remind=may_remind,
+            # The note last sent stays in the field: a note written for one organisation goes to all.
+            remind_form=kwargs.pop("remind_form", None) or ReminderForm(
+                initial={"note": self.request.session.get(reminder_note_key(statement), "")}),
             reminder_hours=f"{settings.SIGNATURE_MANUAL_REMINDER_HOURS:g}",
             can_view_history=True, can_view_roster=True, drafting=True, **kwargs,
         )
+
+
+def _messages_for(request, roster, may_remind: bool) -> str:
+    """Where the roster shows the messages of a reminder just sent (`?reminded=`): beside the
+    reminder form ("all"), in the row of the organisation reminded (its slug), or at the top ("")
+    when that place is not on the page."""
+    reminded = request.GET.get("reminded", "")
+    if reminded == "all":
+        return "all" if may_remind and roster.no_answer else ""
+    return reminded if any(row.organisation.slug == reminded for row in roster.no_answer) else ""
 
 
 def signatory_order_form(statement, data=None) -> SignatoryOrderForm | None:
@@ -307,23 +320,30 @@ def _roster_again(request, slug, status=400, **forms):
     return view.render_to_response(view.get_context_data(slug=slug, **forms), status=status)
 
 
+def reminder_note_key(statement) -> str:
+    return f"reminder-note:{statement.pk}"
+
+
 @login_required
 @require_POST
 def remind(request, slug, organisation=None):
-    """Remind the organisations that have not answered (or only `organisation`), with a note."""
+    """Remind the organisations that have not answered (or only `organisation`), with a note;
+    back to the row (or the reminder form), where the message shows."""
     statement = visible_statement(request, slug)
     permissions.require(permissions.can_remind(request.user, statement))
     target = get_object_or_404(Organisation, slug=organisation) if organisation else None
     form = ReminderForm(request.POST)
     if not form.is_valid():  # the roster again, with the note as typed and what is wrong
         return _roster_again(request, slug, remind_form=form)
+    request.session[reminder_note_key(statement)] = form.cleaned_data["note"]
     try:
         outcome = cosigning.remind(statement, by=request.user, organisation=target, note=form.cleaned_data["note"])
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
         _report_reminders(request, outcome)
-    return redirect("statement_roster", statement.slug)
+    anchor = f"org-{target.slug}" if target else "remind-form"
+    return redirect(f"{reverse('statement_roster', args=[statement.slug])}?reminded={target.slug if target else 'all'}#{anchor}")
 
 
 def _report_reminders(request, outcome: cosigning.Reminders) -> None:
@@ -343,9 +363,15 @@ def _report_reminders(request, outcome: cosigning.Reminders) -> None:
         ) % {"count": len(outcome.recently), "hours": f"{settings.SIGNATURE_MANUAL_REMINDER_HOURS:g}", "date": when})
     if outcome.unreachable:
         messages.warning(request, ngettext(
-            "%(count)d organisation was not reminded: nobody who may sign for it can be reminded.",
-            "%(count)d organisations were not reminded: nobody who may sign for them can be reminded.",
+            "%(count)d organisation was not reminded: everyone who may sign for it turned reminders off.",
+            "%(count)d organisations were not reminded: everyone who may sign for them turned reminders off.",
             len(outcome.unreachable)) % {"count": len(outcome.unreachable)})
+    if outcome.nobody:
+        messages.info(request, ngettext(
+            "%(count)d organisation without an answer has nobody who may sign for it: invite a signer (the links "
+            "are in the table).",
+            "%(count)d organisations without an answer have nobody who may sign for them: invite a signer for "
+            "each (the links are in the table).", len(outcome.nobody)) % {"count": len(outcome.nobody)})
 
 
 @login_required
