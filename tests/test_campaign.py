@@ -128,6 +128,16 @@ def test_signing_for_an_organisation_leads_to_the_share_step(client, campaign_st
     assert 'id="share-heading"' in page
 
 
+def test_no_share_step_for_a_statement_the_public_cannot_read(client, coalition, coordinator, signer, member_org):
+    members_only = make_statement(coalition, by=coordinator, status="open", title="Members only")
+    client.force_login(signer)
+    client.post(reverse("statement_sign", args=[members_only.slug]),
+                {"organisation": member_org.slug, "sha256": members_only.signed_revision.sha256})
+    assert Signature.objects.filter(statement=members_only).exists()
+    page = client.get(reverse("statement_sign", args=[members_only.slug])).content.decode()
+    assert 'id="share-heading"' not in page and "t.me/share" not in page
+
+
 # Open Graph and the preview image ------------------------------------------------------------
 
 def test_open_and_published_statements_have_open_graph_and_twitter_tags(client, coalition, coordinator,
