@@ -240,6 +240,16 @@ def stored_or_render(key: str, read_versions, render, *, stale_allowed: bool = T
     return content
 
 
+def statement_value(request, statement_id: int, name: str, compute):
+    """What `compute()` gives about one statement (its translations, its issues), stored like a
+    fragment: renewed when the statement's texts, status or publications change, so a signed-in
+    page need not ask the database again. Only for what follows from those rows (pass anything of
+    the visitor's own that it depends on in `name`), never for anything carrying a form token."""
+    storing_page = getattr(request, "_public_page_versions", None) is not None
+    return stored_or_render(f"public-value:{name}:{statement_id}", lambda: statement_versions(statement_id),
+                            compute, stale_allowed=not storing_page)
+
+
 def page_depends_on(request, statement) -> None:
     """The page being made is about `statement`: its copy is renewed with the statement's own
     versions, not the archive's. Called right after the statement's row is read and before its

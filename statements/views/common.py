@@ -95,7 +95,8 @@ def statement_context(request, statement: Statement, **forms) -> dict:
         # The address of the version shown: canonical, og:url (the bare one follows the reader).
         "language_query": f"?lang={revision.language}" if requested else "",
         **reader_language_notes(statement, revision, requested=requested, reader=reader),
-        "versions": language_versions(statement, stale=drafting),
+        "versions": caching.statement_value(request, statement.pk, f"language-versions:{drafting}",
+                                            lambda: language_versions(statement, stale=drafting)),
         "drafting": drafting,
         "can_edit": permissions.can_edit_statement(user, statement),
         "can_comment": permissions.can_comment(user, statement),
@@ -118,7 +119,8 @@ def statement_context(request, statement: Statement, **forms) -> dict:
         "deadline_form": forms.get("deadline_form") or DeadlineForm(initial={"deadline": statement.deadline}),
         "publish_form": forms.get("publish_form") or PublishForm(statement=statement),
         "correction_form": forms.get("correction_form") or CorrectionForm(),
-        "issues": publishing.issues(statement, user),
+        "issues": caching.statement_value(request, statement.pk, f"issues:{drafting}",
+                                          lambda: publishing.issues(statement, user)),
         "can_retry": permissions.can_publish(user, statement),
     }
 

@@ -1,0 +1,82 @@
+"""A signed-in statement page takes the statement's translations and issues from the cache
+(`caching.statement_value`): asked of the database once, renewed when a translation, a new text,
+a publication or its PDF changes, and kept apart for member staff and everyone else."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from unittest import mock
+
+from statements import pdf, services
+from statements.models import Publication
+from statements.services import Draft
+
+from .factories import make_statement
+
+pytestmark = pytest.mark.django_db
+
+
+def page(client, statement) -> tuple[str, list[str]]:
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(statement.get_absolute_url())
+    assert response.status_code == 200
+    return response.content.decode(), [q["sql"] for q in queries]
+
+
+def translate(statement, by, title="Заява"):
+    statement.refresh_from_db()
+    services.add_translation(statement, by=by, language="uk", based_on=None, translation_of=statement.current_revision,
+                             draft=Draft(title, "", "Текст."))
+
+
+def test_the_second_signed_in_visit_asks_nothing_about_translations_or_issues(client, coalition, coordinator, staff):
+    statement = make_statement(coalition, by=coordinator, status="open", title="Stored values")
+    client.force_login(staff)
+    _, first = page(client, statement)
+    assert [q for q in first if "statements_publication" in q]
+    _, second = page(client, statement)
+    assert not [q for q in second if " FROM \"statements_publication\"" in q or " FROM \"statements_revision\"" in q]
+    assert len(second) < len(first)
+
+
+def test_a_new_translation_shows_at_once_on_the_signed_in_page(client, coalition, coordinator, staff):
+    statement = make_statement(coalition, by=coordinator, status="draft", title="Soon translated")
+    client.force_login(staff)
+    assert 'href="?lang=uk"' not in page(client, statement)[0]
+    translate(statement, coordinator)
+    assert 'href="?lang=uk" hreflang="uk"' in page(client, statement)[0]
+
+
+def test_member_staff_and_other_readers_get_their_own_list_of_versions(client, coalition, coordinator, staff):
+    statement = make_statement(coalition, by=coordinator, status="draft", title="Changed since")
+    translate(statement, coordinator)
+    statement.refresh_from_db()
+    services.save_revision(statement, by=coordinator, based_on=statement.current_revision,
+                           draft=Draft("Changed since", "", "A new text."))
+    statement.allows_individuals = True  # so that anyone may read it while it is open
+    statement.save(update_fields=["allows_individuals"])
+    services.open_for_signature(statement, by=coordinator, deadline=None)
+    client.force_login(staff)
+    assert "out of date" in page(client, statement)[0]  # staff see the stale translation, marked
+    client.logout()
+    assert 'href="?lang=uk"' not in page(client, statement)[0]  # the public only translations of the text
+    client.force_login(staff)
+    assert "out of date" in page(client, statement)[0]
+
+
+def test_publishing_and_its_pdf_show_at_once_on_the_signed_in_page(client, coalition, coordinator, staff,
+                                                                  django_capture_on_commit_callbacks):
+    statement = make_statement(coalition, by=coordinator, status="open", title="Soon published")
+    client.force_login(staff)
+    assert "Issue 1" not in page(client, statement)[0]
+    services.close_signing(statement, by=coordinator)
+    with mock.patch.object(pdf, "sign_pdf", side_effect=RuntimeError("no key here")):
+        with django_capture_on_commit_callbacks(execute=True):
+            services.publish(statement, by=coordinator)
+    assert Publication.objects.get(statement=statement).state == Publication.State.FAILED
+    shown = page(client, statement)[0]
+    assert "Issue 1" in shown and "could not be made" in shown
+    publication = Publication.objects.get(statement=statement)
+    publication.state = Publication.State.PENDING
+    publication.save(update_fields=["state"])
+    assert "Reload this page in a minute" in page(client, statement)[0]
