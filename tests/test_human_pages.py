@@ -260,3 +260,20 @@ def test_the_recovery_codes_page_says_what_they_are_and_to_keep_them_safe(client
     assert reverse("mfa_download_recovery_codes") in page and reverse("mfa_generate_recovery_codes") in page
     index = client.get(reverse("mfa_index")).content.decode()
     assert "10 of 10 codes are still unused." in index and "Turn off two-factor authentication" in index
+
+
+@pytest.mark.parametrize("url, says", [
+    ("/accounts/password/reset/", "Enter the email address you sign in with"),
+    ("/accounts/password/reset/done/", "Look in the spam folder"),
+    ("/accounts/password/reset/key/1-not-a-key/", "A password reset link works once"),
+    ("/accounts/confirm-email/not-a-key/", "This confirmation link has expired or is incomplete."),
+])
+def test_the_account_pages_say_what_to_do_in_the_sites_layout(client, url, says):
+    page = client.get(url).content.decode()
+    assert 'class="site-header"' in page and says in page
+
+
+def test_signing_out_asks_once_with_a_way_back(client, signer):
+    client.force_login(signer)
+    page = client.get(reverse("account_logout")).content.decode()
+    assert "Sign out of Coalition Statements on this device?" in page and "Stay signed in" in page
