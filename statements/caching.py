@@ -217,19 +217,20 @@ def _release(key: str) -> None:
     cache.delete(f"{key}:lock")
 
 
-def stored_or_render(key: str, read_versions, render, *, stale_allowed: bool = True) -> str:
+def stored_or_render(key: str, read_versions, render, *, stale_allowed: bool = True, known: dict | None = None) -> str:
     """A fragment's text: the copy stored under `key` if it may be served (as a page's, above),
     else `render()`'s, stored with the versions `read_versions()` gives before it renders. Not
     `stale_allowed` (inside a page whose copy will be stored as made now), only a current copy is
-    served: a page must not store an older fragment under newer versions."""
+    served: a page must not store an older fragment under newer versions. `known`: the versions
+    `read_versions()` gives, if already read for this request (no second trip to the cache)."""
     entry = _tolerant(cache.get)(key)
-    serve, locked = _stored(key, entry)
-    if serve and not stale_allowed and _tolerant(versions)(entry["versions"]) != entry["versions"]:
+    serve, locked = _stored(key, entry, known)
+    if serve and not stale_allowed and not _current(entry["versions"], known):
         serve = False
     if serve:
         return entry["content"]
     try:
-        made, current = time.time(), _tolerant(read_versions)()
+        made, current = time.time(), known or _tolerant(read_versions)()
         content = render()
         if current:
             _tolerant(cache.set)(key, {"versions": current, "made": made, "content": content},
@@ -240,6 +241,23 @@ def stored_or_render(key: str, read_versions, render, *, stale_allowed: bool = T
     return content
 
 
+def _current(stored: dict, known: dict | None) -> bool:
+    if known is not None and all(name in known for name in stored):
+        return all(known[name] == value for name, value in stored.items())
+    return _tolerant(versions)(stored) == stored
+
+
+def request_statement_versions(request, statement_id: int) -> dict | None:
+    """A statement's versions, read once for the request (its fragments and values all depend on
+    them), before any of what they stand for is read. None if the cache cannot be reached."""
+    if request is None:
+        return None
+    read = request.__dict__.setdefault("_statement_versions", {})
+    if statement_id not in read:
+        read[statement_id] = _tolerant(statement_versions)(statement_id)
+    return read[statement_id]
+
+
 def statement_value(request, statement_id: int, name: str, compute):
     """What `compute()` gives about one statement (its translations, its issues), stored like a
     fragment: renewed when the statement's texts, status or publications change, so a signed-in
@@ -247,7 +265,8 @@ def statement_value(request, statement_id: int, name: str, compute):
     the visitor's own that it depends on in `name`), never for anything carrying a form token."""
     storing_page = getattr(request, "_public_page_versions", None) is not None
     return stored_or_render(f"public-value:{name}:{statement_id}", lambda: statement_versions(statement_id),
-                            compute, stale_allowed=not storing_page)
+                            compute, stale_allowed=not storing_page,
+                            known=request_statement_versions(request, statement_id))
 
 
 def page_depends_on(request, statement) -> None:

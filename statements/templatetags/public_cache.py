@@ -26,10 +26,12 @@ class StatementFragmentNode(template.Node):
                f"{timezone.get_current_timezone_name()}:"
                f"{hashlib.sha256(vary).hexdigest()}")
         # A page being stored for anonymous visitors is itself the one render of its next copy.
-        storing_page = getattr(context.get("request"), "_public_page_versions", None) is not None
+        request = context.get("request")
+        storing_page = getattr(request, "_public_page_versions", None) is not None
         return mark_safe(caching.stored_or_render(key, lambda: caching.statement_versions(statement.pk),
                                                   lambda: self.nodelist.render(context),
-                                                  stale_allowed=not storing_page))
+                                                  stale_allowed=not storing_page,
+                                                  known=caching.request_statement_versions(request, statement.pk)))
 
 
 @register.tag

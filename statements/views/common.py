@@ -110,15 +110,18 @@ def statement_context(request, statement: Statement, **forms) -> dict:
         "may_sign": permissions.signable_organisations(user, statement).exists(),
         "actions": actions(user, statement),
         "comments": statement.comments.select_related("author", "revision", "resolved_by") if drafting else [],
-        "comment_form": forms.get("comment_form") or CommentForm(statement=statement, initial={"revision": revision}),
-        "open_form": forms.get("open_form") or OpenForm(initial={
+        # The forms are built only if the page shows them (most visitors see none of the coordinator's).
+        "comment_form": forms.get("comment_form") or SimpleLazyObject(
+            lambda: CommentForm(statement=statement, initial={"revision": revision})),
+        "open_form": forms.get("open_form") or SimpleLazyObject(lambda: OpenForm(initial={
             "deadline": statement.deadline,
-            "who_may_sign": "individuals" if statement.allows_individuals else "organisations"}),
-        "withdraw_form": forms.get("withdraw_form") or WithdrawForm(),
-        "reopen_form": ReopenForm(),
-        "deadline_form": forms.get("deadline_form") or DeadlineForm(initial={"deadline": statement.deadline}),
-        "publish_form": forms.get("publish_form") or PublishForm(statement=statement),
-        "correction_form": forms.get("correction_form") or CorrectionForm(),
+            "who_may_sign": "individuals" if statement.allows_individuals else "organisations"})),
+        "withdraw_form": forms.get("withdraw_form") or SimpleLazyObject(WithdrawForm),
+        "reopen_form": SimpleLazyObject(ReopenForm),
+        "deadline_form": forms.get("deadline_form") or SimpleLazyObject(
+            lambda: DeadlineForm(initial={"deadline": statement.deadline})),
+        "publish_form": forms.get("publish_form") or SimpleLazyObject(lambda: PublishForm(statement=statement)),
+        "correction_form": forms.get("correction_form") or SimpleLazyObject(CorrectionForm),
         "issues": caching.statement_value(request, statement.pk, f"issues:{drafting}",
                                           lambda: publishing.issues(statement, user)),
         "can_retry": permissions.can_publish(user, statement),
