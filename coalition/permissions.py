@@ -31,11 +31,16 @@ _kept: ContextVar[dict | None] = ContextVar("permission_answers", default=None)
 
 
 @contextmanager
-def answers_kept():
+def answers_kept(user=None, coordinated: list | None = None):
     """Inside this block each question about a user's roles in a coalition is asked of the
     database once: for rendering one page, which changes no role (the statement page asks whether
-    its visitor coordinates the coalition for half a dozen of its buttons)."""
-    token = _kept.set({})
+    its visitor coordinates the coalition for half a dozen of its buttons). `coordinated`: the
+    coalitions `user` coordinates, if already read for the request (RequireMFAMiddleware reads
+    them): then whether they coordinate one is not asked at all."""
+    kept = {}
+    if _signed_in(user) and coordinated is not None:
+        kept[("coordinated", user.pk)] = frozenset(coalition.pk for coalition in coordinated)
+    token = _kept.set(kept)
     try:
         yield
     finally:
@@ -54,6 +59,9 @@ def _remembered(question: tuple, answer) -> bool:
 def is_coordinator(user, coalition: Coalition) -> bool:
     if not _signed_in(user):
         return False
+    coordinated = (_kept.get() or {}).get(("coordinated", user.pk))
+    if coordinated is not None:
+        return coalition.pk in coordinated
     return _remembered(("coordinator", user.pk, coalition.pk), lambda: CoalitionRole.objects.filter(
         user=user, coalition=coalition, role=CoalitionRole.Role.COORDINATOR
     ).exists())

@@ -41,7 +41,7 @@ class StatementDetailView(TemplateView):
 
     def get(self, request, *args, **kwargs):
         # Rendered inside: the template asks the same role questions as the context.
-        with permissions.answers_kept():
+        with permissions.answers_kept(request.user, getattr(request, "coordinated_coalitions", None)):
             return super().get(request, *args, **kwargs).render()
 
     def get_context_data(self, **kwargs):
