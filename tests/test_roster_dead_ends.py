@@ -153,3 +153,10 @@ def test_after_an_action_on_the_people_page_the_message_is_in_the_organisation_a
     section = re.search(rf'<section class="people-organisation" id="organisation-{member_org.slug}".*?</section>',
                         page, re.S).group(0)
     assert "may now sign for" in section and page.count("may now sign for") == 1
+
+
+@pytest.mark.parametrize("query", ["?organisation=abc&role=signer", "?organisation=999999&role=nonsense"])
+def test_the_invitation_form_ignores_a_query_string_naming_nothing_it_knows(coordinator_client, coalition, query):
+    response = coordinator_client.get(reverse("invitations", args=[coalition.slug]) + query)
+    assert response.status_code == 200
+    assert not re.findall(r'<option value="\d+" selected', response.content.decode())  # nothing chosen for them
