@@ -11,7 +11,7 @@ of queries, however many statements, organisations and signatures there are.
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -19,7 +19,7 @@ from django.utils.translation import ngettext
 from coalition import permissions
 from coalition.models import Membership, OrganisationRole
 
-from .models import Decline, InvitedPartner, Revision, Signature, Statement
+from .models import Decline, InvitedPartner, Signature, Statement
 from .selectors import member_coalitions, name_key
 
 Status = Statement.Status
@@ -252,21 +252,14 @@ class Draft:
     statement: Statement
     open_comments: int
     changed_by_others: bool  # the latest text is someone else's
-    mine: bool  # I wrote one of its revisions
-
-    @property
-    def waiting(self) -> bool:
-        return bool(self.open_comments) or self.changed_by_others
 
 
 def drafts_for_me(user, limit: int = 50) -> list[Draft]:
     """The drafts of the coalitions `user` works in, latest change first: how many comments are
-    not resolved, whether someone else saved the latest text, whether `user` wrote any of it.
-    One query."""
+    not resolved, and whether someone else saved the latest text. One query."""
     drafts = (Statement.objects.filter(status=Status.DRAFT, coalition__in=member_coalitions(user))
               .select_related("coalition", "current_revision__author")
-              .annotate(open_comments=Count("comments", filter=Q(comments__resolved_at__isnull=True)),
-                        mine=Exists(Revision.objects.filter(statement=OuterRef("pk"), author=user)))
+              .annotate(open_comments=Count("comments", filter=Q(comments__resolved_at__isnull=True)))
               .order_by("-current_revision__created_at", "-created_at")[:limit])
-    return [Draft(d, d.open_comments, d.current_revision is not None and d.current_revision.author_id != user.pk,
-                  d.mine) for d in drafts]
+    return [Draft(d, d.open_comments, d.current_revision is not None and d.current_revision.author_id != user.pk)
+            for d in drafts]
