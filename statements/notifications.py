@@ -164,16 +164,39 @@ def _coordinators(coalition):
 
 def _told_of_signing(statement, rows) -> list[tuple]:
     """Who is told that signing opens, reopens or has a new deadline: everyone active who may sign
-    for an organisation of the roster `rows` (with the names of those organisations, in the
-    user's language), and the coalition's coordinators; each once, as (user, organisation names)."""
+    for an organisation of the roster `rows`, and the coalition's coordinators; each once, as
+    (user, names, coordinator): `names` are the organisations they may sign for that have neither
+    signed the text to be signed nor declined, in the user's language; `coordinator` says the
+    user coordinates the coalition."""
     told: dict[int, tuple] = {}
     for row in rows:
         for user in row.signers:
             if user.is_active:
-                told.setdefault(user.pk, (user, []))[1].append(row.organisation.name_in(user.language or "en"))
+                names = told.setdefault(user.pk, (user, [], False))[1]
+                if row.status in ("no_answer", "earlier"):
+                    names.append(row.organisation.name_in(user.language or "en"))
     for user in _coordinators(statement.coalition):
-        told.setdefault(user.pk, (user, []))
+        user, names, _coordinator = told.get(user.pk, (user, [], True))
+        told[user.pk] = (user, names, True)
     return list(told.values())
+
+
+def _signing_recipients(statement, key: str):
+    """The fan-out's recipients of a message about signing (opened, reopened, a new deadline),
+    grouped for rendering by language, zone, organisations and role, so the messages cost no
+    query per recipient."""
+    from .selectors import roster
+
+    for user, names, coordinator in _told_of_signing(statement, roster(statement).rows):
+        yield outbox.Recipient(user.email, f"{key}:{user.email.lower()}", user.language or "en",
+                               {"organisations": names, "coordinator": coordinator},
+                               (coordinator, tuple(names)), time_zone=user.time_zone)
+
+
+def _signing_context(statement, **context) -> dict:
+    return {"statement": statement, "revision": statement.signed_revision,
+            "sign_url": _url(reverse("statement_sign", args=[statement.slug])),
+            "roster_url": _url(reverse("statement_roster", args=[statement.slug])), **context}
 
 
 def _tell_signing_changed(statement, *, template: str, key: str, **context) -> int:
@@ -181,16 +204,9 @@ def _tell_signing_changed(statement, *, template: str, key: str, **context) -> i
     their language, written in the caller's transaction: the recipients are the coalition's
     staff who may sign and its coordinators, a number that does not grow with the signatures.
     `key` names the change, so a repeat of the same change tells nobody twice."""
-    from .selectors import roster
-
-    recipients = (outbox.Recipient(user.email, f"{key}:{user.email.lower()}", user.language or "en",
-                                   {"organisations": names}, tuple(names), time_zone=user.time_zone)
-                  for user, names in _told_of_signing(statement, roster(statement).rows))
     return len(outbox.enqueue_many(
-        recipients, kind=EmailOptOut.Kind.STATEMENT_OPENED, template=template,
-        context={"statement": statement, "revision": statement.signed_revision,
-                 "sign_url": _url(reverse("statement_sign", args=[statement.slug])), **context},
-        coalition=statement.coalition))
+        _signing_recipients(statement, key), kind=EmailOptOut.Kind.STATEMENT_OPENED, template=template,
+        context=_signing_context(statement, **context), coalition=statement.coalition))
 
 
 def statement_reopened(statement, *, closed_at) -> int:
@@ -216,18 +232,10 @@ def statement_opened(statement) -> None:
 
 def write_statement_opened(fan_out) -> int:
     """The task's part of `statement_opened`: the outbox rows, in bulk; returns how many."""
-    from .selectors import roster
-
     statement = fan_out.statement
-    recipients = (outbox.Recipient(user.email, f"statement-opened:{statement.pk}:{user.email.lower()}",
-                                   user.language or "en", {"organisations": names}, tuple(names),
-                                   time_zone=user.time_zone)
-                  for user, names in _told_of_signing(statement, roster(statement).rows))
     return len(outbox.enqueue_many(
-        recipients, kind=EmailOptOut.Kind.STATEMENT_OPENED, template="statement_opened",
-        context={"statement": statement, "revision": statement.signed_revision,
-                 "sign_url": _url(reverse("statement_sign", args=[statement.slug]))},
-        coalition=statement.coalition))
+        _signing_recipients(statement, f"statement-opened:{statement.pk}"), kind=EmailOptOut.Kind.STATEMENT_OPENED,
+        template="statement_opened", context=_signing_context(statement), coalition=statement.coalition))
 
 
 def signature_reminders(statement) -> int:

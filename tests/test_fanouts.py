@@ -67,11 +67,13 @@ def test_after_the_task_each_recipient_has_one_message_in_their_language_as_enqu
     assert FanOut.objects.get().done_at is not None and FanOut.objects.get().messages == 4
     # The bulk path writes exactly the message the one-at-a-time path writes, unsubscribe link included.
     draft.refresh_from_db()
-    for user, names in [(signers[1], [member_org.name]), (coordinator, [])]:
+    for user, names, coordinates in [(signers[1], [member_org.name], False), (coordinator, [], True)]:
         one = outbox.enqueue(kind=EmailOptOut.Kind.STATEMENT_OPENED, dedupe_key=f"compare:{user.pk}",
                              recipient=user.email, template="statement_opened", language=user.language,
                              context={"statement": draft, "revision": draft.signed_revision, "organisations": names,
-                                      "sign_url": settings.SITE_URL + reverse("statement_sign", args=[draft.slug])})
+                                      "coordinator": coordinates,
+                                      "sign_url": settings.SITE_URL + reverse("statement_sign", args=[draft.slug]),
+                                      "roster_url": settings.SITE_URL + reverse("statement_roster", args=[draft.slug])})
         bulk = sent[user.email]
         assert [untimed(part) for part in (bulk.subject, bulk.body_text, bulk.body_html, str(bulk.headers))] == [
             untimed(part) for part in (one.subject, one.body_text, one.body_html, str(one.headers))]

@@ -199,5 +199,5 @@ def test_ukrainian_invitation_email_uses_the_genitive_month_and_says_its_languag
     )
     notifications.invitation_sent(invitation)
     row = OutboundEmail.objects.get(recipient=invitation.email)
-    assert "до 6 грудня 2026" in row.body_text
+    assert "6 грудня 2026, 12:00 за київським часом" in row.body_text
     assert '<html lang="uk">' in row.body_html
