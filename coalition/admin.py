@@ -6,7 +6,7 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from . import names, services, validators
+from . import look, names, services, validators
 from .models import (
     AuditEvent, Coalition, CoalitionRole, EmailOptOut, Invitation, Membership, Organisation, OrganisationRole, User,
 )
@@ -98,15 +98,34 @@ def names_form(model, *, with_places: bool = False) -> type[NamesForm]:
     return type(f"{model.__name__}NamesForm", (NamesForm,), {**fields, "Meta": meta})
 
 
+class CoalitionForm(names_form(Coalition, with_places=True)):
+    logo_upload = forms.FileField(label=_("Logo"), required=False,
+                                  help_text=_("An SVG or PNG image, at most 512 KB; an SVG is sanitised."))
+    remove_logo = forms.BooleanField(label=_("Remove the logo"), required=False)
+
+    def clean_logo_upload(self):
+        upload = self.cleaned_data.get("logo_upload")
+        return look.clean_logo(upload) if upload else None
+
+
 @admin.register(Coalition)
 class CoalitionAdmin(admin.ModelAdmin):
-    form = names_form(Coalition, with_places=True)
+    form = CoalitionForm
     # A website typed without a scheme is read as https:// (Django 6's default, chosen now).
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     list_display = ["name", "slug", "demo"]
     prepopulated_fields = {"slug": ["name"]}
     search_fields = ["name"]
     inlines = [MembershipInline, CoalitionRoleInline]
+
+    def save_model(self, request, obj, form, change):
+        """The logo and accent go through coalition/look.py: stored by hash, and audited."""
+        accent = obj.accent
+        if change:
+            obj.accent = Coalition.objects.values_list("accent", flat=True).get(pk=obj.pk)
+        super().save_model(request, obj, form, change)
+        look.apply_look(obj, by=request.user, accent=accent, logo=form.cleaned_data.get("logo_upload"),
+                        remove_logo=form.cleaned_data.get("remove_logo"))
 
 
 @admin.register(Organisation)

@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from . import names, origins
+from . import look, names, origins
 from .time_zones import validate_time_zone
 from .validators import validate_description, validate_name
 
@@ -24,6 +24,8 @@ PLACES_HELP = _('Where statements are published from, per language, e.g. {"en": 
                 'printed before the date in the PDF. A statement may name another place.')
 EMBED_HELP = _("Origins such as https://example.org whose pages may show this coalition's statements in a frame "
                "(the embed page); https only, except localhost.")
+ACCENT_HELP = _("A hex colour such as #0b4f8a for buttons, links and rules on the coalition's pages, emails and "
+                "PDFs; white text on it must reach a contrast of 4.5:1. Blank: the site's blue.")
 DEMO_HELP = _("Made by manage.py seed_demo, which gives roles only on what it made itself.")
 
 
@@ -102,6 +104,11 @@ class Coalition(models.Model):
     # Pages that may frame the coalition's statements' embed pages (coalition/origins.py).
     embed_origins = models.JSONField(_("sites that may embed statements"), default=list, blank=True,
                                      validators=[origins.validate_origins], help_text=EMBED_HELP)
+    # The look (coalition/look.py): the logo's name in the default storage (an SVG already
+    # sanitised, or a PNG written again), and the accent colour.
+    logo = models.CharField(_("logo"), max_length=200, blank=True, editable=False)
+    accent = models.CharField(_("accent colour"), max_length=7, blank=True, validators=[look.validate_accent],
+                              help_text=ACCENT_HELP)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     demo = models.BooleanField(_("demo data"), default=False, editable=False, help_text=DEMO_HELP)
 
@@ -116,6 +123,25 @@ class Coalition(models.Model):
     def clean(self):
         self.translations = names.clean_translations(self.translations)
         self.places = names.clean_places(self.places)
+        self.accent = look.clean_accent(self.accent)
+
+    @property
+    def look_version(self) -> str:
+        """Changes whenever the logo or accent does: part of their URLs, so each can be kept for good."""
+        return hashlib.sha256(f"{self.accent}|{self.logo}".encode()).hexdigest()[:12]
+
+    @property
+    def has_look(self) -> bool:
+        return bool(self.accent or self.logo)
+
+    def logo_url(self) -> str:
+        if not self.logo:
+            return ""
+        stem, kind = self.logo.rsplit("/", 1)[-1].rsplit(".", 1)
+        return reverse("coalition_logo", args=[self.slug, stem, kind])
+
+    def look_css_url(self) -> str:
+        return reverse("coalition_look_css", args=[self.slug, self.look_version]) if self.has_look else ""
 
     def name_in(self, language: str | None) -> str:
         return names.name_in(self.name, self.translations, language)

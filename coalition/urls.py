@@ -5,7 +5,7 @@ from django.urls import include, path
 from statements.views import ArchiveView
 from statements.views import outbox as outbox_views
 
-from . import account_views, notification_views, people_views, views
+from . import account_views, look_views, notification_views, people_views, views
 
 handler403 = "coalition.views.permission_denied"
 # Both render without the request's data or context: a request that could not be decoded must
@@ -21,6 +21,9 @@ urlpatterns = [
     path("", ArchiveView.as_view(front_page=True), name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("coalitions/<slug:slug>/", views.CoalitionDetailView.as_view(), name="coalition_detail"),
+    path("coalitions/<slug:slug>/look/", look_views.coalition_look, name="coalition_look"),
+    path("coalitions/<slug:slug>/look-<str:version>.css", look_views.look_css, name="coalition_look_css"),
+    path("coalitions/<slug:slug>/logo/<str:name>.<str:kind>", look_views.logo, name="coalition_logo"),
     path("coalitions/<slug:slug>/invitations/", views.invitations, name="invitations"),
     path("coalitions/<slug:slug>/people/", people_views.PeopleView.as_view(), name="coalition_people"),
     path("coalitions/<slug:slug>/people/<int:pk>/grant-signing/", people_views.grant_signing,

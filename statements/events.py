@@ -78,6 +78,7 @@ SENTENCES: dict[str, Sentence] = {
     # Events on other objects than a statement: not on the Events page today, but in words all the same.
     "coalition.embed_origins_changed": Sentence(_("%(actor)s changed the list of sites that may embed the "
                                                   "coalition’s statements.")),
+    "coalition.look_changed": Sentence(_("%(actor)s changed the coalition’s logo or colour.")),
     "email.retried": Sentence(_("%(actor)s sent a failed email again.")),
     "invitation.sent": Sentence(_("%(actor)s sent an invitation to %(email)s.")),
     "invitation.accepted": Sentence(_("%(actor)s accepted an invitation.")),

@@ -43,7 +43,7 @@ from django.utils.translation import gettext as _
 
 from coalition import audit, db, permissions, time_zones
 from coalition import unsubscribe as unsubscribe_links
-from coalition.models import EmailOptOut
+from coalition.models import Coalition, EmailOptOut
 
 from .models import OutboundEmail
 
@@ -72,12 +72,29 @@ def render_message(template: str, context: dict, language: str, time_zone: str =
     context = {"site_url": settings.SITE_URL, "language": language, **context}
     zone = time_zone if time_zone in time_zones.available() else None
     with translation.override(language), timezone.override(zone or settings.TIME_ZONE):
+        context = {**email_look(context), **context}
         subject = " ".join(render_plain_text(f"email/{template}_subject.txt", context).split())
         text = render_plain_text(f"email/{template}_message.txt", context).strip() + "\n"
         if context.get("unsubscribe_url"):
             text += "\n" + render_plain_text("email/_unsubscribe_footer.txt", context).strip() + "\n"
         html = render_to_string(f"email/{template}_message.html", context)
     return subject, text, html
+
+
+# The emails' own blue, for emails about no coalition or of one that chose no accent colour.
+SITE_ACCENT = "#1d4e89"
+
+
+def email_look(context: dict) -> dict:
+    """The look of an email about a coalition (its `coalition`, or its `statement`'s): the logo as
+    an absolute address (`email_logo_url`, empty without one), its name and `accent`, the colour
+    for the top rule and buttons (templates/email/base.html)."""
+    coalition = (context.get("coalition") or getattr(context.get("statement"), "coalition", None)
+                 or getattr(context.get("invitation"), "coalition", None))
+    if not isinstance(coalition, Coalition):
+        return {"accent": SITE_ACCENT, "email_logo_url": ""}
+    return {"accent": coalition.accent or SITE_ACCENT, "email_coalition_name": coalition.display_name,
+            "email_logo_url": settings.SITE_URL + coalition.logo_url() if coalition.logo else ""}
 
 
 def render_plain_text(template: str, context: dict) -> str:

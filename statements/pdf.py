@@ -99,7 +99,9 @@ ASSETS: dict[str, Path] = {
         "fonts/NotoSans-Bold.ttf",
     )
 }
-MEDIA_TYPES = {".css": "text/css", ".svg": "image/svg+xml", ".ttf": "font/ttf"}
+MEDIA_TYPES = {".css": "text/css", ".svg": "image/svg+xml", ".ttf": "font/ttf", ".png": "image/png"}
+# The coalition's own logo (already sanitised, coalition/look.py), given as bytes with the document.
+DEFAULT_LOGO = ASSET_BASE + "img/coalition-logo.svg"
 
 # The visible signature stamp: pyHanko draws it over the empty box the template reserves with
 # this id, at this size (PDF points). Its font has 1000 units per em, which pyHanko's glyph
@@ -197,6 +199,22 @@ class PdfDocument:
     audit_event_id: int | None = None
     audit_hash: str = ""
     signatories_url: str = ""
+    # The coalition's look: its logo's bytes and kind ("svg" or "png"; none: the site's mark) and
+    # its accent colour (#rrggbb; none: the letterhead's blue).
+    logo: bytes = b""
+    logo_kind: str = ""
+    accent: str = ""
+
+    @property
+    def logo_url(self) -> str:
+        return f"{ASSET_BASE}coalition/logo.{self.logo_kind}" if self.logo and self.logo_kind in ("svg", "png") else DEFAULT_LOGO
+
+    @property
+    def own_assets(self) -> dict[str, tuple[bytes, str]]:
+        """The files this document brings besides `ASSETS`: its logo."""
+        if self.logo_url == DEFAULT_LOGO:
+            return {}
+        return {self.logo_url: (self.logo, MEDIA_TYPES["." + self.logo_kind])}
 
     @property
     def audit_hash_groups(self) -> list[str]:
@@ -215,10 +233,14 @@ class AssetFetcher(URLFetcher):
     """Serves the files in `ASSETS` and refuses every other URL: no network, no other files, no
     redirects. WeasyPrint logs a refused resource and renders without it."""
 
-    def __init__(self):
+    def __init__(self, extra: dict[str, tuple[bytes, str]] | None = None):
         super().__init__(allowed_protocols=(), allow_redirects=False, timeout=1)
+        self.extra = extra or {}
 
     def fetch(self, url, headers=None):
+        if url in self.extra:
+            body, media_type = self.extra[url]
+            return URLFetcherResponse(url, body=body, headers={"Content-Type": media_type})
         path = ASSETS.get(url)
         if path is None:
             raise AssetRefused(f"not a bundled asset: {url[:200]}")
@@ -296,7 +318,18 @@ def _page_css(document: PdfDocument) -> str:
         f"@bottom-left {{ content: {css_string(footer)}; }} "
         f"@bottom-right {{ content: {_page_counter(page_of)}; }} "
         "}"
+        + _accent_css(document.accent)
     )
+
+
+def _accent_css(accent: str) -> str:
+    """The coalition's colour on the letterhead's rule, its name and the headings. Only a
+    #rrggbb value is used: it is written into CSS."""
+    if not re.fullmatch(r"#[0-9a-f]{6}", accent or ""):
+        return ""
+    return (f" @page {{ @top-left {{ color: {accent}; }} }}"
+            f" .letterhead {{ border-bottom-color: {accent}; }}"
+            f" .letterhead .coalition, h2 {{ color: {accent}; }}")
 
 
 def _hash_groups(value: str) -> list[str]:
@@ -360,11 +393,12 @@ class EmbeddedFile:
     moment: datetime | None = None
 
 
-def html_to_pdf(html: str, *, pdf_variant: str | None = PDF_VARIANT, files: Sequence[EmbeddedFile] = ()) -> bytes:
+def html_to_pdf(html: str, *, pdf_variant: str | None = PDF_VARIANT, files: Sequence[EmbeddedFile] = (),
+                assets: dict[str, tuple[bytes, str]] | None = None) -> bytes:
     """Any HTML as a PDF through the allowlist fetcher: relative URLs resolve against
-    `ASSET_BASE`; anything not in `ASSETS` is refused, attachments included. `files` are
-    embedded as they are."""
-    fetcher = AssetFetcher()
+    `ASSET_BASE`; anything not in `ASSETS` (or in `assets`, given as bytes) is refused,
+    attachments included. `files` are embedded as they are."""
+    fetcher = AssetFetcher(assets)
     font_config = FontConfiguration()
     page = weasyprint.HTML(string=html, base_url=ASSET_BASE, url_fetcher=fetcher)
     attachments = [
@@ -378,7 +412,7 @@ def html_to_pdf(html: str, *, pdf_variant: str | None = PDF_VARIANT, files: Sequ
 def render_pdf(document: PdfDocument) -> bytes:
     """The publication as an unsigned, tagged PDF/A-3a file carrying its signatory list, ready
     for `sign_pdf`."""
-    return html_to_pdf(render_html(document), files=signatory_files(document))
+    return html_to_pdf(render_html(document), files=signatory_files(document), assets=document.own_assets)
 
 
 # The signatory list inside the file ----------------------------------------------------------

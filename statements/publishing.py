@@ -6,6 +6,7 @@ stores it byte for byte; an issue without an embargo goes public at once, an emb
 `release_due` (a periodic task) finds its time has come. Going public tells every signatory.
 """
 
+import dataclasses
 import logging
 import re
 from dataclasses import dataclass
@@ -21,7 +22,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from coalition import audit, names, permissions
+from coalition import audit, look, names, permissions
 from coalition.models import User
 
 from . import notifications, pdf, sandbox, selectors, signing, storage, text, workflow
@@ -199,6 +200,15 @@ def document(publication: Publication) -> pdf.PdfDocument:
     )
 
 
+def printed_document(publication: Publication) -> pdf.PdfDocument:
+    """`document`, with the coalition's look as it is now: its logo (read from storage; if it
+    cannot be read, the site's mark) and its accent colour. Only the file being made needs them."""
+    coalition = publication.statement.coalition
+    logo = look.read_logo(coalition) or b""
+    return dataclasses.replace(document(publication), logo=logo, accent=coalition.accent,
+                               logo_kind=look.logo_kind(coalition.logo) if logo else "")
+
+
 def _claim(publication_id: int) -> Publication | None:
     """Count one more attempt at a pending issue and return it, or None if there is nothing to
     do. An issue already started PUBLICATION_MAX_ATTEMPTS times is marked failed instead: each
@@ -248,7 +258,7 @@ def prepare(publication_id: int) -> Publication | None:
     if publication is None:
         return None
     try:
-        signed = pdf.sign_pdf(pdf.render_pdf(document(publication)),
+        signed = pdf.sign_pdf(pdf.render_pdf(printed_document(publication)),
                               signer_name=publication.statement.coalition.name_in(publication.revision.language),
                               language=publication.revision.language)
         fingerprint = signing.fingerprint(signing.signing_certificate())

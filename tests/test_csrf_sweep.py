@@ -95,6 +95,9 @@ URLS: dict[str, Url] = {
     "outbox_problems": Url(PAGE, lambda w: [w["coalition"].slug]),
     "coalition_people": Url(PAGE, lambda w: [w["coalition"].slug]),
     "coalition_embedding": Url(FORM, lambda w: [w["coalition"].slug]),
+    "coalition_look": Url(FORM, lambda w: [w["coalition"].slug]),
+    "coalition_look_css": Url(PAGE, lambda w: [w["coalition"].slug, "000000000000"], user="anonymous"),
+    "coalition_logo": Url(PAGE, lambda w: [w["coalition"].slug, "logo-" + "0" * 20, "svg"], user="anonymous", get=404),
     # Form pages.
     "verify": Url(FORM, user="anonymous"),  # the POST only checks a file, but it is a form all the same
     "subscribe": Url(FORM, user="anonymous"),

@@ -145,6 +145,11 @@ ROWS = [
     Row("setting a coalition's embedding origins",
         lambda w: reverse("coalition_embedding", args=[w["draft"].coalition.slug]), "post",
         lambda w: {"origins": "https://evil.example"}, statuses=refused(404, 404)),
+    Row("a coalition's logo and colour", lambda w: reverse("coalition_look", args=[w["draft"].coalition.slug]),
+        statuses=refused(403, 403)),
+    Row("setting a coalition's logo and colour",
+        lambda w: reverse("coalition_look", args=[w["draft"].coalition.slug]), "post",
+        lambda w: {"accent": "#000000"}, statuses=refused(403, 403)),
     Row("edit page of a draft", slug_url("statement_edit", "draft"), statuses={"other_coordinator": 404}),
     Row("edit of a draft", slug_url("statement_edit", "draft"), "post", text_of("draft"),
         statuses={"other_coordinator": 404}),
@@ -257,7 +262,8 @@ ROWS = [
 PUBLIC_OR_TOKEN = {"api_statement", "api_statement_signatories", "coalition_detail", "organisation_detail", "short_link", "choose_language",
                    "signature_confirm", "invitation_accept", "subscription_confirm", "unsubscribe",
                    "account_confirm_email", "account_reset_password_from_key",
-                   "privacy_erase_confirm"}
+                   "privacy_erase_confirm",
+                   "coalition_look_css", "coalition_logo"}  # a coalition's public look, shown on its public pages
 
 CASES = [pytest.param(row, who, status, id=f"{row.id} / {who}")
          for row in ROWS

@@ -1,0 +1,102 @@
+"""The coalition's look: the coordinators' page that sets its logo and accent colour, and the two
+public files made from them, the logo and a small stylesheet (coalition/look.py)."""
+
+import re
+
+from csp.decorators import csp_exempt
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.files.storage import default_storage
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_safe
+
+from . import look, permissions
+from .models import Coalition
+
+KEPT_FOR_GOOD = "public, max-age=31536000, immutable"
+LOGO_NAME = re.compile(r"^logo-[0-9a-f]{20}$")
+# The logo, opened on its own, runs nothing and loads nothing, whatever it holds.
+LOGO_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; sandbox"
+
+
+class LookForm(forms.Form):
+    logo = forms.FileField(
+        label=gettext_lazy("Logo"), required=False,
+        help_text=gettext_lazy("An SVG or PNG image, at most 512 KB. Scripts and links to other sites are "
+                               "removed from an SVG. It is shown on the coalition’s pages, in its emails and "
+                               "at the top of its PDFs."),
+        widget=forms.ClearableFileInput(attrs={"accept": "image/svg+xml,image/png,.svg,.png"}))
+    remove_logo = forms.BooleanField(label=gettext_lazy("Remove the logo"), required=False)
+    accent = forms.CharField(
+        label=gettext_lazy("Accent colour"), required=False, max_length=20,
+        help_text=gettext_lazy("A hex code such as #0b4f8a, for buttons, links and rules. White text on it "
+                               "must reach a contrast of 4.5:1. Blank: the site’s blue."))
+
+    def clean_logo(self):
+        upload = self.cleaned_data.get("logo")
+        return look.clean_logo(upload) if upload else None
+
+    def clean_accent(self) -> str:
+        return look.clean_accent(self.cleaned_data["accent"])
+
+
+def _coordinated(request, slug: str) -> Coalition:
+    coalition = get_object_or_404(Coalition, slug=slug)
+    permissions.require(permissions.is_coordinator(request.user, coalition))
+    return coalition
+
+
+@login_required
+def coalition_look(request, slug: str):
+    """Coordinators set their coalition's logo and accent colour; anyone else gets a 403."""
+    coalition = _coordinated(request, slug)
+    form = LookForm(request.POST or None, request.FILES or None, initial={"accent": coalition.accent})
+    context = {"coalition": coalition, "look_coalition": coalition, "form": form}
+    if request.method == "POST":
+        if not form.is_valid():
+            return render(request, "coalition/look.html", context, status=400)
+        look.set_look(coalition, by=request.user, accent=form.cleaned_data["accent"],
+                      logo=form.cleaned_data["logo"], remove_logo=form.cleaned_data["remove_logo"])
+        messages.success(request, _("The coalition’s logo and colour are saved."))
+        return redirect("coalition_look", coalition.slug)
+    return render(request, "coalition/look.html", context)
+
+
+@csp_exempt()  # it sets its own, stricter policy
+@require_safe
+def logo(request, slug: str, name: str, kind: str):
+    """A logo file, by its hash-made name: one that was replaced still answers (emails keep it)."""
+    coalition = get_object_or_404(Coalition.objects.only("pk"), slug=slug)
+    if kind not in look.CONTENT_TYPES or not LOGO_NAME.match(name):
+        raise Http404
+    stored = f"coalitions/{coalition.pk}/{name}.{kind}"
+    try:
+        with default_storage.open(stored, "rb") as file:
+            data = file.read()
+    except (OSError, ValueError) as error:
+        raise Http404 from error
+    response = HttpResponse(data, content_type=look.CONTENT_TYPES[kind])
+    response["Cache-Control"] = KEPT_FOR_GOOD
+    response["Content-Security-Policy"] = LOGO_CSP
+    return response
+
+
+@require_safe
+def look_css(request, slug: str, version: str):
+    """The coalition's accent as CSS custom properties, a file of its own so the site's CSP
+    (style-src 'self', no inline styles) allows it. Kept for good when `version` is current."""
+    coalition = get_object_or_404(Coalition.objects.only("pk", "accent", "logo"), slug=slug)
+    css = ""
+    if coalition.accent:
+        accent = coalition.accent
+        css = (f":root {{ --accent: {accent}; --accent-dark: {look.darker(accent, 0.75)}; "
+               f"--accent-soft: {look.tint(accent, 0.9)}; }}\n")
+    response = HttpResponse(css, content_type="text/css; charset=utf-8")
+    current = version == coalition.look_version
+    response["Cache-Control"] = KEPT_FOR_GOOD if current else "public, max-age=300"
+    return response
