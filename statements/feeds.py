@@ -23,8 +23,19 @@ from .publishing import State
 FEED_LENGTH = 50
 
 
+class LanguageTaggedAtom1Feed(Atom1Feed):
+    """Atom whose entries say their own language (`xml:lang`) where it is not the feed's: an
+    issue read in its original because no current translation into the feed's language exists."""
+
+    def item_attributes(self, item):
+        attributes = super().item_attributes(item)
+        if item.get("language") and item["language"] != self.feed["language"]:
+            attributes["xml:lang"] = item["language"]
+        return attributes
+
+
 class PublicationsFeed(Feed):
-    feed_type = Atom1Feed
+    feed_type = LanguageTaggedAtom1Feed
     title = gettext_lazy("Coalition Statements: published statements")
     subtitle = gettext_lazy("Each signed PDF issue of a statement, as it is published.")
 
@@ -80,6 +91,9 @@ class PublicationsFeed(Feed):
         if status.superseded_by:
             return status.superseded_by.released_at
         return publication.released_at
+
+    def item_extra_kwargs(self, publication):
+        return {**super().item_extra_kwargs(publication), "language": publication.reader_revision.language}
 
     def item_author_name(self, publication):
         return publication.statement.coalition.display_name

@@ -147,6 +147,20 @@ def reader_texts(statements, language: str) -> list[Statement]:
     return statements
 
 
+def issue_texts(publications, language: str | None) -> list:
+    """`publications` (published issues), each given `reader`, the `ReaderText` of its issue's
+    text for a reader of `language`: the translation of exactly the revision it published, else
+    that revision. One query at any length."""
+    publications = list(publications)
+    translated = latest_translations({p.statement_id for p in publications if p.revision.language != language},
+                                     language, stale=True, text=False) if language else {}
+    for publication in publications:
+        translation = translated.get(publication.statement_id)
+        current = translation is not None and translation.translation_of_id == publication.revision_id
+        publication.reader = ReaderText(translation if current else publication.revision, publication.revision)
+    return publications
+
+
 def reader_text(statement: Statement, language: str | None) -> ReaderText:
     """One statement's `ReaderText` for a reader of `language`: one query at most."""
     return reader_text_of(public_text(statement), language)

@@ -242,7 +242,7 @@ def test_the_signatures_csv_streams_the_same_rows(client, coalition, coordinator
     assert body.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
     assert rows[0] == ["kind", "organisation", "name", "affiliation", "email", "signed_by", "signed_at",
-                       "confirmed_at", "revision", "sha256", "current_text"]
+                       "confirmed_at", "revision", "sha256", "current_text", "organisation_uk"]
     assert len(rows) == 1 + 2501
     assert rows[1][:5] == ["individual", "", "Person 00000", "Lawyer", f"person0-{statement.slug}@example.org"]
     assert rows[2500][2] == "Person 02499"

@@ -14,6 +14,9 @@ TRANSLATION_INTO = {"en": gettext_lazy("Translation into English"),
 # On a statement's page: read as a translation of an original in this language, or only in it.
 TRANSLATED_FROM = {"en": gettext_lazy("Translation from English."), "uk": gettext_lazy("Translation from Ukrainian.")}
 ORIGINAL_IN = {"en": gettext_lazy("Read the original in English"), "uk": gettext_lazy("Read the original in Ukrainian")}
+# On the sign page, above the original shown to a reader who has a translation.
+SIGNED_IN = {"en": gettext_lazy("What is signed is the original, in English."),
+             "uk": gettext_lazy("What is signed is the original, in Ukrainian.")}
 ONLY_IN = {"en": gettext_lazy("This statement is in English only."),
            "uk": gettext_lazy("This statement is in Ukrainian only.")}
 
@@ -50,3 +53,9 @@ def original_in(code: str) -> str:
 def only_in(code: str) -> str:
     """Said to a reader of another language when a statement has no version in theirs."""
     return str(ONLY_IN.get(code) or gettext("This statement is in %(language)s only.") % {"language": _name(code)})
+
+
+@register.filter
+def signed_in(code: str) -> str:
+    """Said above the text to be signed, in `code`, to a reader who has a translation of it."""
+    return str(SIGNED_IN.get(code) or gettext("What is signed is the original, in %(language)s.") % {"language": _name(code)})

@@ -1,4 +1,5 @@
 from django.contrib.auth.mixins import LoginRequiredMixin
+from django.utils.translation import get_language
 from django.views.generic import TemplateView
 
 from coalition import permissions
@@ -17,9 +18,14 @@ class DashboardView(LoginRequiredMixin, TemplateView):
         user = self.request.user
         roles = list(user.organisation_roles.select_related("organisation", "coalition"))
         coordinated = list(permissions.coordinated_coalitions(user))
+        mine = dashboards.my_organisations_statements(user)
+        coordinating = dashboards.coordinated_statements(user) if coordinated else None
+        # Open and closed statements named in the reader's language (one query); drafts by their
+        # working text, which is what their drafters edit.
+        items = [*mine.waiting, *mine.answered, *(coordinating.open + coordinating.closed if coordinating else [])]
+        selectors.reader_texts([item.statement for item in items], get_language())
         return super().get_context_data(
-            mine=dashboards.my_organisations_statements(user),
-            coordinating=dashboards.coordinated_statements(user) if coordinated else None,
+            mine=mine, coordinating=coordinating,
             drafts=dashboards.drafts_for_me(user),
             can_start=selectors.member_coalitions(user).exists(),
             organisation_roles=roles, coordinated=coordinated, **kwargs,

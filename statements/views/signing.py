@@ -20,7 +20,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 from django.views.generic import TemplateView
 
-from coalition import permissions, time_zones
+from coalition import names, permissions, time_zones
 from coalition.models import Organisation
 
 from .. import campaign, cosigning, ratelimits, selectors
@@ -411,6 +411,13 @@ CSV_HEADER = ["kind", "organisation", "name", "affiliation", "email", "signed_by
               "revision", "sha256", "current_text"]
 
 
+def _csv_header() -> list[str]:
+    # "organisation" is the name as the organisation gave it; one column more per other language of
+    # the site ("organisation_uk"), with the original where the organisation gave no name in it.
+    # Added at the end so that sheets reading the earlier columns by position still read them.
+    return [*CSV_HEADER, *(f"organisation_{code}" for code in names.other_languages())]
+
+
 @require_GET
 def signatures_csv(request, slug):
     """Organisations and confirmed individuals, UTF-8 with a BOM so that Excel reads Cyrillic.
@@ -433,12 +440,14 @@ class _Line:
 
 def _csv_lines(statement):
     writer = csv.writer(_Line())
-    yield "\ufeff" + writer.writerow(CSV_HEADER)
+    yield "\ufeff" + writer.writerow(_csv_header())
+    others = names.other_languages()
     for s in selectors.signatures_for_export(statement).iterator(chunk_size=2000):
         yield writer.writerow([spreadsheet_cell(value) for value in (
             s.kind, s.organisation.name if s.organisation_id else "", s.name, s.affiliation, s.email,
             s.signed_by.email if s.signed_by_id else "", _iso(s.created_at), _iso(s.confirmed_at),
             s.revision.number, s.sha256, "yes" if s.revision_id == statement.signed_revision_id else "no",
+            *(s.organisation.name_in(code) if s.organisation_id else "" for code in others),
         )])
 
 

@@ -6,9 +6,10 @@ from django.conf import settings
 from django.http import JsonResponse
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
+from django.utils.translation import get_language
 from django.views.generic import ListView
 
-from .. import anchors
+from .. import anchors, selectors
 
 
 class TransparencyView(ListView):
@@ -26,6 +27,12 @@ class TransparencyView(ListView):
         paginator = self.get_paginator(queryset, page_size)
         page = paginator.get_page(self.request.GET.get("page"))
         return paginator, page, page.object_list, page.has_other_pages()
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        if not self.wants_json():  # statements named in the reader's language; the JSON keeps the originals
+            context["anchors"] = selectors.issue_texts(context["anchors"], get_language())
+        return context
 
     def wants_json(self) -> bool:
         return (self.request.GET.get("format") == "json"
