@@ -5,7 +5,6 @@ deadline moved, both audited. Each review page passes axe-core."""
 from datetime import timedelta
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 from django.utils import timezone
 from playwright.sync_api import expect
 
@@ -14,6 +13,7 @@ from statements import cosigning, services
 from statements.models import OutboundEmail, Statement
 from statements.services import Draft
 from tests import factories
+from tests.browser.axe import assert_no_violations
 from tests.browser.conftest import sign_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -25,8 +25,7 @@ def click_and_wait(page, locator) -> None:
 
 
 def no_axe_violations(page) -> None:
-    results = Axe().run(page)
-    assert results.violations_count == 0, f"{page.url}:\n{results.generate_report()}"
+    assert_no_violations(page)
 
 
 def local(delta: timedelta) -> str:
