@@ -18,6 +18,7 @@ from allauth.mfa.utils import decrypt, encrypt
 from django.db import transaction
 from django.utils.text import slugify
 
+from . import look
 from .models import Coalition, CoalitionRole, Membership, Organisation, OrganisationRole, User
 
 DEMO_PASSWORD = "coalition-demo"  # noqa: S105 (documented demo password)
@@ -28,6 +29,8 @@ MEMBERS_FILE = Path(__file__).resolve().parent / "demo" / "ukraine-5am-members.t
 # The Ukrainian names as the organisations write them, each with its source; an organisation not
 # listed there keeps its English name in Ukrainian (coalition/demo/names-uk.md).
 UKRAINIAN_NAMES_FILE = Path(__file__).resolve().parent / "demo" / "names-uk.tsv"
+DEMO_LOGO = Path(__file__).resolve().parent.parent / "static" / "img" / "coalition-logo.svg"
+DEMO_ACCENT = "#1d3b6b"
 
 COALITION = {
     "slug": "ukraine-5am",
@@ -140,6 +143,10 @@ def seed_membership() -> Coalition:
     if (coalition.translations, coalition.places) != (COALITION["translations"], COALITION["places"]):
         coalition.translations, coalition.places = COALITION["translations"], COALITION["places"]
         coalition.save(update_fields=["translations", "places"])
+    if not coalition.has_look:  # the letterhead's mark and navy, as the coalition's own look
+        coalition.logo = look.store_logo(coalition, look.sanitise_svg(DEMO_LOGO.read_bytes()), "svg")
+        coalition.accent = DEMO_ACCENT
+        coalition.save(update_fields=["logo", "accent"])
     for name in member_names():
         organisation = _organisation(name, DESCRIPTIONS.get(name, ""))
         if not Membership.objects.current().filter(coalition=coalition, organisation=organisation).exists():

@@ -251,6 +251,12 @@ def test_the_coalitions_statement_page_shows_its_logo_and_its_stylesheet(client,
     assert "style-src 'self'" in client.get(statement.get_absolute_url())["Content-Security-Policy"]
 
 
+def test_the_embed_page_wears_the_coalitions_look(client, styled, coordinator):
+    statement = factories.make_statement(styled, by=coordinator, status="open", allows_individuals=True)
+    page = client.get(reverse("statement_embed", args=[statement.slug])).content.decode()
+    assert styled.logo_url() in page and styled.look_css_url() in page
+
+
 def test_the_coalition_page_shows_its_logo_and_other_coalitions_pages_do_not(client, styled):
     assert styled.logo_url() in client.get(styled.get_absolute_url()).content.decode()
     other = factories.CoalitionFactory()
