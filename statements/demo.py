@@ -161,17 +161,36 @@ guest.
 
 ARREST_UK_1 = Draft(
     title="Держави — учасниці Римського статуту мають заарештувати Володимира Путіна на своїй території",
-    summary="Ордер Міжнародного кримінального суду зобов'язує кожну державу-учасницю; приклад Монголії не має повторитися.",
+    summary="Ордер Міжнародного кримінального суду зобов’язує кожну державу-учасницю; приклад Монголії не має повторитися.",
     body=_prose("""\
 17 березня 2023 року Міжнародний кримінальний суд видав ордер на арешт Володимира Путіна за підозрою в
 незаконній депортації та переміщенні дітей з окупованих територій України до Росії. Відтоді 123 держави —
-учасниці Римського статуту зобов'язані заарештувати його, якщо він з'явиться на їхній території.
+учасниці Римського статуту зобов’язані заарештувати його, якщо він з’явиться на їхній території.
 
 3 вересня 2024 року він здійснив державний візит до Монголії, держави-учасниці, і не був заарештований.
 Міністерство закордонних справ України просило Монголію виконати ордер.
 
 Ми закликаємо кожну державу-учасницю заарештувати його, якщо він прибуде на її територію.
 """),
+)
+
+ARREST_UK_2 = Draft(
+    title="Держави — учасниці Римського статуту мають заарештувати Володимира Путіна на своїй території",
+    summary="Ордер Міжнародного кримінального суду зобов’язує кожну державу-учасницю; приклад Монголії не має повторитися.",
+    body=_prose("""\
+17 березня 2023 року Міжнародний кримінальний суд видав ордер на арешт Володимира Путіна за підозрою в
+незаконній депортації та переміщенні дітей з окупованих територій України до Росії. Відтоді 123 держави —
+учасниці Римського статуту зобов’язані заарештувати його, якщо він з’явиться на їхній території.
+
+3 вересня 2024 року він здійснив державний візит до Монголії, держави-учасниці, — перший візит російського
+лідера до держави — члена Суду після видачі ордера, — і не був заарештований. Міністерство закордонних
+справ України просило Монголію виконати ордер; Amnesty International Mongolia попереджала, що Монголія
+стане співучасницею безкарності.
+
+Ми закликаємо кожну державу-учасницю заарештувати його, якщо він прибуде на її територію, і не приймати
+його як гостя.
+"""),
+    note="Переклад редакції 2.",
 )
 
 CHILDREN_UK = Draft(
@@ -297,9 +316,12 @@ def _open_arrest(coalition, u):
     statement = services.create_draft(coalition, by=u["drafter"], draft=ARREST_EN_1, language="en",
                                       slug="states-parties-must-arrest", allows_individuals=True)
     first = statement.current_revision
-    services.add_translation(statement, by=u["signer"], language="uk", based_on=None,
-                             translation_of=first, draft=ARREST_UK_1)
-    services.save_revision(statement, by=u["drafter"], based_on=first, draft=ARREST_EN_2)
+    first_uk = services.add_translation(statement, by=u["signer"], language="uk", based_on=None,
+                                        translation_of=first, draft=ARREST_UK_1)
+    second = services.save_revision(statement, by=u["drafter"], based_on=first, draft=ARREST_EN_2)
+    # The first translation went out of date with the text; the second translates the text signed.
+    services.add_translation(statement, by=u["signer"], language="uk", based_on=first_uk,
+                             translation_of=second, draft=ARREST_UK_2)
     services.open_for_signature(statement, by=u["coordinator"], deadline=timezone.now() + timedelta(days=14))
     # Some members signed, one declined, the rest (ZMINA among them: try signing as signer@) have not answered.
     signers = u["signers"]
