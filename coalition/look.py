@@ -18,6 +18,7 @@ import hashlib
 import io
 import re
 
+from botocore.exceptions import BotoCoreError, ClientError
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
@@ -32,6 +33,9 @@ HEX = re.compile(r"^#?([0-9a-fA-F]{6}|[0-9a-fA-F]{3})$")
 SVG_NS = "http://www.w3.org/2000/svg"
 XLINK_HREF = "{http://www.w3.org/1999/xlink}href"
 CONTENT_TYPES = {"svg": "image/svg+xml", "png": "image/png"}
+# What the storage can raise: a local file missing or unwritable, or an object store that refuses,
+# cannot be reached or has no such object (as statements/storage.py's READ_ERRORS).
+STORAGE_ERRORS: tuple[type[Exception], ...] = (OSError, BotoCoreError, ClientError)
 
 
 # -- the accent colour -------------------------------------------------------------------------
@@ -170,7 +174,7 @@ def read_logo(coalition) -> bytes | None:
     try:
         with default_storage.open(coalition.logo, "rb") as stored:
             return stored.read()
-    except OSError:
+    except STORAGE_ERRORS:
         return None
 
 

@@ -60,8 +60,12 @@ def coalition_look(request, slug: str):
     if request.method == "POST":
         if not form.is_valid():
             return render(request, "coalition/look.html", context, status=400)
-        look.set_look(coalition, by=request.user, accent=form.cleaned_data["accent"],
-                      logo=form.cleaned_data["logo"], remove_logo=form.cleaned_data["remove_logo"])
+        try:
+            look.set_look(coalition, by=request.user, accent=form.cleaned_data["accent"],
+                          logo=form.cleaned_data["logo"], remove_logo=form.cleaned_data["remove_logo"])
+        except look.STORAGE_ERRORS:
+            form.add_error("logo", _("The logo could not be stored just now; nothing was changed. Try again in a minute."))
+            return render(request, "coalition/look.html", context, status=503)
         messages.success(request, _("The coalition’s logo and colour are saved."))
         return redirect("coalition_look", coalition.slug)
     return render(request, "coalition/look.html", context)
@@ -78,7 +82,7 @@ def logo(request, slug: str, name: str, kind: str):
     try:
         with default_storage.open(stored, "rb") as file:
             data = file.read()
-    except (OSError, ValueError) as error:
+    except (*look.STORAGE_ERRORS, ValueError) as error:
         raise Http404 from error
     response = HttpResponse(data, content_type=look.CONTENT_TYPES[kind])
     response["Cache-Control"] = KEPT_FOR_GOOD

@@ -176,6 +176,20 @@ def test_a_light_accent_is_refused_on_the_page_with_a_suggestion(client, coaliti
     assert response.status_code == 400 and "A darker shade such as #" in response.content.decode()
 
 
+def test_a_storage_that_fails_changes_nothing_and_says_so(client, coalition, coordinator, monkeypatch):
+    from django.core.files.storage import default_storage
+
+    def refuse(*args, **kwargs):
+        raise OSError("the bucket cannot be reached")
+
+    monkeypatch.setattr(default_storage, "save", refuse)
+    client.force_login(coordinator)
+    response = save_look(client, coalition, data=LOGO, accent="#7a1f3d")
+    assert response.status_code == 503 and "could not be stored" in response.content.decode()
+    coalition.refresh_from_db()
+    assert coalition.logo == "" and coalition.accent == ""
+
+
 def test_the_logo_can_be_removed(client, coalition, coordinator):
     client.force_login(coordinator)
     save_look(client, coalition, data=LOGO)
