@@ -11,6 +11,7 @@ axe-core leaves off by default."""
 from functools import cache
 from pathlib import Path
 
+from axe_playwright_python.base import AxeResults
 from axe_playwright_python.sync_playwright import Axe
 
 AXE_CORE_VERSION = "4.14.1"
@@ -24,8 +25,12 @@ OPTIONS = {
 
 
 class VendoredAxe(Axe):
-    def run(self, page, context=None, options=None):
-        return super().run(page, context=context, options=options or OPTIONS)
+    def run(self, page, context=None, options=None) -> AxeResults:
+        """axe.run with `OPTIONS`; the 650 KB script is injected once per loaded document."""
+        if page.evaluate("typeof axe === 'undefined' ? null : axe.version") != AXE_CORE_VERSION:
+            page.evaluate(self.axe_script)
+        return AxeResults(page.evaluate("([context, options]) => axe.run(context || document, options)",
+                                        [context, options or OPTIONS]))
 
 
 @cache

@@ -65,7 +65,8 @@ def pages_for(role: str, work: dict, coalition) -> list[str]:
                 f"/coalitions/{coalition.slug}/people/", f"/statements/{open_one.slug}/events/",
                 f"/statements/{draft.slug}/review/open/", f"/statements/{open_one.slug}/review/close/",
                 f"/statements/{closed.slug}/review/publish/", f"/statements/{closed.slug}/review/reopen/",
-                f"/statements/{open_one.slug}/review/withdraw/", closed.get_absolute_url(), *public]
+                f"/statements/{open_one.slug}/review/withdraw/", f"/statements/{published.slug}/review/correct/",
+                closed.get_absolute_url(), f"/statements/{open_one.slug}/signatories/", *public]
     return [*mine, *public]
 
 
@@ -101,6 +102,17 @@ def sign_in(page, user, findings: Findings, language: str) -> None:
     assert page.url.endswith("/dashboard/"), page.url
 
 
+def refused_sign_in(page, findings: Findings, language: str) -> None:
+    """The sign-in page again with its error, after a wrong password."""
+    page.goto("/accounts/login/")
+    page.locator("input[name=login]").fill("nobody@example.org")
+    page.locator("input[name=password]").fill("not the password")
+    with page.expect_navigation():
+        page.locator("main form button[type=submit]").first.click()
+    assert "/accounts/login/" in page.url
+    findings.check(page, f"{language} anonymous sign-in refused")
+
+
 def test_axe_core_finds_no_violations_on_any_page_of_any_role(browser, live_server, coalition,
                                                              people_and_statements):
     work = people_and_statements
@@ -113,7 +125,9 @@ def test_axe_core_finds_no_violations_on_any_page_of_any_role(browser, live_serv
             context.set_default_timeout(15_000)
             page = context.new_page()
             try:
-                if role != "anonymous":
+                if role == "anonymous":
+                    refused_sign_in(page, findings, language)
+                else:
                     user = work[role]
                     User.objects.filter(pk=user.pk).update(language=language)
                     sign_in(page, user, findings, language)
