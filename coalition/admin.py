@@ -120,9 +120,8 @@ class CoalitionAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         """The logo and accent go through coalition/look.py: stored by hash, and audited."""
-        accent = obj.accent
-        if change:
-            obj.accent = Coalition.objects.values_list("accent", flat=True).get(pk=obj.pk)
+        accent = obj.accent  # saved first as it was (none for a new coalition), then set and audited
+        obj.accent = Coalition.objects.values_list("accent", flat=True).get(pk=obj.pk) if change else ""
         super().save_model(request, obj, form, change)
         look.apply_look(obj, by=request.user, accent=accent, logo=form.cleaned_data.get("logo_upload"),
                         remove_logo=form.cleaned_data.get("remove_logo"))
