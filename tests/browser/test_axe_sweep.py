@@ -66,8 +66,12 @@ def pages_for(role: str, work: dict, coalition) -> list[str]:
                 f"/statements/{draft.slug}/review/open/", f"/statements/{open_one.slug}/review/close/",
                 f"/statements/{closed.slug}/review/publish/", f"/statements/{closed.slug}/review/reopen/",
                 f"/statements/{open_one.slug}/review/withdraw/", f"/statements/{published.slug}/review/correct/",
-                closed.get_absolute_url(), f"/statements/{open_one.slug}/signatories/", *public]
-    return [*mine, *public]
+                closed.get_absolute_url(), f"/statements/{open_one.slug}/signatories/",
+                f"/statements/{draft.slug}/translations/uk/", "/statements/new/",
+                f"/coalitions/{coalition.slug}/", f"/coalitions/{coalition.slug}/invitations/",
+                f"/coalitions/{coalition.slug}/look/", f"/coalitions/{coalition.slug}/outbox/",
+                "/organisations/", "/accounts/notifications/", "/accounts/time-zone/", *public]
+    return [*mine, "/statements/new/", "/accounts/notifications/", "/accounts/time-zone/", *public]
 
 
 class Findings:
