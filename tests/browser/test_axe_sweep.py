@@ -117,6 +117,17 @@ def refused_sign_in(page, findings: Findings, language: str) -> None:
     findings.check(page, f"{language} anonymous sign-in refused")
 
 
+def refused_form(page, url: str, form: str, findings: Findings, where: str, clear: str = "") -> None:
+    """A page again with its form's errors, after the form is sent with a field left empty."""
+    page.goto(url)
+    if clear:
+        page.locator(f"{form} {clear}").fill("")
+    with page.expect_navigation():
+        page.locator(f"{form} button[type=submit]").last.click()
+    assert page.locator(".errorlist, .form-errors, [role=alert]").count(), f"{where}: {url} showed no error"
+    findings.check(page, f"{where} {url} refused")
+
+
 def test_axe_core_finds_no_violations_on_any_page_of_any_role(browser, live_server, coalition,
                                                              people_and_statements):
     work = people_and_statements
@@ -138,6 +149,12 @@ def test_axe_core_finds_no_violations_on_any_page_of_any_role(browser, live_serv
                 for url in pages_for(role, work, coalition):
                     visit(page, url, findings, f"{language} {role}")
                     assert page.locator("html").get_attribute("lang") == language
+                if role == "anonymous":
+                    refused_form(page, f"/statements/{work['open'].slug}/sign/", "form[action$='#individual']",
+                                 findings, f"{language} {role}")
+                if role == "drafter":
+                    refused_form(page, f"/statements/{work['draft'].slug}/edit/", "main form.wide", findings,
+                                 f"{language} {role}", clear="[name=title]")
             finally:
                 context.close()
     seconds = time.monotonic() - started
