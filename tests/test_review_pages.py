@@ -226,7 +226,7 @@ def test_reopening_a_closed_statement_is_audited_and_told_to_those_told_at_openi
     assert told.count() == 4 and OutboundEmail.objects.filter(kind="statement_opened").count() == before + 4
     message = told.get(recipient=signer.email)
     assert "reopened" in message.subject.lower() or "again" in message.subject.lower()
-    assert "Signing is open until" in message.body_text
+    assert "By when:" in message.body_text and "Kyiv time" in message.body_text  # the new deadline, with its zone
     assert closed.signatures.live().count() == 1  # signatures given stand
 
 

@@ -135,7 +135,7 @@ def test_the_whole_journey_from_invitation_to_a_verified_pdf(new_page, steps, co
 
     # 3. The coordinator finds the draft among what waits on them and opens it for signature.
     click_and_wait(coordinator, coordinator.get_by_role("link", name="My work"))
-    click_and_wait(coordinator, coordinator.get_by_role("region", name="Waiting on coordinators")
+    click_and_wait(coordinator, coordinator.get_by_role("region", name="Drafts")
                    .get_by_role("link", name=TITLE))
     expect(coordinator.get_by_text("Draft", exact=True).first).to_be_visible()
     click_and_wait(coordinator, coordinator.get_by_role("button", name="Review opening for signature"))
@@ -162,8 +162,8 @@ def test_the_whole_journey_from_invitation_to_a_verified_pdf(new_page, steps, co
     second = new_page()
     sign_in(second, start["second_signer"].email, factories.PASSWORD)
     click_and_wait(second, second.get_by_role("link", name="My work"))
-    click_and_wait(second, second.get_by_role("region", name="Open for my organisations to sign")
-                   .get_by_role("link", name=TITLE))
+    click_and_wait(second, second.get_by_role("list", name="Waiting for an answer")
+                   .get_by_role("link", name=TITLE, exact=True))
     click_and_wait(second, second.get_by_role("link", name="Sign for your organisation"))
     confirm = second.get_by_role("region", name="Confirm your signature")
     expect(confirm).to_contain_text(second_org.name)
@@ -250,7 +250,9 @@ def test_the_whole_journey_from_invitation_to_a_verified_pdf(new_page, steps, co
     assert INDIVIDUAL_EMAIL not in visitor.content()
     steps.shot(visitor, "statement with its signatories")
 
-    shown_sha256 = visitor.get_by_role("region", name="Signed PDF").locator(".hash code").inner_text()
+    # The public page shows no hash: its "check" link carries the one the site stands behind.
+    check = visitor.get_by_role("region", name="Signed PDF").get_by_role("link", name="Check that this PDF is the one we published")
+    shown_sha256 = check.get_attribute("href").split("sha256=", 1)[1]
     # The link opens the PDF in the browser's viewer; fetch it as that tab does, with the
     # visitor's cookies, to keep the file.
     link = visitor.get_by_role("link", name="Download the signed PDF (issue 1)")
