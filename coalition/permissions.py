@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 
 from .models import Coalition, CoalitionRole, Membership, Organisation, OrganisationRole
 
@@ -257,6 +257,34 @@ def signable_organisations(user, statement):
         | Q(pk__in=statement.invited_partners.values("organisation"))
     )
     return signing_organisations(user, statement.coalition).filter(pk__in=eligible.values("pk")).order_by("name")
+
+
+def can_sign_statement(user, statement) -> bool:
+    """May sign `statement` for at least one organisation (`signable_organisations` is not empty)."""
+    if not _signed_in(user):
+        return False
+    return _remembered(("may sign", user.pk, statement.pk),
+                       lambda: signable_organisations(user, statement).exists())
+
+
+def ask_staff_roles(user, statement) -> None:
+    """Inside `answers_kept`, asks in one query the two questions the statement page asks of the
+    visitor's staff roles in its coalition: on a current member's staff (`is_member_staff`, before
+    it asks about coordinators) and holding signing authority for an organisation that may sign it
+    (`can_sign_statement`). Outside `answers_kept` it does nothing: each is asked on its own."""
+    kept = _kept.get()
+    if kept is None or not _signed_in(user):
+        return
+    coalition = statement.coalition
+    current = Membership.objects.current().filter(coalition=coalition, organisation=OuterRef("organisation"))
+    partner = statement.invited_partners.filter(organisation=OuterRef("organisation"))
+    staff = signing = False
+    for can_sign, member, invited in OrganisationRole.objects.filter(user=user, coalition=coalition).values_list(
+            "can_sign", Exists(current), Exists(partner)):
+        staff = staff or member
+        signing = signing or (can_sign and (member or invited))
+    kept.setdefault(("member staff", user.pk, coalition.pk), staff)
+    kept.setdefault(("may sign", user.pk, statement.pk), signing)
 
 
 def can_sign_statement_for(user, statement, organisation: Organisation) -> bool:

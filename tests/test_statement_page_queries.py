@@ -179,3 +179,44 @@ def test_coordinating_another_coalition_gives_no_coordinators_actions_here(clien
     assert "Not theirs to close" in page and reverse("statement_review", args=[statement.slug, "close"]) not in page
     client.force_login(coordinator)
     assert reverse("statement_review", args=[statement.slug, "close"]) in client.get(statement.get_absolute_url()).content.decode()
+
+
+@pytest.mark.parametrize("role", ["signer", "staff", "left", "partner", "outsider", "coordinator"])
+def test_the_page_asks_in_one_query_whether_its_visitor_is_member_staff_and_may_sign(
+        client, coalition, coordinator, member_org, role):
+    """The statement page's two questions about the visitor's staff roles, drafting (member staff)
+    and the sign form (authority for an organisation that may sign), are one query, and answer
+    as `is_member_staff` and `signable_organisations` each answer them on their own."""
+    from coalition import permissions
+    from coalition.models import Membership
+    from statements.models import InvitedPartner
+
+    from .factories import OrganisationFactory, OrganisationRoleFactory, UserFactory
+
+    statement = make_statement(coalition, by=coordinator, status="open", title="Two in one", allows_individuals=True)
+    if role == "coordinator":
+        visitor = coordinator
+    elif role == "outsider":
+        visitor = UserFactory()
+    elif role == "partner":
+        partner = OrganisationFactory()
+        InvitedPartner.objects.create(statement=statement, organisation=partner, invited_by=coordinator)
+        visitor = OrganisationRoleFactory(organisation=partner, coalition=coalition, can_sign=True).user
+    else:
+        visitor = OrganisationRoleFactory(organisation=member_org, coalition=coalition, can_sign=role != "staff").user
+        if role == "left":
+            Membership.objects.filter(organisation=member_org, coalition=coalition).update(left=statement.opened_at)
+    client.force_login(visitor)
+    client.get(statement.get_absolute_url())
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(statement.get_absolute_url())
+    assert response.status_code == 200
+    role_queries = [q["sql"] for q in queries if 'FROM "coalition_organisationrole"' in q["sql"]
+                    or 'JOIN "coalition_organisationrole"' in q["sql"]]
+    assert len(role_queries) == 1, role_queries
+    expected_staff = permissions.is_member_staff(visitor, coalition)
+    expected_signing = permissions.signable_organisations(visitor, statement).exists()
+    assert (response.context["drafting"], response.context["may_sign"]) == (expected_staff, expected_signing)
+    assert (expected_staff, expected_signing) == {
+        "signer": (True, True), "staff": (True, False), "left": (False, False), "partner": (False, True),
+        "outsider": (False, False), "coordinator": (True, False)}[role]

@@ -24,6 +24,7 @@ def visible_statement(request, slug: str) -> Statement:
         Statement.objects.select_related("coalition", "current_revision__author", "signed_revision__author"),
         slug=slug
     )
+    permissions.ask_staff_roles(request.user, statement)  # the statement page: one query for two questions
     if not permissions.can_view_statement(request.user, statement):
         raise Http404
     caching.page_depends_on(request, statement)  # a stored copy is renewed with this statement
@@ -107,7 +108,7 @@ def statement_context(request, statement: Statement, **forms) -> dict:
         "signatories": SimpleLazyObject(lambda: selectors.signatory_summary(statement, earlier=drafting))
         if statement.signed_revision_id else None,
         "signing_refusal": cosigning.signing_refusal(statement),
-        "may_sign": permissions.signable_organisations(user, statement).exists(),
+        "may_sign": permissions.can_sign_statement(user, statement),
         "actions": actions(user, statement),
         "comments": statement.comments.select_related("author", "revision", "resolved_by") if drafting else [],
         # The forms are built only if the page shows them (most visitors see none of the coordinator's).
