@@ -227,3 +227,20 @@ def timestamp_authority(settings, signing_identity, tmp_path):
         settings.SIGNING_TIMESTAMP_ROOT_CERT_FILE = str(authority.root_cert_file)
         settings.SIGNING_CRL_FILES = [str(signing_identity.root_crl), str(authority.crl_file)]
         yield authority
+
+
+# Fixtures that start processes of their own (a Celery worker, a redis-server, gunicorn): a test
+# using one is marked `worker`.
+PROCESS_FIXTURES = {"start_worker", "private_redis", "web_process"}
+
+
+def pytest_collection_modifyitems(config, items):
+    """`browser` for everything under tests/browser/, `worker` for every test using one of the
+    fixtures above (others are marked where they start their processes). `make test-fast` leaves
+    out both, and the `slow` ones."""
+    browser_folder = Path(__file__).resolve().parent / "browser"
+    for item in items:
+        if browser_folder in Path(item.fspath).resolve().parents:
+            item.add_marker(pytest.mark.browser)
+        if PROCESS_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.worker)

@@ -133,6 +133,7 @@ def statement_status(database: Path, slug: str) -> str:
         return db.execute("SELECT status FROM statements_statement WHERE slug = ?", [slug]).fetchone()[0]
 
 
+@pytest.mark.worker  # scripts/run.py: web, worker and beat
 @pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="finds the processes through /proc")
 def test_make_run_closes_a_statement_at_its_deadline_and_one_sigint_stops_everything(tmp_path):
     port = free_port()
