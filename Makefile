@@ -1,8 +1,10 @@
 # The README's two commands: `make run` and `make test`. Each installs what it needs first.
+# Also `make test-fast` (the tests that start no browser or processes of their own and are not
+# slow) and `make lint` (bandit, which .ci/run runs before the tests).
 PY := .venv/bin/python
 HOST ?= 127.0.0.1:8000
 
-.PHONY: run test deps messages worker beat
+.PHONY: run test test-fast lint deps messages worker beat
 
 deps:
 	@bash scripts/bootstrap
@@ -15,6 +17,14 @@ run: deps
 
 test: deps
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# Markers in pyproject.toml; on SQLite unless DATABASE_URL says otherwise.
+test-fast: deps
+	$(PY) -m pytest -m "not browser and not worker and not slow" -q $(PYTEST_ARGS)
+
+# The security linter, configured in pyproject.toml ([tool.bandit]): any high-severity finding fails.
+lint: deps
+	.venv/bin/bandit -c pyproject.toml -r coalition statements -lll -q
 
 # Refresh locale/uk after adding strings: `make messages TRANSLATIONS=new.json` merges the
 # translations in that JSON file ({"English": "Українською"}), lists what is still untranslated
