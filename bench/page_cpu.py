@@ -13,7 +13,9 @@ then calls Django's WSGI handler (DEBUG=0) in a loop and prints, per case, the C
 - ``anon_uk``: the same with `Accept-Language: uk` (a second stored copy);
 - ``member``: the same page signed in as a member organisation's staff.
 
-`--profile member` (or another case) prints cProfile's top functions for that case instead.
+`--profile member` (or another case) prints cProfile's top functions for that case instead, in CPU
+time (`PAGE_CPU_WALL=1`: wall-clock; `PAGE_CPU_SORT=tottime`; `PAGE_CPU_LINES=200`;
+`PAGE_CPU_SHOW_QUERIES=1` lists the queries).
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres CELERY_BROKER_URL=redis://127.0.0.1:6379/0 \\
         .venv/bin/python bench/page_cpu.py [--size 10000] [--requests 2000] [--member-requests 300]
@@ -136,13 +138,15 @@ def main() -> None:
         if args.profile:
             env, requests = cases[args.profile]
             measure(application, env, 10)
-            profiler = cProfile.Profile()
+            # CPU time, like the timings (PAGE_CPU_WALL=1: wall-clock time, which counts waiting for the
+            # database and, on a busy machine, for the CPU).
+            profiler = cProfile.Profile() if os.environ.get("PAGE_CPU_WALL") else cProfile.Profile(time.process_time)
             profiler.enable()
             for _ in range(requests):
                 call(application, env)
             profiler.disable()
             out = io.StringIO()
-            pstats.Stats(profiler, stream=out).sort_stats(os.environ.get("PAGE_CPU_SORT", "cumulative")).print_stats(60)
+            pstats.Stats(profiler, stream=out).sort_stats(os.environ.get("PAGE_CPU_SORT", "cumulative")).print_stats(int(os.environ.get("PAGE_CPU_LINES", "60")))
             print(out.getvalue())
             return
         for name, (env, requests) in cases.items():
