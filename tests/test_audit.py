@@ -1,5 +1,4 @@
 import importlib
-from contextlib import contextmanager
 
 import pytest
 from django.core.management import call_command
@@ -9,26 +8,12 @@ from django.db import DatabaseError, connection, transaction
 from coalition import audit
 from coalition.models import AuditEvent
 
+from .helpers import append_only_trigger_dropped
+
 pytestmark = pytest.mark.django_db
 
 APPEND_ONLY = importlib.import_module("coalition.migrations.0004_audit_append_only")
 TABLE = AuditEvent._meta.db_table
-
-
-@contextmanager
-def append_only_trigger_dropped():
-    """What someone with the database's owner rights can do: drop the trigger that keeps the audit
-    log append-only (PostgreSQL; SQLite has none), and put it back afterwards."""
-    if connection.vendor != "postgresql":
-        yield
-        return
-    with connection.cursor() as cursor:
-        cursor.execute(APPEND_ONLY.DROP_SQL)
-    try:
-        yield
-    finally:
-        with connection.cursor() as cursor:
-            cursor.execute(APPEND_ONLY.APPEND_ONLY_SQL)
 
 
 @pytest.mark.parametrize("statement", [

@@ -21,8 +21,7 @@ from statements import publishing, services, tasks
 from statements.models import OutboundEmail
 
 from . import factories
-from .test_audit import append_only_trigger_dropped
-from .test_publishing import closed_statement, pdftotext, publish
+from .helpers import append_only_trigger_dropped, closed_statement, pdftotext, publish
 
 pytestmark = pytest.mark.django_db
 

@@ -22,8 +22,7 @@ from statements import pdf, publishing, services
 from statements.models import Publication
 
 from .conftest import ROOT
-from .test_audit import append_only_trigger_dropped
-from .test_publishing import closed_statement
+from .helpers import append_only_trigger_dropped, closed_statement
 
 pytestmark = pytest.mark.django_db
 

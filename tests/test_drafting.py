@@ -29,7 +29,7 @@ from .factories import (
     confirmation,
     make_statement,
 )
-from .test_audit import append_only_trigger_dropped
+from .helpers import append_only_trigger_dropped
 
 pytestmark = pytest.mark.django_db
 

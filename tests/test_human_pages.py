@@ -144,7 +144,7 @@ def test_the_events_page_speaks_ukrainian_without_gendered_verbs(client, stateme
 
 @pytest.fixture
 def published(coalition, coordinator, signer, member_org, django_capture_on_commit_callbacks, settings, tmp_path):
-    from .test_publishing import closed_statement, publish
+    from .helpers import closed_statement, publish
 
     settings.MEDIA_ROOT = tmp_path / "media"
     return publish(closed_statement(coalition, coordinator, signer, member_org), coordinator,

@@ -18,7 +18,7 @@ from coalition.models import AuditEvent
 from statements import outbox, pdf
 
 from . import factories
-from .test_pdf import make_document
+from .helpers import make_document
 
 pytestmark = pytest.mark.django_db
 
@@ -350,7 +350,7 @@ def test_a_logo_asset_is_only_what_the_document_brings():
 
 def test_a_published_issue_carries_the_coalitions_logo(styled, coordinator, signer, member_org,
                                                         django_capture_on_commit_callbacks):
-    from .test_publishing import closed_statement, publish
+    from .helpers import closed_statement, publish
 
     statement = closed_statement(styled, coordinator, signer, member_org)
     publication = publish(statement, coordinator, django_capture_on_commit_callbacks)

@@ -9,7 +9,7 @@ from django.utils import timezone
 from statements import services
 from statements.models import Publication, Revision, Signature, Statement
 
-from .test_publishing import closed_statement
+from .helpers import closed_statement
 
 pytestmark = pytest.mark.django_db
 

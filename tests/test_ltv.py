@@ -30,8 +30,7 @@ from pyhanko_certvalidator.registry import SimpleTrustManager
 from statements import pdf, publishing, signing
 from statements.models import Publication
 
-from .test_pdf import make_document
-from .test_publishing import closed_statement, publish
+from .helpers import closed_statement, make_document, publish
 
 pytestmark = pytest.mark.django_db
 

@@ -10,36 +10,9 @@ from io import BytesIO
 import pytest
 from pypdf import PdfReader
 
-from statements import pdf, signing, text
+from statements import pdf, signing
 
-MEMBERS = [
-    "Truth Hounds",
-    "Human Rights Center ZMINA",
-    "Центр громадянських свобод",
-    "Харківська правозахисна група",
-    "Ukrainian Legal Advisory Group",
-    "Східноукраїнський центр громадських ініціатив",
-]
-
-
-def make_document(**overrides) -> pdf.PdfDocument:
-    title = "Заява щодо виконання ордерів Міжнародного кримінального суду"
-    body = "Ми закликаємо держави виконувати ордери суду.\n\nWe call on states to execute the warrants."
-    values = dict(
-        coalition_name="Коаліція «Україна. П'ята ранку»",
-        title=title,
-        language="uk",
-        body_html=text.render_markdown(body),
-        text_sha256=text.sha256_of(title, "", body),
-        verification_url="https://statements.example.org/verify/?sha256=" + "0" * 64,
-        short_url="statements.example.org/v/a1b2",
-        date=datetime.date(2024, 9, 3),
-        place="Київ",
-        organisations=MEMBERS,
-        individuals=[pdf.Signatory("Олена Коваленко", "Truth Hounds"), pdf.Signatory("Andriy Melnyk")],
-    )
-    values.update(overrides)
-    return pdf.PdfDocument(**values)
+from .helpers import MEMBERS, make_document
 
 
 @pytest.fixture(scope="module")

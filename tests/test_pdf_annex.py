@@ -16,7 +16,7 @@ from statements import pdf, publishing, services
 from statements.models import Signature
 
 from . import factories
-from .test_pdf import make_document
+from .helpers import make_document
 from .test_pdf_contents import attachments
 
 SIGNATORIES_URL = "https://statements.example.org/statements/icc-warrants/signatories/"

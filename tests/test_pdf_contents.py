@@ -17,7 +17,7 @@ from statements import cosigning, embedded, pdf, services
 from statements.models import Signature
 
 from . import factories
-from .test_pdf import make_document
+from .helpers import make_document
 
 ORGANISATIONS = [
     pdf.SignedOrganisation("Truth Hounds", "truth-hounds", "a" * 64, "2024-09-01T10:00:00+03:00"),

@@ -26,9 +26,9 @@ from statements import pdf, signing
 from statements.models import Publication
 
 from .conftest import need_service
-from .test_pdf import make_document
+from .helpers import make_document
 from .test_ltv import lta_spec, signature_of
-from .test_publishing import closed_statement, publish
+from .helpers import closed_statement, publish
 
 SOFTHSM_MODULE = "/usr/lib/softhsm/libsofthsm2.so"
 TOKEN, KEY, PIN, SO_PIN = "coalition-test", "coalition-signing", "4711-0815", "12345678"

@@ -1,7 +1,6 @@
 """Publishing a statement: issue 1 as a signed PDF, failure and retry, corrections, embargo,
 the PDF download and the statement page."""
 
-import subprocess
 import time
 from datetime import timedelta
 from io import BytesIO
@@ -14,10 +13,11 @@ from django.utils import timezone
 from pypdf import PdfReader
 
 from coalition.models import AuditEvent
-from statements import cosigning, notifications, pdf, publishing, services, signing, tasks
+from statements import notifications, pdf, publishing, services, signing, tasks
 from statements.models import OutboundEmail, Publication, Signature
 
 from . import factories
+from .helpers import closed_statement, pdftotext, publish
 
 pytestmark = pytest.mark.django_db
 
@@ -25,33 +25,6 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture(autouse=True)
 def media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
-
-
-def pdftotext(data: bytes) -> str:
-    return " ".join(subprocess.run(["pdftotext", "-", "-"], input=data, capture_output=True,
-                                   check=True).stdout.decode().split())
-
-
-def closed_statement(coalition, coordinator, signer, member_org, **extra):
-    statement = factories.make_statement(coalition, by=coordinator, status="open", title="Stop the deportations",
-                                         allows_individuals=True, **extra)
-    cosigning.sign_for_organisation(statement, by=signer, organisation=member_org,
-                                    sha256=statement.signed_revision.sha256)
-    Signature.objects.create(
-        statement=statement, revision=statement.signed_revision, sha256=statement.signed_revision.sha256,
-        kind=Signature.Kind.INDIVIDUAL, name="Oleksandra Matviichuk", affiliation="Kyiv",
-        email="oleksandra@example.org", confirmed_at=timezone.now(),
-    )
-    services.close_signing(statement, by=coordinator)
-    statement.refresh_from_db()
-    return statement
-
-
-def publish(statement, coordinator, capture, **kwargs):
-    with capture(execute=True):
-        services.publish(statement, by=coordinator, **kwargs)
-    statement.refresh_from_db()
-    return statement.publications.get(number=1)
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from django.core.management import CommandError, call_command
 
 from statements import pdf, signing
 
-from .test_pdf import make_document
+from .helpers import make_document
 
 
 @pytest.fixture

@@ -25,7 +25,7 @@ from statements.models import Publication
 
 from . import factories
 from . import conftest
-from .test_publishing import closed_statement, publish
+from .helpers import closed_statement, publish
 
 pytestmark = pytest.mark.django_db
 

@@ -171,7 +171,7 @@ def test_an_email_written_in_a_warsaw_readers_request_is_in_kyiv_time_for_others
 
 
 def test_the_pdf_stamp_says_kyiv_time_in_the_pdfs_language():
-    from .test_pdf import make_document
+    from .helpers import make_document
 
     signed = pdf.sign_pdf(pdf.render_pdf(make_document()), signer_name="Коаліція", language="uk")
     text = subprocess.run(["pdftotext", "-", "-"], input=signed, capture_output=True, check=True).stdout.decode()

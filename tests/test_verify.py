@@ -8,7 +8,7 @@ from django.utils import formats, timezone, translation
 from statements import pdf, publishing, services, signing
 from statements.models import Publication
 
-from .test_publishing import closed_statement, publish
+from .helpers import closed_statement, publish
 
 pytestmark = pytest.mark.django_db
 
