@@ -146,7 +146,8 @@ def main() -> None:
                 call(application, env)
             profiler.disable()
             out = io.StringIO()
-            pstats.Stats(profiler, stream=out).sort_stats(os.environ.get("PAGE_CPU_SORT", "cumulative")).print_stats(int(os.environ.get("PAGE_CPU_LINES", "60")))
+            stats = pstats.Stats(profiler, stream=out).sort_stats(os.environ.get("PAGE_CPU_SORT", "cumulative"))
+            stats.print_stats(int(os.environ.get("PAGE_CPU_LINES", "60")))
             print(out.getvalue())
             return
         for name, (env, requests) in cases.items():
