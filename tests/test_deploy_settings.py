@@ -52,6 +52,7 @@ def manage(*args: str, env: dict) -> subprocess.CompletedProcess:
                           capture_output=True, text=True, timeout=120)
 
 
+@pytest.mark.slow
 def test_the_deployment_checks_pass_without_a_warning_in_production():
     result = manage("check", "--deploy", "--fail-level", "WARNING", env=PRODUCTION_ENV)
     output = result.stdout + result.stderr
@@ -59,12 +60,14 @@ def test_the_deployment_checks_pass_without_a_warning_in_production():
     assert "System check identified no issues" in output and "WARNING" not in output
 
 
+@pytest.mark.slow
 def test_an_operator_who_turns_hsts_preloading_off_is_warned():
     result = manage("check", "--deploy", "--fail-level", "WARNING", env={**PRODUCTION_ENV, "SECURE_HSTS_PRELOAD": "0"})
     assert result.returncode != 0
     assert "security.W021" in result.stdout + result.stderr
 
 
+@pytest.mark.slow
 def test_the_deployment_checks_fail_on_a_weak_configuration():
     """The check that guards production is a real one: a short secret key fails it."""
     result = manage("check", "--deploy", "--fail-level", "WARNING", env={**PRODUCTION_ENV, "SECRET_KEY": "short"})

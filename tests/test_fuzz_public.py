@@ -157,6 +157,7 @@ def test_a_content_type_holding_a_nul_answers_400_before_django_builds_the_reque
     assert statuses == ["400 Bad Request"] and b"Content-Type" in body
 
 
+@pytest.mark.slow
 def test_two_thousand_malformed_requests_to_public_urls_get_no_5xx(world):
     rng = random.Random(SEED)
     addresses = public_addresses(world)

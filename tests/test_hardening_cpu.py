@@ -80,6 +80,7 @@ def test_a_pdf_with_10000_form_fields_in_object_streams_is_answered_within_5_sec
     assert "Authentic" in client.get(VERIFY, {"sha256": published.sha256}).content.decode()
 
 
+@pytest.mark.slow
 def test_the_too_complex_message_is_in_ukrainian(published, client, settings):
     settings.VERIFY_CPU_SECONDS = 1
     data = form_fields_pdf(published.pdf.read())

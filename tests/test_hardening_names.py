@@ -43,6 +43,7 @@ def test_seed_demo_refuses_with_debug_off_and_writes_nothing(settings):
     assert not User.objects.filter(email="coordinator@example.org").exists()
 
 
+@pytest.mark.slow
 def test_manage_py_seed_demo_under_debug_0_exits_with_the_reason(tmp_path):
     database = tmp_path / "db.sqlite3"
     result = manage("seed_demo", env={**PRODUCTION_ENV, "DATABASE_URL": f"sqlite:///{database}"})

@@ -326,6 +326,7 @@ class Sweep:
                 self.problems.append(f"{where}: does not show {key} as text: {expected!r}")
 
 
+@pytest.mark.slow
 def test_hostile_text_in_every_field_is_inert_and_shown_as_typed(client, world):
     w, v = world, world.v
     slug = w.statement.slug
