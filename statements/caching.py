@@ -217,12 +217,15 @@ def _release(key: str) -> None:
     cache.delete(f"{key}:lock")
 
 
-def stored_or_render(key: str, read_versions, render, *, stale_allowed: bool = True, known: dict | None = None) -> str:
+def stored_or_render(key: str, read_versions, render, *, stale_allowed: bool = True, known: dict | None = None,
+                     keep=None) -> str:
     """A fragment's text: the copy stored under `key` if it may be served (as a page's, above),
     else `render()`'s, stored with the versions `read_versions()` gives before it renders. Not
     `stale_allowed` (inside a page whose copy will be stored as made now), only a current copy is
     served: a page must not store an older fragment under newer versions. `known`: the versions
-    `read_versions()` gives, if already read for this request (no second trip to the cache)."""
+    `read_versions()` gives, if already read for this request (no second trip to the cache).
+    `keep(content)`: whether a copy may be stored at all (false for what another process is about
+    to change without this one seeing it first, such as a PDF still being made)."""
     entry = _tolerant(cache.get)(key)
     serve, locked = _stored(key, entry, known)
     if serve and not stale_allowed and not _current(entry["versions"], known):
@@ -232,7 +235,7 @@ def stored_or_render(key: str, read_versions, render, *, stale_allowed: bool = T
     try:
         made, current = time.time(), known or _tolerant(read_versions)()
         content = render()
-        if current:
+        if current and (keep is None or keep(content)):
             _tolerant(cache.set)(key, {"versions": current, "made": made, "content": content},
                                   TIMEOUT + KEPT_AFTER_TIMEOUT)
     finally:
@@ -258,15 +261,16 @@ def request_statement_versions(request, statement_id: int) -> dict | None:
     return read[statement_id]
 
 
-def statement_value(request, statement_id: int, name: str, compute):
+def statement_value(request, statement_id: int, name: str, compute, keep=None):
     """What `compute()` gives about one statement (its translations, its issues), stored like a
     fragment: renewed when the statement's texts, status or publications change, so a signed-in
     page need not ask the database again. Only for what follows from those rows (pass anything of
-    the visitor's own that it depends on in `name`), never for anything carrying a form token."""
+    the visitor's own that it depends on in `name`), never for anything carrying a form token.
+    `keep`: as for `stored_or_render`."""
     storing_page = getattr(request, "_public_page_versions", None) is not None
     return stored_or_render(f"public-value:{name}:{statement_id}", lambda: statement_versions(statement_id),
                             compute, stale_allowed=not storing_page,
-                            known=request_statement_versions(request, statement_id))
+                            known=request_statement_versions(request, statement_id), keep=keep)
 
 
 def page_depends_on(request, statement) -> None:

@@ -80,3 +80,22 @@ def test_publishing_and_its_pdf_show_at_once_on_the_signed_in_page(client, coali
     publication.state = Publication.State.PENDING
     publication.save(update_fields=["state"])
     assert "Reload this page in a minute" in page(client, statement)[0]
+
+
+def test_a_pdf_being_made_is_asked_again_so_its_readiness_shows_without_the_workers_signal(
+        client, coalition, coordinator, staff, django_capture_on_commit_callbacks):
+    """The worker that finishes a PDF moves the statement's versions, but in another process (and
+    a cache prefix of its own in tests): a signed-in page must not keep "being prepared" stored."""
+    statement = make_statement(coalition, by=coordinator, status="open", title="Made elsewhere")
+    services.close_signing(statement, by=coordinator)
+    with mock.patch.object(pdf, "sign_pdf", side_effect=RuntimeError("no key here")):
+        with django_capture_on_commit_callbacks(execute=True):
+            services.publish(statement, by=coordinator)
+    publication = Publication.objects.get(statement=statement)
+    publication.state = Publication.State.PENDING
+    publication.save(update_fields=["state"])
+    client.force_login(staff)
+    assert "Reload this page in a minute" in page(client, statement)[0]
+    # Another process finishes it; this process's cache never hears of it (no signal here).
+    Publication.objects.filter(pk=publication.pk).update(state=Publication.State.FAILED)
+    assert "could not be made" in page(client, statement)[0]

@@ -123,10 +123,16 @@ def statement_context(request, statement: Statement, **forms) -> dict:
             lambda: DeadlineForm(initial={"deadline": statement.deadline})),
         "publish_form": forms.get("publish_form") or SimpleLazyObject(lambda: PublishForm(statement=statement)),
         "correction_form": forms.get("correction_form") or SimpleLazyObject(CorrectionForm),
+        # Not kept while a PDF is being made: the worker that finishes it moves the statement's
+        # versions, but a page must not depend on seeing that move to stop saying "being prepared".
         "issues": caching.statement_value(request, statement.pk, f"issues:{drafting}",
-                                          lambda: publishing.issues(statement, user)),
+                                          lambda: publishing.issues(statement, user), keep=_no_pdf_being_made),
         "can_retry": permissions.can_publish(user, statement),
     }
+
+
+def _no_pdf_being_made(issues) -> bool:
+    return not any(issue.publication.state == issue.publication.State.PENDING for issue in issues)
 
 
 def render_statement(request, statement: Statement, status: int = 200, **forms):
