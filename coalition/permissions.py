@@ -11,9 +11,11 @@ in coalition B gives nothing in coalition A, even for an organisation that is a 
 
 from contextlib import contextmanager
 from contextvars import ContextVar
+from functools import cache
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Exists, OuterRef, Q
+from django.db import connection
+from django.db.models import Q
 
 from .models import Coalition, CoalitionRole, Membership, Organisation, OrganisationRole
 
@@ -276,15 +278,42 @@ def ask_staff_roles(user, statement) -> None:
     if kept is None or not _signed_in(user):
         return
     coalition = statement.coalition
-    current = Membership.objects.current().filter(coalition=coalition, organisation=OuterRef("organisation"))
-    partner = statement.invited_partners.filter(organisation=OuterRef("organisation"))
     staff = signing = False
-    for can_sign, member, invited in OrganisationRole.objects.filter(user=user, coalition=coalition).values_list(
-            "can_sign", Exists(current), Exists(partner)):
+    with connection.cursor() as cursor:
+        cursor.execute(_staff_roles_sql(statement.invited_partners.model),
+                       [coalition.pk, statement.pk, user.pk, coalition.pk])
+        rows = cursor.fetchall()
+    for can_sign, member, invited in rows:
+        member, invited = bool(member), bool(invited)  # SQLite answers EXISTS with 0 or 1
         staff = staff or member
         signing = signing or (can_sign and (member or invited))
     kept.setdefault(("member staff", user.pk, coalition.pk), staff)
     kept.setdefault(("may sign", user.pk, statement.pk), signing)
+
+
+@cache
+def _staff_roles_sql(partner_model) -> str:
+    """The visitor's roles in a coalition, each with whether its organisation is a current member
+    and whether it was invited to sign the statement: written out, as this page asks it on every
+    signed-in view and building it through the ORM (two `EXISTS`) cost more than running it.
+    Parameters: coalition, statement, user, coalition. `partner_model`: statements' invited
+    partners, reached through the statement so this module needs no import of it. Only names from
+    the models go into it; the values are parameters."""
+
+    def column(model, field: str) -> str:
+        return connection.ops.quote_name(model._meta.get_field(field).column)
+
+    def table(model) -> str:
+        return connection.ops.quote_name(model._meta.db_table)
+
+    role, membership, partner = OrganisationRole, Membership, partner_model
+    return (f"SELECT r.{column(role, 'can_sign')}, "
+            f"EXISTS (SELECT 1 FROM {table(membership)} m WHERE m.{column(membership, 'coalition')} = %s"
+            f" AND m.{column(membership, 'organisation')} = r.{column(role, 'organisation')}"
+            f" AND m.{column(membership, 'left')} IS NULL), "
+            f"EXISTS (SELECT 1 FROM {table(partner)} p WHERE p.{column(partner, 'statement')} = %s"
+            f" AND p.{column(partner, 'organisation')} = r.{column(role, 'organisation')}) "
+            f"FROM {table(role)} r WHERE r.{column(role, 'user')} = %s AND r.{column(role, 'coalition')} = %s")
 
 
 def can_sign_statement_for(user, statement, organisation: Organisation) -> bool:
