@@ -1,5 +1,6 @@
 from django.apps import AppConfig
-from django.db.models.signals import post_save
+from django.contrib.auth import get_user_model
+from django.db.models.signals import post_delete, post_save
 from django.utils.translation import gettext_lazy as _
 
 
@@ -12,12 +13,16 @@ class StatementsConfig(AppConfig):
         from coalition.models import Coalition, EmailOptOut, Membership, Organisation
 
         from . import anchors, caching, outbox, subscriptions
-        from .models import Publication, Revision, Signature, Statement
+        from .models import Comment, Publication, Revision, Signature, Statement
 
         # Anything public pages show: a change starts a new generation of cached pages.
-        for model in (Statement, Revision, Signature, Publication, Organisation, Membership, Coalition):
+        for model in (Statement, Revision, Signature, Publication, Organisation, Membership, Coalition, Comment):
             post_save.connect(caching.public_pages_changed, sender=model,
                               dispatch_uid=f"public-pages-{model._meta.label_lower}")
+        # Comments are deleted only in the admin; the signed-in page's stored list must lose them too.
+        post_delete.connect(caching.public_pages_changed, sender=Comment, dispatch_uid="public-pages-comment-deleted")
+        # A statement's row is stored with its texts' authors, shown by name or address.
+        post_save.connect(caching.author_renamed, sender=get_user_model(), dispatch_uid="statement-authors")
         # Unsubscribing from publications ends a public subscription.
         post_save.connect(subscriptions.end_on_opt_out, sender=EmailOptOut, dispatch_uid="subscriber-opt-out")
         # An opt-out also drops the messages of that kind still waiting to go to the address.

@@ -11,7 +11,9 @@ of what it was made from, read before the view read its data:
 - `public-pages:archive`: what lists of public statements show (archive, front page, feed,
   sitemap, API list, organisation pages): moves when a statement is published or withdrawn, a
   publication is saved, or a public statement's text changes (its signatures never do);
-- `public-pages:statement:<pk>`: one statement's status, texts and publications;
+- `public-pages:statement:<pk>`: one statement's status, texts and publications, and its
+  comments (on no public page, but a signed-in page stores them) and the names of its texts' and
+  comments' authors;
 - `public-pages:signatures:<pk>`: one statement's signatures.
 
 A page about one statement (a view that found it through `views.common.visible_statement`, or
@@ -30,7 +32,10 @@ was confirmed (plus STATEMENT_PAGE_LOCK_SECONDS if the renderer dies while holdi
 
 Signed-in visitors get their own page (forms, permissions), but its heavy parts come from the same
 kind of stored copy: `{% statement_fragment %}` (templatetags/public_cache.py) keys a fragment by
-the statement, the language and what of the visitor it shows, under the same rule.
+the statement, the language and what of the visitor it shows, under the same rule; so are the
+values `statement_value` keeps (the statement's row with its coalition, found by the address it was
+last read at, its comments, translations and issues). What the visitor may do is asked of the
+database on every page.
 
 Versions move when a change is saved (the writer's next page is fresh) and again after its
 transaction commits (a copy made from data the transaction was still changing is not kept), once
@@ -158,7 +163,7 @@ def public_pages_changed(sender=None, instance=None, **kwargs) -> None:
     """Signal receiver: a saved row changes the pages that show it (see the module's doc). An
     individual's signature not yet confirmed is on no public page (its confirmation is saved
     again), so it changes nothing."""
-    from .models import Publication, Revision, Signature, Statement
+    from .models import Comment, Publication, Revision, Signature, Statement
 
     public = (Statement.Status.PUBLISHED, Statement.Status.WITHDRAWN)
     if isinstance(instance, Signature):
@@ -173,8 +178,27 @@ def public_pages_changed(sender=None, instance=None, **kwargs) -> None:
         changed(statement_key(instance.statement_id), *([ARCHIVE] if is_public else []))
     elif isinstance(instance, Publication):
         changed(statement_key(instance.statement_id), ARCHIVE)
+    elif isinstance(instance, Comment):  # on no public page, but signed-in pages store the comments
+        changed(statement_key(instance.statement_id))
     else:  # coalitions, organisations, memberships: names shown everywhere
         changed(SITE)
+
+
+def author_renamed(sender=None, instance=None, created=False, update_fields=None, **kwargs) -> None:
+    """Signal receiver: a person's name or address, which is how a text's author is shown, may have
+    changed; the statements whose shown texts or comments they wrote (or resolved) are renewed
+    (stored with their authors: `statement_value`'s "row" and "comments")."""
+    if created or (update_fields is not None and not {"name", "email"} & set(update_fields)):
+        return
+    from django.db.models import Q
+
+    from .models import Statement
+
+    wrote = (Q(current_revision__author=instance) | Q(signed_revision__author=instance)
+             | Q(comments__author=instance) | Q(comments__resolved_by=instance))
+    keys = [statement_key(pk) for pk in Statement.objects.filter(wrote).values_list("pk", flat=True).distinct()]
+    if keys:
+        changed(*keys)
 
 
 # Stored copies ----------------------------------------------------------------------------------
@@ -271,6 +295,22 @@ def statement_value(request, statement_id: int, name: str, compute, keep=None):
     return stored_or_render(f"public-value:{name}:{statement_id}", lambda: statement_versions(statement_id),
                             compute, stale_allowed=not storing_page,
                             known=request_statement_versions(request, statement_id), keep=keep)
+
+
+def _address_key(slug: str) -> str:
+    return f"statement-address:{hashlib.sha256(slug.encode()).hexdigest()}"
+
+
+@_tolerant
+def statement_at_address(slug: str) -> int | None:
+    """The id of the statement last read at the address `slug` (`remember_address`), if known: a
+    hint, checked against the row it leads to."""
+    return cache.get(_address_key(slug))
+
+
+@_tolerant
+def remember_address(slug: str, statement_id: int) -> None:
+    cache.set(_address_key(slug), statement_id, TIMEOUT)
 
 
 def page_depends_on(request, statement) -> None:

@@ -99,3 +99,68 @@ def test_a_pdf_being_made_is_asked_again_so_its_readiness_shows_without_the_work
     # Another process finishes it; this process's cache never hears of it (no signal here).
     Publication.objects.filter(pk=publication.pk).update(state=Publication.State.FAILED)
     assert "could not be made" in page(client, statement)[0]
+
+
+# The statement's row and its comments, stored for signed-in pages ------------------------------
+
+def test_the_second_signed_in_visit_asks_nothing_about_the_statement_or_its_comments(client, coalition, coordinator,
+                                                                                     staff):
+    statement = make_statement(coalition, by=coordinator, status="draft", title="Stored row")
+    services.add_comment(statement, by=staff, body="A first remark.")
+    client.force_login(staff)
+    _, first = page(client, statement)
+    assert [q for q in first if 'FROM "statements_statement"' in q]
+    assert [q for q in first if 'FROM "statements_comment"' in q]
+    page(client, statement)  # the first visit learnt the address, this one stores the row
+    html, second = page(client, statement)
+    assert "A first remark." in html
+    assert not [q for q in second if 'FROM "statements_statement"' in q or 'FROM "statements_comment"' in q]
+
+
+def test_a_new_comment_its_resolution_and_its_deletion_show_at_once(client, coalition, coordinator, staff):
+    statement = make_statement(coalition, by=coordinator, status="draft", title="Commented on")
+    client.force_login(staff)
+    assert "No comments yet." in page(client, statement)[0]
+    comment = services.add_comment(statement, by=staff, body="Please cite the report.")
+    html = page(client, statement)[0]
+    assert "Please cite the report." in html and 'class="comment resolved"' not in html
+    services.resolve_comment(comment, by=coordinator)
+    assert f'class="comment resolved" id="comment-{comment.pk}"' in page(client, statement)[0]
+    comment.delete()  # only the admin deletes comments
+    assert "Please cite the report." not in page(client, statement)[0]
+
+
+def test_a_renamed_author_shows_at_once(client, coalition, coordinator, staff):
+    statement = make_statement(coalition, by=staff, coordinator=coordinator, status="draft", title="Written by staff")
+    services.add_comment(statement, by=staff, body="Noted.")
+    client.force_login(coordinator)
+    staff.name = "Olena Before"
+    staff.save(update_fields=["name"])
+    assert "Revision 1 by Olena Before" in page(client, statement)[0]
+    staff.name = "Olena After"
+    staff.save()
+    html = page(client, statement)[0]
+    assert "Revision 1 by Olena After" in html and "Olena Before" not in html
+    staff.save(update_fields=["last_login"])  # signing in renews nothing
+    assert "Olena After" in page(client, statement)[0]
+
+
+def test_opening_for_signature_shows_at_once_on_the_stored_row(client, coalition, coordinator, staff):
+    statement = make_statement(coalition, by=coordinator, status="draft", title="Soon open")
+    client.force_login(staff)
+    assert "Sign this statement" not in page(client, statement)[0]
+    services.open_for_signature(statement, by=coordinator, deadline=None)
+    assert "Sign this statement" in page(client, statement)[0]
+
+
+def test_an_address_remembered_for_another_statement_is_not_trusted(client, coalition, coordinator, staff):
+    from statements import caching
+
+    shown = make_statement(coalition, by=coordinator, status="draft", title="The right one")
+    other = make_statement(coalition, by=coordinator, status="draft", title="Another one")
+    client.force_login(staff)
+    page(client, other)  # stores the other's row
+    caching.remember_address(shown.slug, other.pk)
+    html = page(client, shown)[0]
+    assert "<h1>The right one</h1>" in html and "Another one" not in html
+    assert caching.statement_at_address(shown.slug) == shown.pk

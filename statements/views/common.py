@@ -20,14 +20,32 @@ LANGUAGE_NAMES = dict(settings.LANGUAGES)
 
 def visible_statement(request, slug: str) -> Statement:
     """The statement, or a 404 for anyone who may not see it (a draft does not reveal that it exists)."""
-    statement = get_object_or_404(
-        Statement.objects.select_related("coalition", "current_revision__author", "signed_revision__author"),
-        slug=slug
-    )
+    statement = _statement_row(request, slug)
     permissions.ask_staff_roles(request.user, statement)  # the statement page: one query for two questions
     if not permissions.can_view_statement(request.user, statement):
         raise Http404
     caching.page_depends_on(request, statement)  # a stored copy is renewed with this statement
+    return statement
+
+
+STATEMENT_ROW = Statement.objects.select_related("coalition", "current_revision__author", "signed_revision__author")
+
+
+def _statement_row(request, slug: str) -> Statement:
+    """The statement's row with its coalition and its texts' authors. A signed-in visitor's page
+    takes it from the cache, stored with the statement's versions (`caching.statement_value`: renewed
+    when the statement, its texts or publications, or the site's names change, never served behind
+    them), found by the address it was last read under; a page to be stored for everyone, or an
+    address not seen before (or since moved), asks the database."""
+    if not request.user.is_authenticated:
+        return get_object_or_404(STATEMENT_ROW, slug=slug)
+    known = caching.statement_at_address(slug)
+    if known is not None:
+        statement = caching.statement_value(request, known, "row", lambda: STATEMENT_ROW.filter(pk=known).first())
+        if statement is not None and statement.slug == slug:
+            return statement
+    statement = get_object_or_404(STATEMENT_ROW, slug=slug)
+    caching.remember_address(slug, statement.pk)
     return statement
 
 
@@ -110,7 +128,8 @@ def statement_context(request, statement: Statement, **forms) -> dict:
         "signing_refusal": cosigning.signing_refusal(statement),
         "may_sign": permissions.can_sign_statement(user, statement),
         "actions": actions(user, statement),
-        "comments": statement.comments.select_related("author", "revision", "resolved_by") if drafting else [],
+        "comments": caching.statement_value(request, statement.pk, "comments", lambda: list(
+            statement.comments.select_related("author", "revision", "resolved_by"))) if drafting else [],
         # The forms are built only if the page shows them (most visitors see none of the coordinator's).
         "comment_form": forms.get("comment_form") or SimpleLazyObject(
             lambda: CommentForm(statement=statement, initial={"revision": revision})),
