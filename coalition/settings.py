@@ -541,7 +541,7 @@ INVITATION_RATE_LIMITS = {
 }
 VERIFY_RATE_LIMITS = {"ip": env("VERIFY_RATE_LIMIT_PER_IP", "20/h")}
 
-# Signing published PDFs (statements/signing.py): a PKCS#12 file and its passphrase, or PEM key and
+# Signing published PDFs (statements/pdf_signing.py): a PKCS#12 file and its passphrase, or PEM key and
 # certificate files; the root certificate is the trust root of verification and is offered for
 # download on /verify/. A timestamp server URL turns PAdES B-B into B-T. In development, with
 # nothing set, a development root CA and signing certificate are made in var/signing/ on first use

@@ -25,7 +25,7 @@ from django.utils.translation import ngettext
 from coalition import audit, look, names, permissions
 from coalition.models import User
 
-from . import notifications, pdf, sandbox, selectors, signing, storage, text, workflow
+from . import notifications, pdf, pdf_signing, sandbox, selectors, storage, text, workflow
 from .models import Publication, Statement
 from .workflow import Transition
 
@@ -241,7 +241,7 @@ def _failure_reason(exc: Exception) -> str:
     from pyhanko.sign.general import SigningError
     from pyhanko.sign.timestamps import TimestampRequestError
 
-    if isinstance(exc, signing.SigningIdentityMissing):
+    if isinstance(exc, pdf_signing.SigningIdentityMissing):
         return _("No signing key is configured: %(error)s") % {"error": exc}
     if isinstance(exc, TimestampRequestError):
         return _("The timestamp server did not answer; try again later. (%(error)s)") % {"error": exc}
@@ -261,7 +261,7 @@ def prepare(publication_id: int) -> Publication | None:
         signed = pdf.sign_pdf(pdf.render_pdf(printed_document(publication)),
                               signer_name=publication.statement.coalition.name_in(publication.revision.language),
                               language=publication.revision.language)
-        fingerprint = signing.fingerprint(signing.signing_certificate())
+        fingerprint = pdf_signing.fingerprint(pdf_signing.signing_certificate())
     except Exception as exc:  # noqa: BLE001 (whatever went wrong, coordinators see why and can retry)
         log.exception("Publication %s could not be prepared", publication_id)
         _mark_failed(publication_id, _failure_reason(exc))

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from coalition import params, permissions
 
-from .. import embedded, publishing, ratelimits, sandbox, signing, storage
+from .. import embedded, pdf_signing, publishing, ratelimits, sandbox, storage
 from ..forms import CorrectionForm, VerifyForm
 from ..models import Publication, Statement
 from . import review
@@ -102,8 +102,8 @@ def retry_publication(request, slug, number):
 
 def _configured() -> bool:
     try:
-        signing.trust_root()
-    except signing.SigningIdentityMissing:
+        pdf_signing.trust_root()
+    except pdf_signing.SigningIdentityMissing:
         return False
     return True
 
@@ -139,9 +139,9 @@ def verify(request):
             status = 413 if form.has_error("file", "too_large") else 400
     statement, issues = _statement_issues(request)
     try:
-        root = signing.trust_root()
-        certificate = {**signing.describe(root), "words": signing.subject_in_words(root)}
-    except signing.SigningIdentityMissing:
+        root = pdf_signing.trust_root()
+        certificate = {**pdf_signing.describe(root), "words": pdf_signing.subject_in_words(root)}
+    except pdf_signing.SigningIdentityMissing:
         certificate = None
     authentic = answer is not None and answer.outcome == publishing.Outcome.AUTHENTIC
     return render(request, "statements/verify.html", {
@@ -175,7 +175,7 @@ def _verify_answer(request, form):
 @require_GET
 def root_certificate(request):
     """The coalition's root certificate (PEM), to check published PDFs against."""
-    response = HttpResponse(signing.trust_root_pem(), content_type="application/x-pem-file")
+    response = HttpResponse(pdf_signing.trust_root_pem(), content_type="application/x-pem-file")
     response["Content-Disposition"] = 'attachment; filename="coalition-root.pem"'
     return response
 
