@@ -165,7 +165,8 @@ def prepare_individuals(case: str, count: int, publication_id: int) -> dict:
     django.setup()
     from django.conf import settings
 
-    from statements import notifications, pdf, publishing
+    from statements import notifications, pdf
+    from statements.services import publishing
     from statements.models import Publication
 
     if case == "printed":

@@ -11,7 +11,8 @@ class StatementsConfig(AppConfig):
         from coalition import audit
         from coalition.models import Coalition, EmailOptOut, Membership, Organisation
 
-        from . import anchors, caching, outbox, subscriptions
+        from . import anchors, caching, outbox
+        from .services import subscriptions
         from .models import Publication, Revision, Signature, Statement
 
         # Anything public pages show: a change starts a new generation of cached pages.

@@ -9,7 +9,7 @@ from coalition.forms import OrganisationChoiceField
 from coalition.models import Organisation
 
 from .models import Revision, Statement
-from .services import COMMENT_MAX_LENGTH, Draft
+from .services.drafting import COMMENT_MAX_LENGTH, Draft
 
 
 class DeadlineInput(forms.DateTimeInput):

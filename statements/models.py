@@ -247,7 +247,7 @@ class Signature(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     hidden_reason = models.TextField(_("reason for hiding"), blank=True)
-    # Erasure at the person's request, or of a signature never confirmed (`statements.privacy`):
+    # Erasure at the person's request, or of a signature never confirmed (`statements.services.privacy`):
     # the address is gone (and, before publication, the name and affiliation); a keyed hash
     # (HMAC-SHA256 with AUDIT_HASH_KEY; a plain SHA-256 on rows erased before it) of the
     # lowercased address stays, the same hash the audit log records.

@@ -65,7 +65,7 @@ def _url(path: str) -> str:
 def individual_signature_confirmation(signature, token: str) -> None:
     """The link an individual follows (and whose page's button they press) to make their
     signature count. A new link is a new message (the dedupe key names the token)."""
-    from .cosigning import token_digest
+    from .services.cosigning import token_digest
 
     statement = signature.statement
     outbox.enqueue(
@@ -114,7 +114,7 @@ def write_signed_text_changed(fan_out) -> int:
     """The task's part of `signed_text_changed`: the signatures still on an earlier text that
     were not asked yet about the text now to be signed (an individual's new link is made only
     then, so a second run leaves the link sent working); returns how many rows it wrote."""
-    from .cosigning import new_confirmation_token, to_confirm_new_text
+    from .services.cosigning import new_confirmation_token, to_confirm_new_text
     from .models import Signature
 
     statement = fan_out.statement
@@ -363,7 +363,7 @@ def publication_released(publication) -> None:
 def write_publication_released(fan_out) -> int:
     """The task's part of `publication_released`; returns how many rows it wrote."""
     from .models import Signature
-    from .subscriptions import confirmed_subscribers
+    from .services.subscriptions import confirmed_subscribers
 
     publication, statement = fan_out.publication, fan_out.statement
     recipients: dict[str, tuple[str, bool]] = {}
@@ -431,7 +431,7 @@ def audit_check_failed(report) -> int:
 
 
 def erasure_link(email: str, *, token: str, language: str, count: int) -> None:
-    """The link that erases the signatures of `email` (statements.privacy). A new link is a new
+    """The link that erases the signatures of `email` (statements.services.privacy). A new link is a new
     message (the dedupe key names the token)."""
     import hashlib
 

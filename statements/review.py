@@ -20,7 +20,7 @@ from coalition.models import CoalitionRole, Membership
 
 from . import selectors
 from .models import Comment, Signature, Statement
-from .subscriptions import confirmed_subscribers
+from .services.subscriptions import confirmed_subscribers
 from .workflow import Transition
 
 # Which problems each step warns about. Translations and comments matter where the text is

@@ -9,11 +9,11 @@ from django.db import connection
 from django.db.models import BooleanField, Case, Count, F, FloatField, Func, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.utils import timezone
 
-from coalition import audit, names
+from coalition import audit, names, permissions
 from coalition.models import Coalition, Membership, Organisation, OrganisationRole
 
 from . import search, text
-from .models import Decline, OutboundEmail, Revision, SearchText, Signature, Statement
+from .models import Decline, OutboundEmail, Publication, Revision, SearchText, Signature, Statement
 
 Status = Statement.Status
 
@@ -287,6 +287,25 @@ def signatory_sort_key(statement: Statement):
 def live_signature_for(statement: Statement, organisation) -> Signature | None:
     return (statement.signatures.live().filter(organisation=organisation)
             .select_related("revision", "signed_by", "organisation").first())
+
+
+def signing_answers(statement: Statement, organisations) -> list[dict]:
+    """What each of `organisations` has answered, for the sign page: its live signature, whether
+    it declined (and has not retracted), and, when it has no live signature, its latest withdrawn
+    one (an organisation that withdrew is told so, not "not signed yet")."""
+    rows = [{"organisation": o, "signature": live_signature_for(statement, o),
+             "declined": statement.declines.filter(organisation=o, retracted_at__isnull=True).exists()}
+            for o in organisations]
+    for row in rows:
+        row["withdrawn"] = None if row["signature"] else (
+            statement.signatures.filter(organisation=row["organisation"], withdrawn_at__isnull=False)
+            .select_related("withdrawn_by").order_by("-withdrawn_at").first())
+    return rows
+
+
+def ever_signed(statement: Statement, organisation) -> bool:
+    """Whether `organisation` has signed `statement`, its signature live or withdrawn."""
+    return statement.signatures.filter(organisation=organisation).exists()
 
 
 @dataclass
@@ -668,3 +687,31 @@ def signing_organisations() -> QuerySet:
     """Organisations that signed at least one public statement: the archive's organisation filter."""
     signed = on_signed_text(Signature.objects.filter(statement__in=published_statements().values("pk")))
     return Organisation.objects.filter(pk__in=signed.values("organisation_id")).order_by("name")
+
+
+# Issues (publications) ----------------------------------------------------------------------
+
+
+@dataclass
+class Issue:
+    publication: Publication
+    superseded: bool
+
+
+def issues(statement: Statement, user) -> list[Issue]:
+    """The issues `user` may see, newest first: public ones for everyone, all for member staff
+    (pending, failed and embargoed ones included)."""
+    # Not the frozen signatories (a large JSON document at 1,000 signatories): pages never show them.
+    publications = list(statement.publications.select_related("revision").defer("signatories").order_by("-number"))
+    if not permissions.can_view_drafting(user, statement):
+        publications = [p for p in publications if p.is_public]
+    newest_ready = max((p.number for p in publications if p.is_ready), default=0)
+    return [Issue(p, superseded=p.is_ready and p.number < newest_ready) for p in publications]
+
+
+def downloadable(statement: Statement, user, number: int | None) -> Publication | None:
+    """The ready issue `number` (the newest if None) that `user` may download, or None."""
+    ready = [i.publication for i in issues(statement, user) if i.publication.is_ready]
+    if number is None:
+        return ready[0] if ready else None
+    return next((p for p in ready if p.number == number), None)

@@ -86,7 +86,7 @@ def close_signing_at_deadlines() -> int:
 def purge_unconfirmed_signatures() -> int:
     """Periodic (beat, hourly): erase individual signatures never confirmed whose link expired
     more than UNCONFIRMED_SIGNATURE_DAYS ago. Idempotent: an erased signature is skipped."""
-    from . import privacy
+    from .services import privacy
 
     erased = privacy.purge_unconfirmed()
     if erased:
@@ -99,7 +99,7 @@ def send_erasure_link(email: str, language: str) -> None:
     """Look up the signatures of an address someone asked to erase and, if there are any, email
     it the link (`privacy.send_erasure_link`). Run after the request so that its time does not
     tell whether the address signed. Running it twice sends a second link, as asking twice would."""
-    from . import privacy
+    from .services import privacy
 
     privacy.send_erasure_link(email, language=language)
 
@@ -152,7 +152,7 @@ def check_audit_log() -> bool:
 def prepare_publication(publication_id: int) -> None:
     """Render, sign and store one issue's PDF; idempotent (an issue no longer pending is left
     alone). A failure marks the issue failed with its reason; a coordinator tries it again."""
-    from . import publishing
+    from .services import publishing
 
     publishing.prepare(publication_id)
 
@@ -161,7 +161,7 @@ def prepare_publication(publication_id: int) -> None:
 def release_due_publications() -> int:
     """Periodic (beat, every EMBARGO_SWEEP_SECONDS): make public every ready issue whose embargo
     time, stored in the database, has passed, and tell its signatories. Idempotent."""
-    from . import publishing
+    from .services import publishing
 
     released = publishing.release_due()
     if released:
@@ -173,7 +173,7 @@ def release_due_publications() -> int:
 def prepare_stale_publications() -> int:
     """Periodic (beat, every EMBARGO_SWEEP_SECONDS): queue again every issue left pending longer
     than PUBLICATION_STALE_SECONDS (its task was lost). Returns how many."""
-    from . import publishing
+    from .services import publishing
 
     ids = publishing.pending_ids()
     for publication_id in ids:

@@ -18,7 +18,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from coalition.models import EmailOptOut
-from statements import cosigning, fanouts, notifications, outbox, services
+from statements import fanouts, notifications, outbox, services
+from statements.services import cosigning
 from statements.models import FanOut, OutboundEmail, Signature, Statement
 from statements.services import Draft
 

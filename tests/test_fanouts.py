@@ -11,7 +11,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from coalition.models import EmailOptOut
-from statements import fanouts, notifications, outbox, publishing, tasks
+from statements import fanouts, notifications, outbox, tasks
+from statements.services import publishing
 from statements.models import FanOut, OutboundEmail, Publication, Subscriber
 
 from .factories import OrganisationRoleFactory, confirmation, make_statement
@@ -140,7 +141,8 @@ def test_a_release_writes_in_batches_each_address_once_skipping_opt_outs(coaliti
 
 def test_a_text_changed_while_open_gives_each_individual_a_link_of_their_own_and_a_rerun_keeps_it(
         coalition, coordinator, signer, member_org):
-    from statements import cosigning, services
+    from statements import services
+    from statements.services import cosigning
     from statements.models import Signature
     from statements.services import Draft
 

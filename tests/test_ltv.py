@@ -27,7 +27,8 @@ from pyhanko_certvalidator import policy_decl as certvalidator_policy
 from pyhanko_certvalidator.context import CertValidationPolicySpec
 from pyhanko_certvalidator.registry import SimpleTrustManager
 
-from statements import pdf, pdf_signing, publishing
+from statements import pdf, pdf_signing
+from statements.services import publishing
 from statements.models import Publication
 
 from .helpers import closed_statement, make_document, publish

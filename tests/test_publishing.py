@@ -13,7 +13,8 @@ from django.utils import timezone
 from pypdf import PdfReader
 
 from coalition.models import AuditEvent
-from statements import notifications, pdf, pdf_signing, publishing, services, tasks
+from statements import notifications, pdf, pdf_signing, services, tasks
+from statements.services import publishing
 from statements.models import OutboundEmail, Publication, Signature
 
 from . import factories

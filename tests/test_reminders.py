@@ -12,7 +12,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from coalition.models import AuditEvent, EmailOptOut, Organisation, OrganisationRole
-from statements import cosigning, tasks
+from statements import tasks
+from statements.services import cosigning
 from statements.models import OutboundEmail, Statement
 
 from .factories import CoordinatorFactory, MembershipFactory, OrganisationRoleFactory, UserFactory, make_statement

@@ -5,7 +5,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import formats, timezone, translation
 
-from statements import pdf, pdf_signing, publishing, services
+from statements import pdf, pdf_signing, services
+from statements.services import publishing
 from statements.models import Publication
 
 from .helpers import closed_statement, publish

@@ -16,7 +16,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from coalition import params, permissions
 
-from .. import embedded, pdf_signing, publishing, ratelimits, sandbox, storage
+from .. import embedded, pdf_signing, ratelimits, sandbox, selectors, storage
+from ..services import publishing
 from ..forms import CorrectionForm, VerifyForm
 from ..models import Publication, Statement
 from . import review
@@ -40,7 +41,7 @@ def publication_pdf(request, slug):
     """The newest ready issue's PDF (`?issue=N` for another), exactly as signed."""
     statement = visible_statement(request, slug)
     number = _issue_number(request)
-    publication = publishing.downloadable(statement, request.user, number)
+    publication = selectors.downloadable(statement, request.user, number)
     if publication is None:
         pending = statement.publications.filter(state=Publication.State.PENDING).exists()
         return render(request, "statements/publication_missing.html",
@@ -115,7 +116,7 @@ def _statement_issues(request):
     statement = Statement.objects.filter(slug=slug).select_related("current_revision").first()
     if statement is None or not statement.is_public:
         return None, []
-    return statement, [i for i in publishing.issues(statement, None) if i.publication.is_public]
+    return statement, [i for i in selectors.issues(statement, None) if i.publication.is_public]
 
 
 @never_cache

@@ -25,9 +25,9 @@ from django.utils.translation import ngettext
 from coalition import audit, look, names, permissions
 from coalition.models import User
 
-from . import notifications, pdf, pdf_signing, sandbox, selectors, storage, text, workflow
-from .models import Publication, Statement
-from .workflow import Transition
+from .. import notifications, pdf, pdf_signing, sandbox, selectors, storage, text, workflow
+from ..models import Publication, Statement
+from ..workflow import Transition
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +88,7 @@ def start_issue(statement: Statement, *, by: User, note: str = "", public_from: 
 def _queue_after_commit(publication_id: int) -> None:
     """Queue the PDF after commit. If the broker cannot take it (Redis down), the issue stays
     pending and `pending_ids` finds it for the periodic sweep: the coordinator's request succeeds."""
-    from . import tasks
+    from .. import tasks
 
     def queue():
         try:
@@ -327,34 +327,6 @@ def release_due(now: datetime | None = None) -> int:
             release(publication)
             released += 1
     return released
-
-
-# Reading ----------------------------------------------------------------------------------------
-
-
-@dataclass
-class Issue:
-    publication: Publication
-    superseded: bool
-
-
-def issues(statement: Statement, user) -> list[Issue]:
-    """The issues `user` may see, newest first: public ones for everyone, all for member staff
-    (pending, failed and embargoed ones included)."""
-    # Not the frozen signatories (a large JSON document at 1,000 signatories): pages never show them.
-    publications = list(statement.publications.select_related("revision").defer("signatories").order_by("-number"))
-    if not permissions.can_view_drafting(user, statement):
-        publications = [p for p in publications if p.is_public]
-    newest_ready = max((p.number for p in publications if p.is_ready), default=0)
-    return [Issue(p, superseded=p.is_ready and p.number < newest_ready) for p in publications]
-
-
-def downloadable(statement: Statement, user, number: int | None) -> Publication | None:
-    """The ready issue `number` (the newest if None) that `user` may download, or None."""
-    ready = [i.publication for i in issues(statement, user) if i.publication.is_ready]
-    if number is None:
-        return ready[0] if ready else None
-    return next((p for p in ready if p.number == number), None)
 
 
 # An issue's standing today ----------------------------------------------------------------------

@@ -21,8 +21,8 @@ from django.utils import timezone
 from coalition.models import EmailOptOut
 from coalition.unsubscribe import is_opted_out, normalise
 
-from . import notifications, ratelimits
-from .models import Subscriber
+from .. import notifications, ratelimits
+from ..models import Subscriber
 
 SALT = "statements.subscription"
 KIND = EmailOptOut.Kind.STATEMENT_PUBLISHED

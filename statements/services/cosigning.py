@@ -25,8 +25,9 @@ from django.utils.translation import gettext as _
 from coalition import audit, db, permissions, time_zones, validators
 from coalition.models import Organisation, User
 
-from . import notifications, privacy, ratelimits, text
-from .models import Decline, InvitedPartner, Signature, Statement
+from .. import notifications, ratelimits, text
+from ..models import Decline, InvitedPartner, Signature, Statement
+from . import privacy
 
 Status = Statement.Status
 REASON_MAX_LENGTH = 2000
@@ -404,7 +405,7 @@ def remind(statement: Statement, *, by: User, organisation: Organisation | None 
     nobody may sign for (they need a signer invited, not a reminder). An organisation a
     coordinator reminded less than SIGNATURE_MANUAL_REMINDER_HOURS ago is skipped. Writes one
     audit event when anyone was reminded."""
-    from . import selectors
+    from .. import selectors
 
     statement = _locked(statement)
     permissions.require(permissions.can_remind(by, statement))

@@ -42,8 +42,8 @@ from django.utils import timezone
 from coalition import addresses, audit
 from coalition.models import EmailOptOut
 
-from . import notifications, ratelimits
-from .models import ERASURE_FIELDS, OutboundEmail, Publication, Signature, Statement
+from .. import notifications, ratelimits
+from ..models import ERASURE_FIELDS, OutboundEmail, Publication, Signature, Statement
 
 SALT = "statements.erasure"
 ERASURE_EMAIL_KIND = "erasure_link"
@@ -82,7 +82,7 @@ def request_erasure(email: str, *, language: str, ip: str) -> None:
     address, signed or not: it queues `tasks.send_erasure_link`, which looks the address up and
     emails the link only if it signed anything. So the time the page takes tells nothing."""
     # Imported here: tasks imports the services, privacy among them.
-    from .tasks import send_erasure_link
+    from ..tasks import send_erasure_link
 
     ratelimits.check_erasure(ip=ip, email=email)
     address = email.strip()
