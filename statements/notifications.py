@@ -14,7 +14,7 @@ from coalition import validators
 from coalition.models import EmailOptOut
 
 from . import fanouts, outbox
-from .models import FanOut, OutboundEmail
+from .models import FanOut, OutboundEmail, Reminder
 
 
 def invitation_sent(invitation) -> None:
@@ -245,11 +245,19 @@ def signature_reminders(statement) -> int:
     from .selectors import roster
 
     prefix = f"{AUTOMATIC_REMINDER_KEY}:{statement.pk}:"
-    reminded = {key.split(":")[2] for key in
-                OutboundEmail.objects.filter(dedupe_key__startswith=prefix).values_list("dedupe_key", flat=True)}
+    reminded = set(statement.reminders.filter(kind=Reminder.Kind.AUTOMATIC).values_list("organisation_id", flat=True))
     due = [(row, f"{prefix}{row.organisation.pk}") for row in roster(statement).no_answer
-           if str(row.organisation.pk) not in reminded]
-    return sum(_remind_signers(statement, due).values())
+           if row.organisation.pk not in reminded]
+    written = _remind_signers(statement, due)
+    _record_reminders(statement, written, kind=Reminder.Kind.AUTOMATIC)
+    return sum(written.values())
+
+
+def _record_reminders(statement, written: dict[int, int], *, kind: str, by=None) -> None:
+    """A `Reminder` row for each organisation that at least one email of this reminder was
+    written to: the history that decides when it may be reminded again."""
+    Reminder.objects.bulk_create([Reminder(statement=statement, organisation_id=organisation_id, kind=kind, by=by)
+                                  for organisation_id, count in written.items() if count])
 
 
 def _remind_signers(statement, due: list[tuple], **context) -> dict[int, int]:
@@ -279,7 +287,8 @@ def _remind_signers(statement, due: list[tuple], **context) -> dict[int, int]:
 
 # The dedupe keys of reminders: the automatic one before the deadline names the statement, the
 # organisation and the address; a coordinator's also names the SIGNATURE_MANUAL_REMINDER_HOURS
-# period it was sent in, so a repeat inside that period writes nothing.
+# period it was sent in, so a repeat inside that period writes nothing. Only the outbox reads
+# them: when an organisation was reminded is a `Reminder` row (migration 0018 read the keys once).
 AUTOMATIC_REMINDER_KEY = "signature-reminder"
 COORDINATOR_REMINDER_KEY = "signature-reminder-by-coordinator"
 
@@ -296,8 +305,10 @@ def coordinator_reminders(statement, rows, *, by, note: str, now) -> dict[int, i
     for one whose signers all turned reminders off."""
     prefix = f"{COORDINATOR_REMINDER_KEY}:{statement.pk}:"
     period = reminder_period(now)
-    return _remind_signers(statement, [(row, f"{prefix}{row.organisation.pk}:{period}") for row in rows],
-                           note=note, reminded_by=by)
+    written = _remind_signers(statement, [(row, f"{prefix}{row.organisation.pk}:{period}") for row in rows],
+                              note=note, reminded_by=by)
+    _record_reminders(statement, written, kind=Reminder.Kind.COORDINATOR, by=by)
+    return written
 
 
 def remind_before_deadlines(now=None) -> int:

@@ -6,14 +6,14 @@ from functools import lru_cache
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import BooleanField, Case, Count, F, FloatField, Func, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models import BooleanField, Case, Count, F, FloatField, Func, Max, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.utils import timezone
 
 from coalition import audit, names, permissions
 from coalition.models import Coalition, Membership, Organisation, OrganisationRole
 
 from . import search, text
-from .models import Decline, OutboundEmail, Publication, Revision, SearchText, Signature, Statement
+from .models import Decline, Publication, Reminder, Revision, SearchText, Signature, Statement
 
 Status = Statement.Status
 
@@ -402,24 +402,12 @@ class Reminded:
 
 
 def reminders(statement: Statement) -> dict[int, Reminded]:
-    """The last reminders of each organisation (by primary key), read from the outbox rows the
-    reminders wrote (their dedupe keys name the organisation). One query."""
-    from .notifications import AUTOMATIC_REMINDER_KEY, COORDINATOR_REMINDER_KEY
-
-    automatic, manual = f"{AUTOMATIC_REMINDER_KEY}:{statement.pk}:", f"{COORDINATOR_REMINDER_KEY}:{statement.pk}:"
-    found: dict[int, Reminded] = {}
-    for key, at in (OutboundEmail.objects.filter(Q(dedupe_key__startswith=automatic) | Q(dedupe_key__startswith=manual))
-                    .values_list("dedupe_key", "created_at")):
-        organisation_id = int(key.split(":")[2])
-        by_coordinator = at if key.startswith(manual) else None
-        seen = found.get(organisation_id)
-        if seen is None:
-            found[organisation_id] = Reminded(at, by_coordinator)
-            continue
-        seen.last = max(seen.last, at)
-        if by_coordinator and (seen.by_coordinator is None or by_coordinator > seen.by_coordinator):
-            seen.by_coordinator = by_coordinator
-    return found
+    """The last reminders of each organisation (by primary key), from the `Reminder` rows written
+    with them. One query."""
+    coordinator = Q(kind=Reminder.Kind.COORDINATOR)
+    return {row["organisation_id"]: Reminded(row["last"], row["by_coordinator"])
+            for row in statement.reminders.order_by().values("organisation_id")
+            .annotate(last=Max("queued_at"), by_coordinator=Max("queued_at", filter=coordinator))}
 
 
 def roster_with_reminders(statement: Statement) -> Roster:
