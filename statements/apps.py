@@ -8,6 +8,7 @@ class StatementsConfig(AppConfig):
     verbose_name = _("Statements")
 
     def ready(self):
+        # Imported once the app registry is ready: these modules import the models.
         from coalition import audit
         from coalition.models import Coalition, EmailOptOut, Membership, Organisation
 

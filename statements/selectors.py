@@ -13,7 +13,7 @@ from coalition import audit, names, permissions
 from coalition.models import Coalition, Membership, Organisation, OrganisationRole
 
 from . import search, text
-from .models import Decline, Publication, Reminder, Revision, SearchText, Signature, Statement
+from .models import Decline, Publication, Reminder, Revision, SearchText, Signature, Statement, Subscriber
 
 Status = Statement.Status
 
@@ -287,6 +287,14 @@ def signatory_sort_key(statement: Statement):
 def live_signature_for(statement: Statement, organisation) -> Signature | None:
     return (statement.signatures.live().filter(organisation=organisation)
             .select_related("revision", "signed_by", "organisation").first())
+
+
+def to_confirm_new_text(statement: Statement) -> QuerySet:
+    """The live signatures on an earlier text than the one to be signed whose signers are asked to
+    confirm the new one: organisations', and confirmed individuals'."""
+    return (statement.signatures.live().exclude(revision=statement.signed_revision)
+            .exclude(kind=Signature.Kind.INDIVIDUAL, confirmed_at__isnull=True)
+            .select_related("signed_by", "organisation"))
 
 
 def signing_answers(statement: Statement, organisations) -> list[dict]:
@@ -703,3 +711,8 @@ def downloadable(statement: Statement, user, number: int | None) -> Publication 
     if number is None:
         return ready[0] if ready else None
     return next((p for p in ready if p.number == number), None)
+
+
+def confirmed_subscribers() -> QuerySet:
+    """The public's subscriptions to new statements that are confirmed and not ended."""
+    return Subscriber.objects.filter(confirmed_at__isnull=False, unsubscribed_at__isnull=True)

@@ -92,7 +92,7 @@ def test_running_the_fan_out_again_writes_nothing_twice_and_sends_nothing_twice(
     with committed():
         assert tasks.run_fan_out.apply((fan_out.pk,)).successful()  # done: skipped
         FanOut.objects.filter(pk=fan_out.pk).update(done_at=None)  # as if its end was never recorded
-        assert fanouts.run(fan_out.pk) == 0
+        assert fanouts.run(fan_out.pk, notifications.FAN_OUT_WRITERS) == 0
     assert OutboundEmail.objects.count() == 4 and len(mailoutbox) == 4
 
 
@@ -167,5 +167,5 @@ def test_a_text_changed_while_open_gives_each_individual_a_link_of_their_own_and
 
     fan_out = FanOut.objects.get(event=FanOut.Event.TEXT_CHANGED)
     FanOut.objects.filter(pk=fan_out.pk).update(done_at=None)
-    assert fanouts.run(fan_out.pk) == 0
+    assert fanouts.run(fan_out.pk, notifications.FAN_OUT_WRITERS) == 0
     assert sorted(Signature.objects.filter(kind="individual").values_list("token_hash", flat=True)) == hashes

@@ -27,6 +27,7 @@ from coalition.models import User
 
 from .. import notifications, pdf, pdf_signing, sandbox, selectors, storage, text, workflow
 from ..models import Publication, Statement
+from ..queue import celery_task
 from ..workflow import Transition
 
 log = logging.getLogger(__name__)
@@ -88,16 +89,14 @@ def start_issue(statement: Statement, *, by: User, note: str = "", public_from: 
 def _queue_after_commit(publication_id: int) -> None:
     """Queue the PDF after commit. If the broker cannot take it (Redis down), the issue stays
     pending and `pending_ids` finds it for the periodic sweep: the coordinator's request succeeds."""
-    from .. import tasks
-
-    def queue():
+    def queue_pdf():
         try:
-            tasks.prepare_publication.delay(publication_id)
+            celery_task("prepare_publication").delay(publication_id)
         except Exception:  # noqa: BLE001 (the sweep picks it up)
             log.warning("Publication %s could not be queued; the sweep will prepare it", publication_id,
                         exc_info=True)
 
-    transaction.on_commit(queue)
+    transaction.on_commit(queue_pdf)
 
 
 def pending_ids(now: datetime | None = None) -> list[int]:

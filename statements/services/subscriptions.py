@@ -95,10 +95,6 @@ def confirm(token: str) -> Subscriber:
     return subscriber
 
 
-def confirmed_subscribers():
-    return Subscriber.objects.filter(confirmed_at__isnull=False, unsubscribed_at__isnull=True)
-
-
 def end_on_opt_out(sender, instance: EmailOptOut, created: bool, **kwargs) -> None:
     """Signal receiver: an opt-out of publications (the one-click link, or the preferences page)
     ends the address's live subscription."""

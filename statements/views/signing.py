@@ -37,7 +37,7 @@ from ..forms import (
     SignatoryOrderForm,
     SignatorySearchForm,
 )
-from ..models import Signature
+from ..models import Signature, Statement
 from ..text import spreadsheet_cell
 from .common import visible_statement
 
@@ -152,8 +152,6 @@ class ConfirmSignatureView(TemplateView):
     template_name = "statements/signature_confirm.html"
 
     def dispatch(self, request, *args, **kwargs):
-        from ..models import Statement
-
         self.statement = get_object_or_404(Statement.objects.select_related("coalition", "signed_revision"),
                                            slug=kwargs["slug"])
         self.signature = cosigning.find_by_token(self.statement, kwargs["token"])
