@@ -68,12 +68,12 @@ def build(folder: Path) -> dict:
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"  # 1,000 "published" emails
 
     from coalition.models import Organisation
-    from statements import services, signing, tasks
+    from statements import pdf_signing, services, tasks
     from statements.models import Signature
     from tests import factories
     from tests.factories import make_statement
 
-    signing.create_development_identity(folder / "signing", name="Bench Coalition")
+    pdf_signing.create_development_identity(folder / "signing", name="Bench Coalition")
     call_command("migrate", verbosity=0)
     coalition = factories.CoalitionFactory(name="Ukraine 5AM Coalition", slug="u5am")
     coordinator = factories.CoordinatorFactory(coalition=coalition).user

@@ -163,7 +163,7 @@ def _write_rounds(publication, messages: int, rounds: int, one_by_one: bool) -> 
             notifications.publication_released(publication)  # what the request does: one row
         fan_out_id = FanOut.objects.get(publication=publication).pk
         started = time.perf_counter()
-        written = fanouts.run(fan_out_id)
+        written = fanouts.run(fan_out_id, notifications.FAN_OUT_WRITERS)
         timings["fan_out"].append(time.perf_counter() - started)
         assert written == messages, written
 

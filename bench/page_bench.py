@@ -155,7 +155,7 @@ class Confirmations(threading.Thread):
     def run(self):
         from django.db import connection
 
-        from statements import cosigning
+        from statements.services import cosigning
         from statements.models import Statement
 
         try:

@@ -127,11 +127,11 @@ def build_individuals(folder: Path, count: int) -> dict:
     from django.utils import timezone
 
     from coalition.models import Organisation
-    from statements import services, signing, tasks
+    from statements import pdf_signing, services, tasks
     from statements.models import Signature
     from tests import factories
 
-    signing.create_development_identity(folder / "signing", name="Ukraine 5AM Coalition")
+    pdf_signing.create_development_identity(folder / "signing", name="Ukraine 5AM Coalition")
     call_command("migrate", verbosity=0)
     coalition = factories.CoalitionFactory(name="Ukraine 5AM Coalition", slug="u5am")
     coordinator = factories.CoordinatorFactory(coalition=coalition).user
@@ -165,7 +165,8 @@ def prepare_individuals(case: str, count: int, publication_id: int) -> dict:
     django.setup()
     from django.conf import settings
 
-    from statements import notifications, pdf, publishing
+    from statements import notifications, pdf
+    from statements.services import publishing
     from statements.models import Publication
 
     if case == "printed":

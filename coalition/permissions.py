@@ -236,7 +236,7 @@ def can_view_history(user, statement) -> bool:
     return is_coordinator(user, statement.coalition)
 
 
-# Signatures. Whether signing is open (state and deadline) is `statements.cosigning`'s question.
+# Signatures. Whether signing is open (state and deadline) is `statements.services.cosigning`'s question.
 
 
 def is_invited_partner(organisation: Organisation, statement) -> bool:

@@ -516,7 +516,7 @@ INVITATION_VALID_DAYS = int(env("INVITATION_VALID_DAYS", "14"))
 # address in the cache (Redis in production, so they hold across web processes);
 # SIGNING_RATE_LIMITS_ENABLED=0 lifts them, for benchmarks only.
 SIGNATURE_CONFIRMATION_HOURS = int(env("SIGNATURE_CONFIRMATION_HOURS", "72"))
-# Individuals' personal data (statements/privacy.py): the emailed link that erases a person's
+# Individuals' personal data (statements/services/privacy.py): the emailed link that erases a person's
 # signatures works ERASURE_LINK_HOURS; a signature never confirmed is erased (hourly, by beat)
 # UNCONFIRMED_SIGNATURE_DAYS after its confirmation link expired.
 ERASURE_LINK_HOURS = int(env("ERASURE_LINK_HOURS", "24"))
@@ -541,7 +541,7 @@ INVITATION_RATE_LIMITS = {
 }
 VERIFY_RATE_LIMITS = {"ip": env("VERIFY_RATE_LIMIT_PER_IP", "20/h")}
 
-# Signing published PDFs (statements/signing.py): a PKCS#12 file and its passphrase, or PEM key and
+# Signing published PDFs (statements/pdf_signing.py): a PKCS#12 file and its passphrase, or PEM key and
 # certificate files; the root certificate is the trust root of verification and is offered for
 # download on /verify/. A timestamp server URL turns PAdES B-B into B-T. In development, with
 # nothing set, a development root CA and signing certificate are made in var/signing/ on first use

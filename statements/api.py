@@ -10,7 +10,8 @@ from django.views.decorators.http import require_GET
 
 from coalition import names, params
 
-from . import embedded, publishing, selectors
+from . import embedded, selectors
+from .services import publishing
 from .caching import cache_public_page, page_depends_on
 from .forms import ArchiveSearchForm
 from .models import Statement
@@ -101,7 +102,7 @@ def statement_detail(request, slug):
     preferred = params.language(request.GET.get("lang"))
     shown = next((t for t in translations if t.language == preferred), revision)
     pdf_url = _url(reverse("statement_pdf", args=[statement.slug]))
-    issues = publishing.issues(statement, None)
+    issues = selectors.issues(statement, None)
     statuses = publishing.statuses(statement, [issue.publication for issue in issues])
     return _json({
         **_summary(statement, selectors.ReaderText(shown, revision)),

@@ -9,11 +9,13 @@ class StatementsConfig(AppConfig):
     verbose_name = _("Statements")
 
     def ready(self):
+        # Imported once the app registry is ready: these modules import the models.
         from coalition import audit
         from coalition.models import Coalition, EmailOptOut, Membership, Organisation
 
-        from . import anchors, caching, outbox, subscriptions
+        from . import anchors, caching, outbox
         from .models import Comment, Publication, Revision, Signature, Statement
+        from .services import subscriptions
 
         # Anything public pages show: a change starts a new generation of cached pages.
         for model in (Statement, Revision, Signature, Publication, Organisation, Membership, Coalition, Comment):

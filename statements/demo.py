@@ -15,8 +15,9 @@ from django.utils import timezone
 from coalition.demo import COALITION, DEMO_PASSWORD, PARTNER, demo_organisation
 from coalition.models import Coalition, Organisation, OrganisationRole, User
 
-from . import cosigning, services
-from .models import Statement
+from . import services
+from .services import cosigning, publishing
+from .models import Publication, Statement
 from .services import Draft
 
 KAZAN_SLUG = "un-secretary-general-kazan-2024"
@@ -387,9 +388,6 @@ def seed_statements(stdout) -> None:
 def seed_publications(stdout) -> None:
     """The published Kazan statement gets its signed PDF, made here in-process (a worker may not be
     running while seeding). Safe to run again: a ready issue is left as it is."""
-    from . import publishing
-    from .models import Publication
-
     statement = Statement.objects.filter(slug=KAZAN_SLUG, status=Statement.Status.PUBLISHED).first()
     if statement is None:
         return

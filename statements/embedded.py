@@ -11,7 +11,8 @@ from dataclasses import dataclass
 
 from django.core.cache import cache
 
-from . import pdf, publishing, storage
+from . import pdf, storage
+from .services import publishing
 from .models import Publication
 
 log = logging.getLogger(__name__)

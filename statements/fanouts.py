@@ -22,6 +22,7 @@ from django.utils import timezone
 from coalition import db
 
 from .models import FanOut
+from .queue import celery_task
 
 log = logging.getLogger(__name__)
 
@@ -42,25 +43,19 @@ def request(event: str, statement, *, publication=None, key: str | None = None) 
 def queue(fan_out_id: int) -> bool:
     """Queue the task of one fan-out. Never raises for a broker that cannot be reached: the
     fan-out waits for the sweep."""
-    from . import tasks
-
     try:
-        tasks.run_fan_out.apply_async((fan_out_id,))
+        celery_task("run_fan_out").apply_async((fan_out_id,))
     except Exception:  # noqa: BLE001  (the broker is down or unreachable; the sweep runs it)
         log.warning("Could not queue fan-out %s; the outbox sweep will run it.", fan_out_id, exc_info=True)
         return False
     return True
 
 
-def run(fan_out_id: int) -> int | None:
-    """Write the outbox rows of one fan-out, in one transaction with marking it done. Returns how
-    many rows were written, or None if it was done already or another worker is running it."""
-    from . import notifications  # (here: notifications records its fan-outs through this module)
-
-    writers = {FanOut.Event.STATEMENT_OPENED: notifications.write_statement_opened,
-               FanOut.Event.PUBLICATION_RELEASED: notifications.write_publication_released,
-               FanOut.Event.DEADLINE_PASSED: notifications.write_deadline_passed,
-               FanOut.Event.TEXT_CHANGED: notifications.write_signed_text_changed}
+def run(fan_out_id: int, writers: dict) -> int | None:
+    """Write the outbox rows of one fan-out, in one transaction with marking it done, by the
+    function `writers` gives for its event (`notifications.FAN_OUT_WRITERS`: notifications records
+    its fan-outs through this module, so this one does not import it). Returns how many rows were
+    written, or None if it was done already or another worker is running it."""
     with transaction.atomic():
         fan_out = (FanOut.objects.select_for_update(skip_locked=True, of=("self",))
                    .select_related("statement__coalition", "statement__signed_revision",

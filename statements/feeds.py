@@ -16,9 +16,10 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from . import publishing, selectors, storage
+from . import selectors, storage
+from .services import publishing
 from .models import Publication
-from .publishing import State
+from .services.publishing import State
 
 FEED_LENGTH = 50
 

@@ -9,7 +9,8 @@ from coalition.forms import OrganisationChoiceField
 from coalition.models import Organisation
 
 from .models import Revision, Statement
-from .services import COMMENT_MAX_LENGTH, Draft
+from .selectors import ArchiveFilters
+from .services.drafting import COMMENT_MAX_LENGTH, Draft
 
 
 class DeadlineInput(forms.DateTimeInput):
@@ -376,8 +377,6 @@ class ArchiveSearchForm(forms.Form):
         self.fields["year"].choices = [("", _("Any year")), *((year, year) for year in years)]
 
     def filters(self):
-        from .selectors import ArchiveFilters
-
         self.is_valid()
         data = self.cleaned_data
         return ArchiveFilters(q=data.get("q", "").strip(), organisation=data.get("organisation"),

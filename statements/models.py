@@ -247,7 +247,7 @@ class Signature(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     hidden_reason = models.TextField(_("reason for hiding"), blank=True)
-    # Erasure at the person's request, or of a signature never confirmed (`statements.privacy`):
+    # Erasure at the person's request, or of a signature never confirmed (`statements.services.privacy`):
     # the address is gone (and, before publication, the name and affiliation); a keyed hash
     # (HMAC-SHA256 with AUDIT_HASH_KEY; a plain SHA-256 on rows erased before it) of the
     # lowercased address stays, the same hash the audit log records.
@@ -367,6 +367,31 @@ class Decline(models.Model):
 
     def __str__(self) -> str:
         return f"{self.organisation} declined {self.statement_id}"
+
+
+class Reminder(models.Model):
+    """An organisation was reminded to answer a statement: automatically before the deadline, or
+    by a coordinator from the roster (`by`). Written in the transaction that queues the reminder's
+    emails, and only when at least one was queued; whether an organisation may be reminded again
+    is read from these rows."""
+
+    class Kind(models.TextChoices):
+        AUTOMATIC = "automatic"
+        COORDINATOR = "coordinator"
+
+    statement = models.ForeignKey(Statement, on_delete=models.CASCADE, related_name="reminders")
+    organisation = models.ForeignKey("coalition.Organisation", on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                           related_name="+")
+    queued_at = models.DateTimeField(default=timezone.now)  # its emails were queued (the outbox sends them)
+
+    class Meta:
+        ordering = ["queued_at", "id"]
+        indexes = [models.Index(fields=["statement", "organisation"], name="reminder_statement_org")]
+
+    def __str__(self) -> str:
+        return f"{self.organisation} reminded of {self.statement_id} ({self.kind})"
 
 
 class InvitedPartner(models.Model):

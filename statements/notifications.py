@@ -3,7 +3,9 @@ transaction; a message to many (a statement opened, the text changed, the deadli
 issue released) records a fan-out there, and its `write_*` function writes the rows in bulk in a
 task after commit (`statements.fanouts`). Celery delivers the rows after commit."""
 
+import hashlib
 from datetime import timedelta
+from email.utils import parseaddr
 
 from django.conf import settings
 from django.db import transaction
@@ -11,10 +13,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from coalition import validators
-from coalition.models import EmailOptOut
+from coalition.models import CoalitionRole, EmailOptOut, User
 
-from . import fanouts, outbox
-from .models import FanOut, OutboundEmail
+from . import fanouts, outbox, selectors
+from .models import FanOut, OutboundEmail, Reminder, Signature, Statement
+from .tokens import new_confirmation_token, token_digest
 
 
 def invitation_sent(invitation) -> None:
@@ -65,8 +68,6 @@ def _url(path: str) -> str:
 def individual_signature_confirmation(signature, token: str) -> None:
     """The link an individual follows (and whose page's button they press) to make their
     signature count. A new link is a new message (the dedupe key names the token)."""
-    from .cosigning import token_digest
-
     statement = signature.statement
     outbox.enqueue(
         kind="signature_confirmation",
@@ -114,15 +115,12 @@ def write_signed_text_changed(fan_out) -> int:
     """The task's part of `signed_text_changed`: the signatures still on an earlier text that
     were not asked yet about the text now to be signed (an individual's new link is made only
     then, so a second run leaves the link sent working); returns how many rows it wrote."""
-    from .cosigning import new_confirmation_token, to_confirm_new_text
-    from .models import Signature
-
     statement = fan_out.statement
 
     def key(signature):
         return f"signed-text-changed:{signature.pk}:{statement.signed_revision_id}"
 
-    signatures = list(to_confirm_new_text(statement))
+    signatures = list(selectors.to_confirm_new_text(statement))
     keys = [key(signature) for signature in signatures]
     asked = set()
     for start in range(0, len(keys), outbox.WRITE_BATCH_SIZE):
@@ -156,8 +154,6 @@ def write_signed_text_changed(fan_out) -> int:
 
 
 def _coordinators(coalition):
-    from coalition.models import CoalitionRole, User
-
     return User.objects.filter(is_active=True, coalition_roles__coalition=coalition,
                                coalition_roles__role=CoalitionRole.Role.COORDINATOR).distinct()
 
@@ -185,9 +181,7 @@ def _signing_recipients(statement, key: str):
     """The fan-out's recipients of a message about signing (opened, reopened, a new deadline),
     grouped for rendering by language, zone, organisations and role, so the messages cost no
     query per recipient."""
-    from .selectors import roster
-
-    for user, names, coordinator in _told_of_signing(statement, roster(statement).rows):
+    for user, names, coordinator in _told_of_signing(statement, selectors.roster(statement).rows):
         yield outbox.Recipient(user.email, f"{key}:{user.email.lower()}", user.language or "en",
                                {"organisations": names, "coordinator": coordinator},
                                (coordinator, tuple(names)), time_zone=user.time_zone)
@@ -242,14 +236,20 @@ def signature_reminders(statement) -> int:
     """Remind those who may sign for each organisation that has neither signed nor declined,
     once per organisation per statement (an organisation already reminded is left out, so someone
     given signing authority later is not reminded again). Returns how many messages it wrote."""
-    from .selectors import roster
-
     prefix = f"{AUTOMATIC_REMINDER_KEY}:{statement.pk}:"
-    reminded = {key.split(":")[2] for key in
-                OutboundEmail.objects.filter(dedupe_key__startswith=prefix).values_list("dedupe_key", flat=True)}
-    due = [(row, f"{prefix}{row.organisation.pk}") for row in roster(statement).no_answer
-           if str(row.organisation.pk) not in reminded]
-    return sum(_remind_signers(statement, due).values())
+    reminded = set(statement.reminders.filter(kind=Reminder.Kind.AUTOMATIC).values_list("organisation_id", flat=True))
+    due = [(row, f"{prefix}{row.organisation.pk}") for row in selectors.roster(statement).no_answer
+           if row.organisation.pk not in reminded]
+    written = _remind_signers(statement, due)
+    _record_reminders(statement, written, kind=Reminder.Kind.AUTOMATIC)
+    return sum(written.values())
+
+
+def _record_reminders(statement, written: dict[int, int], *, kind: str, by=None) -> None:
+    """A `Reminder` row for each organisation that at least one email of this reminder was
+    written to: the history that decides when it may be reminded again."""
+    Reminder.objects.bulk_create([Reminder(statement=statement, organisation_id=organisation_id, kind=kind, by=by)
+                                  for organisation_id, count in written.items() if count])
 
 
 def _remind_signers(statement, due: list[tuple], **context) -> dict[int, int]:
@@ -279,7 +279,8 @@ def _remind_signers(statement, due: list[tuple], **context) -> dict[int, int]:
 
 # The dedupe keys of reminders: the automatic one before the deadline names the statement, the
 # organisation and the address; a coordinator's also names the SIGNATURE_MANUAL_REMINDER_HOURS
-# period it was sent in, so a repeat inside that period writes nothing.
+# period it was sent in, so a repeat inside that period writes nothing. Only the outbox reads
+# them: when an organisation was reminded is a `Reminder` row (migration 0018 read the keys once).
 AUTOMATIC_REMINDER_KEY = "signature-reminder"
 COORDINATOR_REMINDER_KEY = "signature-reminder-by-coordinator"
 
@@ -296,8 +297,10 @@ def coordinator_reminders(statement, rows, *, by, note: str, now) -> dict[int, i
     for one whose signers all turned reminders off."""
     prefix = f"{COORDINATOR_REMINDER_KEY}:{statement.pk}:"
     period = reminder_period(now)
-    return _remind_signers(statement, [(row, f"{prefix}{row.organisation.pk}:{period}") for row in rows],
-                           note=note, reminded_by=by)
+    written = _remind_signers(statement, [(row, f"{prefix}{row.organisation.pk}:{period}") for row in rows],
+                              note=note, reminded_by=by)
+    _record_reminders(statement, written, kind=Reminder.Kind.COORDINATOR, by=by)
+    return written
 
 
 def remind_before_deadlines(now=None) -> int:
@@ -305,8 +308,6 @@ def remind_before_deadlines(now=None) -> int:
     SIGNATURE_REMINDER_DAYS away, remind the organisations that have not answered. A statement
     opened less than that before its deadline gets no reminder (the opening message gave the
     date). Idempotent; returns how many messages it wrote."""
-    from .models import Statement
-
     now = now or timezone.now()
     lead = timedelta(days=settings.SIGNATURE_REMINDER_DAYS)
     due = Statement.objects.filter(status=Statement.Status.OPEN, deadline__gt=now, deadline__lte=now + lead)
@@ -332,10 +333,8 @@ def deadline_passed(statement) -> None:
 
 def write_deadline_passed(fan_out) -> int:
     """The task's part of `deadline_passed`; returns how many rows it wrote."""
-    from .selectors import roster
-
     statement = fan_out.statement
-    rows = roster(statement)
+    rows = selectors.roster(statement)
     counts = {"signed": len(rows.signed), "declined": len(rows.declined), "no_answer": len(rows.no_answer),
               "individuals": statement.signatures.counted().filter(
                   kind="individual", revision_id=statement.signed_revision_id).count()}
@@ -362,9 +361,6 @@ def publication_released(publication) -> None:
 
 def write_publication_released(fan_out) -> int:
     """The task's part of `publication_released`; returns how many rows it wrote."""
-    from .models import Signature
-    from .subscriptions import confirmed_subscribers
-
     publication, statement = fan_out.publication, fan_out.statement
     recipients: dict[str, tuple[str, bool]] = {}
     # Those named in the issue: not a signature left on an earlier text (see selectors.Signatories).
@@ -375,7 +371,7 @@ def write_publication_released(fan_out) -> int:
             recipients.setdefault(signer_email.lower(), (signer_language or "en", True))
         elif email:  # an erased signature keeps its place in the list, not its address
             recipients.setdefault(email.lower(), (language, True))
-    for email, language in confirmed_subscribers().values_list("email", "language").iterator():
+    for email, language in selectors.confirmed_subscribers().values_list("email", "language").iterator():
         recipients.setdefault(email.lower(), (language, False))
     pdf_url = _url(reverse("statement_pdf", args=[statement.slug])) + f"?issue={publication.number}"
     return len(outbox.enqueue_many(
@@ -394,10 +390,6 @@ def write_publication_released(fan_out) -> int:
 def site_operators() -> list[tuple[str, str]]:
     """Who runs the site, as (address, language): every active superuser with an address, and
     settings.ADMINS; each address once."""
-    from email.utils import parseaddr
-
-    from coalition.models import User
-
     operators: dict[str, tuple[str, str]] = {}
     for email, language in (User.objects.filter(is_superuser=True, is_active=True).exclude(email="")
                             .order_by("pk").values_list("email", "language")):
@@ -431,10 +423,8 @@ def audit_check_failed(report) -> int:
 
 
 def erasure_link(email: str, *, token: str, language: str, count: int) -> None:
-    """The link that erases the signatures of `email` (statements.privacy). A new link is a new
+    """The link that erases the signatures of `email` (statements.services.privacy). A new link is a new
     message (the dedupe key names the token)."""
-    import hashlib
-
     outbox.enqueue(
         kind="erasure_link",
         dedupe_key=f"erasure-link:{hashlib.sha256(token.encode()).hexdigest()[:32]}",
@@ -452,8 +442,6 @@ def erasure_link(email: str, *, token: str, language: str, count: int) -> None:
 def subscription_confirmation(subscriber, token: str) -> None:
     """The link a new subscriber follows (and whose page's button they press) to start getting
     new publications. A new link is a new message (the dedupe key names the token)."""
-    import hashlib
-
     outbox.enqueue(
         kind="subscription_confirmation",
         dedupe_key=f"subscription-confirmation:{subscriber.pk}:{hashlib.sha256(token.encode()).hexdigest()[:24]}",
@@ -463,3 +451,12 @@ def subscription_confirmation(subscriber, token: str) -> None:
                  "hours": settings.SUBSCRIPTION_CONFIRMATION_HOURS},
         language=subscriber.language,
     )
+
+
+# What each fan-out writes, by its event: `fanouts.run` calls it in the fan-out's transaction.
+FAN_OUT_WRITERS = {
+    FanOut.Event.STATEMENT_OPENED: write_statement_opened,
+    FanOut.Event.PUBLICATION_RELEASED: write_publication_released,
+    FanOut.Event.DEADLINE_PASSED: write_deadline_passed,
+    FanOut.Event.TEXT_CHANGED: write_signed_text_changed,
+}

@@ -76,7 +76,7 @@ from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from coalition import time_zones
 
-from . import signing
+from . import pdf_signing
 from .text import spreadsheet_cell
 
 logger = logging.getLogger(__name__)
@@ -630,16 +630,16 @@ def sign_pdf(pdf_bytes: bytes, *, signer_name: str | None = None, language: str 
     signature.
 
     With ``SIGNING_TIMESTAMP_URL`` set, PAdES B-LTA: the signature carries a timestamp (B-T); the
-    certificates and revocation lists that prove it valid (`signing.long_term_validation_context`)
+    certificates and revocation lists that prove it valid (`pdf_signing.long_term_validation_context`)
     follow in a DSS (B-LT), sealed by a document timestamp (B-LTA). Both are incremental updates
     that PAdES allows after a certification signature permitting no change.
 
-    Raises `signing.SigningIdentityMissing` when no key is configured, pyHanko's
+    Raises `pdf_signing.SigningIdentityMissing` when no key is configured, pyHanko's
     `TimestampRequestError` when the timestamp server does not answer (worth a retry), and its
     `SigningError` (caused by the validator's error) when the signing certificate cannot be
     validated with the configured revocation information (revoked, or no CRL for it).
     """
-    signer = signing.load_signer()
+    signer = pdf_signing.load_signer()
     name = signer_name or _common_name(signer.signing_cert)
     writer = IncrementalPdfFileWriter(BytesIO(pdf_bytes), strict=False)
     page, box = stamp_place(writer.prev)
@@ -662,7 +662,7 @@ def sign_pdf(pdf_bytes: bytes, *, signer_name: str | None = None, language: str 
             "embed_validation_info": True,
             "use_pades_lta": True,
             "timestamp_field_name": TIMESTAMP_FIELD,
-            "validation_context": signing.long_term_validation_context(),
+            "validation_context": pdf_signing.long_term_validation_context(),
         }
     metadata = dataclasses.replace(metadata, **long_term)
     pdf_signer = signers.PdfSigner(
@@ -772,10 +772,10 @@ def _padding_untouched(embedded) -> bool:
 
 def verification_roots() -> tuple[list[asn1_x509.Certificate], list[asn1_x509.Certificate]]:
     """The roots a signature's and a timestamp's certificates may chain to, from the settings."""
-    signer_roots = [signing.trust_root()]
+    signer_roots = [pdf_signing.trust_root()]
     try:
-        return signer_roots, signing.timestamp_roots()
-    except signing.ValidationDataMissing as exc:  # the operator's to fix; meanwhile timestamps go untrusted
+        return signer_roots, pdf_signing.timestamp_roots()
+    except pdf_signing.ValidationDataMissing as exc:  # the operator's to fix; meanwhile timestamps go untrusted
         logger.error("verify_pdf: %s", exc)
         return signer_roots, signer_roots
 
@@ -849,7 +849,7 @@ def verify_pdf(pdf_bytes: bytes, roots: tuple[list, list] | None = None) -> Veri
         **_subject_in_words(status.signing_cert),
         signed_at=timestamp.timestamp if timestamp is not None else status.signer_reported_dt,
         timestamped=timestamp is not None,
-        certificate_sha256=signing.fingerprint(status.signing_cert),
+        certificate_sha256=pdf_signing.fingerprint(status.signing_cert),
         problem=problem,
         ltv=intact and "/DSS" in reader.root and _long_term_valid(embedded, signer_roots, timestamp_roots),
         document_timestamp_at=max(sealed) if intact and sealed else None,
@@ -857,7 +857,7 @@ def verify_pdf(pdf_bytes: bytes, roots: tuple[list, list] | None = None) -> Veri
 
 
 def _subject_in_words(certificate: asn1_x509.Certificate) -> dict:
-    words = signing.subject_in_words(certificate)
+    words = pdf_signing.subject_in_words(certificate)
     return {"signer_name": words["name"], "signer_organisation": words["organisation"],
             "signer_country": words["country"]}
 

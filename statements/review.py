@@ -20,7 +20,6 @@ from coalition.models import CoalitionRole, Membership
 
 from . import selectors
 from .models import Comment, Signature, Statement
-from .subscriptions import confirmed_subscribers
 from .workflow import Transition
 
 # Which problems each step warns about. Translations and comments matter where the text is
@@ -112,7 +111,7 @@ def _release_recipients(statement: Statement, revision_id: int) -> Emails:
                .annotate(address=Lower("signed_by__email")).values("address"))
     individuals = (named.filter(kind=Signature.Kind.INDIVIDUAL, email__isnull=False).exclude(email="")
                    .annotate(address=Lower("email")).exclude(address__in=signers).values("address"))
-    subscribers = (confirmed_subscribers().annotate(address=Lower("email"))
+    subscribers = (selectors.confirmed_subscribers().annotate(address=Lower("email"))
                    .exclude(address__in=signers).exclude(address__in=individuals))
     return Emails(signers=signers.distinct().count(), individuals=individuals.distinct().count(),
                   subscribers=subscribers.values("address").distinct().count(), at_release=True)

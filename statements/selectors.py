@@ -6,14 +6,14 @@ from functools import lru_cache
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import BooleanField, Case, Count, F, FloatField, Func, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models import BooleanField, Case, Count, F, FloatField, Func, Max, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.utils import timezone
 
-from coalition import audit, names
+from coalition import audit, names, permissions
 from coalition.models import Coalition, Membership, Organisation, OrganisationRole
 
 from . import search, text
-from .models import Decline, OutboundEmail, Revision, SearchText, Signature, Statement
+from .models import Decline, Publication, Reminder, Revision, SearchText, Signature, Statement, Subscriber
 
 Status = Statement.Status
 
@@ -289,6 +289,33 @@ def live_signature_for(statement: Statement, organisation) -> Signature | None:
             .select_related("revision", "signed_by", "organisation").first())
 
 
+def to_confirm_new_text(statement: Statement) -> QuerySet:
+    """The live signatures on an earlier text than the one to be signed whose signers are asked to
+    confirm the new one: organisations', and confirmed individuals'."""
+    return (statement.signatures.live().exclude(revision=statement.signed_revision)
+            .exclude(kind=Signature.Kind.INDIVIDUAL, confirmed_at__isnull=True)
+            .select_related("signed_by", "organisation"))
+
+
+def signing_answers(statement: Statement, organisations) -> list[dict]:
+    """What each of `organisations` has answered, for the sign page: its live signature, whether
+    it declined (and has not retracted), and, when it has no live signature, its latest withdrawn
+    one (an organisation that withdrew is told so, not "not signed yet")."""
+    rows = [{"organisation": o, "signature": live_signature_for(statement, o),
+             "declined": statement.declines.filter(organisation=o, retracted_at__isnull=True).exists()}
+            for o in organisations]
+    for row in rows:
+        row["withdrawn"] = None if row["signature"] else (
+            statement.signatures.filter(organisation=row["organisation"], withdrawn_at__isnull=False)
+            .select_related("withdrawn_by").order_by("-withdrawn_at").first())
+    return rows
+
+
+def ever_signed(statement: Statement, organisation) -> bool:
+    """Whether `organisation` has signed `statement`, its signature live or withdrawn."""
+    return statement.signatures.filter(organisation=organisation).exists()
+
+
 @dataclass
 class RosterRow:
     organisation: Organisation
@@ -383,24 +410,12 @@ class Reminded:
 
 
 def reminders(statement: Statement) -> dict[int, Reminded]:
-    """The last reminders of each organisation (by primary key), read from the outbox rows the
-    reminders wrote (their dedupe keys name the organisation). One query."""
-    from .notifications import AUTOMATIC_REMINDER_KEY, COORDINATOR_REMINDER_KEY
-
-    automatic, manual = f"{AUTOMATIC_REMINDER_KEY}:{statement.pk}:", f"{COORDINATOR_REMINDER_KEY}:{statement.pk}:"
-    found: dict[int, Reminded] = {}
-    for key, at in (OutboundEmail.objects.filter(Q(dedupe_key__startswith=automatic) | Q(dedupe_key__startswith=manual))
-                    .values_list("dedupe_key", "created_at")):
-        organisation_id = int(key.split(":")[2])
-        by_coordinator = at if key.startswith(manual) else None
-        seen = found.get(organisation_id)
-        if seen is None:
-            found[organisation_id] = Reminded(at, by_coordinator)
-            continue
-        seen.last = max(seen.last, at)
-        if by_coordinator and (seen.by_coordinator is None or by_coordinator > seen.by_coordinator):
-            seen.by_coordinator = by_coordinator
-    return found
+    """The last reminders of each organisation (by primary key), from the `Reminder` rows written
+    with them. One query."""
+    coordinator = Q(kind=Reminder.Kind.COORDINATOR)
+    return {row["organisation_id"]: Reminded(row["last"], row["by_coordinator"])
+            for row in statement.reminders.order_by().values("organisation_id")
+            .annotate(last=Max("queued_at"), by_coordinator=Max("queued_at", filter=coordinator))}
 
 
 def roster_with_reminders(statement: Statement) -> Roster:
@@ -668,3 +683,36 @@ def signing_organisations() -> QuerySet:
     """Organisations that signed at least one public statement: the archive's organisation filter."""
     signed = on_signed_text(Signature.objects.filter(statement__in=published_statements().values("pk")))
     return Organisation.objects.filter(pk__in=signed.values("organisation_id")).order_by("name")
+
+
+# Issues (publications) ----------------------------------------------------------------------
+
+
+@dataclass
+class Issue:
+    publication: Publication
+    superseded: bool
+
+
+def issues(statement: Statement, user) -> list[Issue]:
+    """The issues `user` may see, newest first: public ones for everyone, all for member staff
+    (pending, failed and embargoed ones included)."""
+    # Not the frozen signatories (a large JSON document at 1,000 signatories): pages never show them.
+    publications = list(statement.publications.select_related("revision").defer("signatories").order_by("-number"))
+    if not permissions.can_view_drafting(user, statement):
+        publications = [p for p in publications if p.is_public]
+    newest_ready = max((p.number for p in publications if p.is_ready), default=0)
+    return [Issue(p, superseded=p.is_ready and p.number < newest_ready) for p in publications]
+
+
+def downloadable(statement: Statement, user, number: int | None) -> Publication | None:
+    """The ready issue `number` (the newest if None) that `user` may download, or None."""
+    ready = [i.publication for i in issues(statement, user) if i.publication.is_ready]
+    if number is None:
+        return ready[0] if ready else None
+    return next((p for p in ready if p.number == number), None)
+
+
+def confirmed_subscribers() -> QuerySet:
+    """The public's subscriptions to new statements that are confirmed and not ended."""
+    return Subscriber.objects.filter(confirmed_at__isnull=False, unsubscribed_at__isnull=True)

@@ -3,8 +3,15 @@
 import logging
 
 from celery import shared_task
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
 
-from . import fanouts, outbox
+from coalition import audit
+
+from . import fanouts, notifications, outbox, services
+from .models import Statement
+from .services import privacy, publishing
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +54,7 @@ def run_fan_out(fan_out_id: int) -> None:
     """Write the outbox rows of a message to many recipients (`statements.fanouts`) in bulk, then
     queue their delivery in batches. Idempotent: a fan-out done is skipped, and a second run of one
     cut short writes only the rows still missing."""
-    written = fanouts.run(fan_out_id)
+    written = fanouts.run(fan_out_id, notifications.FAN_OUT_WRITERS)
     if written is not None:
         log.info("Fan-out %s wrote %s message(s).", fan_out_id, written)
 
@@ -63,12 +70,6 @@ def close_signing_at_deadlines() -> int:
     """Periodic (beat, every DEADLINE_SWEEP_SECONDS): close, through the close service, every
     statement still open whose signing deadline has passed. Idempotent: a statement closed in the
     meantime (by a coordinator, or by another run) is left as it is. Returns how many it closed."""
-    from django.core.exceptions import ValidationError
-    from django.utils import timezone
-
-    from . import services
-    from .models import Statement
-
     closed = 0
     due = Statement.objects.filter(status=Statement.Status.OPEN, deadline__lte=timezone.now())
     for statement in due.only("pk"):
@@ -86,8 +87,6 @@ def close_signing_at_deadlines() -> int:
 def purge_unconfirmed_signatures() -> int:
     """Periodic (beat, hourly): erase individual signatures never confirmed whose link expired
     more than UNCONFIRMED_SIGNATURE_DAYS ago. Idempotent: an erased signature is skipped."""
-    from . import privacy
-
     erased = privacy.purge_unconfirmed()
     if erased:
         log.info("Erased %s unconfirmed individual signature(s).", erased)
@@ -99,8 +98,6 @@ def send_erasure_link(email: str, language: str) -> None:
     """Look up the signatures of an address someone asked to erase and, if there are any, email
     it the link (`privacy.send_erasure_link`). Run after the request so that its time does not
     tell whether the address signed. Running it twice sends a second link, as asking twice would."""
-    from . import privacy
-
     privacy.send_erasure_link(email, language=language)
 
 
@@ -119,8 +116,6 @@ def send_signature_reminders() -> int:
     """Periodic (beat, every REMINDER_SWEEP_SECONDS): remind organisations that have not answered
     a statement whose deadline, stored in the database, is SIGNATURE_REMINDER_DAYS away or less.
     Idempotent: each organisation is reminded once per statement. Returns how many messages."""
-    from . import notifications
-
     written = notifications.remind_before_deadlines()
     if written:
         log.info("Wrote %s signature reminder(s).", written)
@@ -132,12 +127,6 @@ def check_audit_log() -> bool:
     """Periodic (beat, every AUDIT_CHECK_SECONDS): check the audit log's chain and its anchors
     (`manage.py verify_audit`); when it fails, email the site operators, once per failure found.
     Returns whether the log is intact."""
-    from django.db import transaction
-
-    from coalition import audit
-
-    from . import notifications
-
     report = audit.verify()
     if not report.intact:
         log.error("The audit log check failed: chain broken at %s (%s); %s finding(s): %s",
@@ -152,8 +141,6 @@ def check_audit_log() -> bool:
 def prepare_publication(publication_id: int) -> None:
     """Render, sign and store one issue's PDF; idempotent (an issue no longer pending is left
     alone). A failure marks the issue failed with its reason; a coordinator tries it again."""
-    from . import publishing
-
     publishing.prepare(publication_id)
 
 
@@ -161,8 +148,6 @@ def prepare_publication(publication_id: int) -> None:
 def release_due_publications() -> int:
     """Periodic (beat, every EMBARGO_SWEEP_SECONDS): make public every ready issue whose embargo
     time, stored in the database, has passed, and tell its signatories. Idempotent."""
-    from . import publishing
-
     released = publishing.release_due()
     if released:
         log.info("Released %s embargoed publication(s).", released)
@@ -173,8 +158,6 @@ def release_due_publications() -> int:
 def prepare_stale_publications() -> int:
     """Periodic (beat, every EMBARGO_SWEEP_SECONDS): queue again every issue left pending longer
     than PUBLICATION_STALE_SECONDS (its task was lost). Returns how many."""
-    from . import publishing
-
     ids = publishing.pending_ids()
     for publication_id in ids:
         prepare_publication.delay(publication_id)

@@ -195,9 +195,9 @@ def outsider(db):
 @pytest.fixture(scope="session")
 def signing_files(tmp_path_factory):
     """A development root CA and signing certificate, made once per test run."""
-    from statements import signing
+    from statements import pdf_signing
 
-    return signing.create_development_identity(tmp_path_factory.mktemp("signing"), name="Test Coalition")
+    return pdf_signing.create_development_identity(tmp_path_factory.mktemp("signing"), name="Test Coalition")
 
 
 @pytest.fixture(autouse=True)

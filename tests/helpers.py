@@ -9,7 +9,8 @@ from contextlib import contextmanager
 from django.db import connection
 from django.utils import timezone
 
-from statements import cosigning, pdf, services, text
+from statements import pdf, services, text
+from statements.services import cosigning
 from statements.models import Signature
 
 from . import factories

@@ -90,7 +90,7 @@ def test_filters_by_year_language_and_organisation(client, coalition, coordinato
     published("Old English", at=datetime(2023, 5, 1, tzinfo=dt_timezone.utc))
     ukrainian = published("Українська заява", language="uk")
     signed = make_statement(coalition, by=coordinator, status="open", title="Signed by them")
-    from statements import cosigning
+    from statements.services import cosigning
     cosigning.sign_for_organisation(signed, by=signer, organisation=organisation, sha256=signed.signed_revision.sha256)
     services.close_signing(signed, by=coordinator)
     services.publish(signed, by=coordinator)
@@ -135,7 +135,7 @@ def test_organisation_page_lists_the_published_statements_it_signed(client, coal
     membership = factories.MembershipFactory(coalition=coalition)
     organisation = membership.organisation
     signer = factories.OrganisationRoleFactory(organisation=organisation, can_sign=True).user
-    from statements import cosigning
+    from statements.services import cosigning
 
     def signed(title, status):
         statement = make_statement(coalition, by=coordinator, status="open", title=title)
@@ -159,7 +159,7 @@ def test_statement_page_links_signatories_and_has_share_metadata(client, coaliti
     signer = factories.OrganisationRoleFactory(organisation=organisation, can_sign=True).user
     statement = make_statement(coalition, by=coordinator, status="open", title="Shared widely",
                                summary="What it says.")
-    from statements import cosigning
+    from statements.services import cosigning
     cosigning.sign_for_organisation(statement, by=signer, organisation=organisation,
                                     sha256=statement.signed_revision.sha256)
     services.close_signing(statement, by=coordinator)
@@ -204,7 +204,7 @@ def test_signed_by_selector_ignores_withdrawn_signatures(coalition, coordinator)
     organisation = factories.MembershipFactory(coalition=coalition).organisation
     signer = factories.OrganisationRoleFactory(organisation=organisation, can_sign=True).user
     statement = make_statement(coalition, by=coordinator, status="open", title="Withdrawn signature")
-    from statements import cosigning
+    from statements.services import cosigning
     signature = cosigning.sign_for_organisation(statement, by=signer, organisation=organisation,
                                                 sha256=statement.signed_revision.sha256)
     cosigning.withdraw_signature(signature, by=signer)

@@ -17,7 +17,8 @@ from django.utils import timezone
 
 from coalition import audit
 from coalition.models import AuditEvent
-from statements import publishing, services, tasks
+from statements import services, tasks
+from statements.services import publishing
 from statements.models import OutboundEmail
 
 from . import factories

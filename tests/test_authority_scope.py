@@ -16,7 +16,8 @@ from django.utils import timezone
 
 from coalition import permissions, services as coalition_services
 from coalition.models import AuditEvent, Invitation, OrganisationRole
-from statements import cosigning, services
+from statements import services
+from statements.services import cosigning
 from statements.models import Decline, OutboundEmail, Signature, Statement
 
 from . import factories

@@ -18,7 +18,8 @@ from django.core.management.base import CommandError
 from django.db import connection
 
 from coalition.models import AuditEvent
-from statements import pdf, publishing, services
+from statements import pdf, services
+from statements.services import publishing
 from statements.models import Publication
 
 from .conftest import ROOT

@@ -49,7 +49,7 @@ def test_withdrawing_renews_the_statement_page_and_feed(client, coalition, coord
 
 
 def test_a_correction_renews_the_statement_page(client, coalition, coordinator, django_capture_on_commit_callbacks):
-    from statements import publishing
+    from statements.services import publishing
 
     with django_capture_on_commit_callbacks(execute=True):
         statement = make_statement(coalition, by=coordinator, status="published", title="To be corrected")
@@ -257,7 +257,7 @@ def test_signed_in_visitors_get_the_signatories_from_the_stored_fragment(client,
 
 def test_the_fragment_of_member_staff_is_not_the_publics(client, coalition, coordinator, signer, member_org):
     """A signature on an earlier text is named to member staff only; the stored fragments stay apart."""
-    from statements import cosigning
+    from statements.services import cosigning
     from statements.services import Draft
 
     statement = make_statement(coalition, by=coordinator, status="open", title="Changing text")

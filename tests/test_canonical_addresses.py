@@ -75,7 +75,7 @@ def test_per_address_limits_count_every_tag_together(client, statement, settings
 
 
 def test_erasing_blanks_the_canonical_address_so_the_person_may_sign_again(client, statement):
-    from statements import privacy
+    from statements.services import privacy
 
     sign(client, statement, "carol+x@gmail.com")
     privacy.erase_signature(Signature.objects.get(statement=statement), reason="request")

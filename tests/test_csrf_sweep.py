@@ -23,7 +23,8 @@ from django.utils import timezone
 
 from coalition import unsubscribe
 from coalition.models import OrganisationRole
-from statements import cosigning, services, subscriptions
+from statements import services
+from statements.services import cosigning, subscriptions
 from statements.models import OutboundEmail
 
 from . import factories

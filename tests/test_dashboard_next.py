@@ -13,7 +13,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from statements import cosigning, dashboards, services
+from statements import dashboards, services
+from statements.services import cosigning
 from statements.models import Comment
 
 from .factories import MembershipFactory, OrganisationRoleFactory, make_statement

@@ -11,7 +11,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from coalition.models import EmailOptOut
-from statements import fanouts, notifications, outbox, publishing, tasks
+from statements import fanouts, notifications, outbox, tasks
+from statements.services import publishing
 from statements.models import FanOut, OutboundEmail, Publication, Subscriber
 
 from .factories import OrganisationRoleFactory, confirmation, make_statement
@@ -91,7 +92,7 @@ def test_running_the_fan_out_again_writes_nothing_twice_and_sends_nothing_twice(
     with committed():
         assert tasks.run_fan_out.apply((fan_out.pk,)).successful()  # done: skipped
         FanOut.objects.filter(pk=fan_out.pk).update(done_at=None)  # as if its end was never recorded
-        assert fanouts.run(fan_out.pk) == 0
+        assert fanouts.run(fan_out.pk, notifications.FAN_OUT_WRITERS) == 0
     assert OutboundEmail.objects.count() == 4 and len(mailoutbox) == 4
 
 
@@ -140,7 +141,8 @@ def test_a_release_writes_in_batches_each_address_once_skipping_opt_outs(coaliti
 
 def test_a_text_changed_while_open_gives_each_individual_a_link_of_their_own_and_a_rerun_keeps_it(
         coalition, coordinator, signer, member_org):
-    from statements import cosigning, services
+    from statements import services
+    from statements.services import cosigning
     from statements.models import Signature
     from statements.services import Draft
 
@@ -165,5 +167,5 @@ def test_a_text_changed_while_open_gives_each_individual_a_link_of_their_own_and
 
     fan_out = FanOut.objects.get(event=FanOut.Event.TEXT_CHANGED)
     FanOut.objects.filter(pk=fan_out.pk).update(done_at=None)
-    assert fanouts.run(fan_out.pk) == 0
+    assert fanouts.run(fan_out.pk, notifications.FAN_OUT_WRITERS) == 0
     assert sorted(Signature.objects.filter(kind="individual").values_list("token_hash", flat=True)) == hashes

@@ -6,7 +6,8 @@ from datetime import datetime
 import pytest
 from django.urls import reverse
 
-from statements import cosigning, publishing, services
+from statements import services
+from statements.services import cosigning, publishing
 
 from . import factories
 from .factories import make_statement

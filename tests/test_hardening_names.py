@@ -15,7 +15,8 @@ from django.urls import reverse
 
 from coalition import demo, validators
 from coalition.models import Coalition, CoalitionRole, Membership, Organisation, OrganisationRole, User
-from statements import cosigning, notifications, services
+from statements import notifications, services
+from statements.services import cosigning
 from statements.models import OutboundEmail, Signature
 from statements.services import Draft
 

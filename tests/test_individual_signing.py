@@ -12,7 +12,8 @@ from django.utils import timezone
 
 from coalition import audit
 from coalition.models import EmailOptOut
-from statements import cosigning, services
+from statements import services
+from statements.services import cosigning
 from statements.models import OutboundEmail, Signature, Statement
 from statements.services import Draft
 

@@ -27,7 +27,8 @@ from pyhanko_certvalidator import policy_decl as certvalidator_policy
 from pyhanko_certvalidator.context import CertValidationPolicySpec
 from pyhanko_certvalidator.registry import SimpleTrustManager
 
-from statements import pdf, publishing, signing
+from statements import pdf, pdf_signing
+from statements.services import publishing
 from statements.models import Publication
 
 from .helpers import closed_statement, make_document, publish
@@ -50,7 +51,7 @@ def lta_spec(tsa) -> PdfSignatureValidationSpec:
     )
     return PdfSignatureValidationSpec(SignatureValidationSpec(
         cert_validation_policy=CertValidationPolicySpec(
-            trust_manager=SimpleTrustManager.build([signing.trust_root()]), revinfo_policy=revinfo),
+            trust_manager=SimpleTrustManager.build([pdf_signing.trust_root()]), revinfo_policy=revinfo),
         ts_cert_validation_policy=CertValidationPolicySpec(
             trust_manager=SimpleTrustManager.build([tsa.root]), revinfo_policy=revinfo),
         revinfo_gathering_policy=RevocationInfoGatheringSpec(online_fetching_rule=RevinfoOnlineFetchingRule.LOCAL_ONLY),
@@ -172,7 +173,7 @@ def test_renewing_the_archive_timestamp_keeps_the_file_authentic(lta_publication
     # renewal); the coalition's signature stays authentic and the newer timestamp is reported.
     data = lta_publication.pdf.read()
     before = pdf.verify_pdf(data).document_timestamp_at
-    context = ValidationContext(trust_roots=signing.timestamp_roots(), crls=signing.revocation_lists(),
+    context = ValidationContext(trust_roots=pdf_signing.timestamp_roots(), crls=pdf_signing.revocation_lists(),
                                 allow_fetching=False)
     output = PdfTimeStamper(timestamps.HTTPTimeStamper(timestamp_authority.url)).update_archival_timestamp_chain(
         PdfFileReader(BytesIO(data)), context)
@@ -202,11 +203,11 @@ def test_a_revoked_signing_certificate_cannot_publish(
         coalition, coordinator, signer, member_org, timestamp_authority, signing_files, tmp_path, settings,
         django_capture_on_commit_callbacks):
     # A copy of the identity, so that the CRL revoking its certificate is this test's alone.
-    identity = signing.create_development_identity(tmp_path / "revoked", name="Test Coalition")
+    identity = pdf_signing.create_development_identity(tmp_path / "revoked", name="Test Coalition")
     settings.SIGNING_KEY_FILE, settings.SIGNING_CERT_FILE = str(identity.signing_key), str(identity.signing_cert)
     settings.SIGNING_ROOT_CERT_FILE = str(identity.root_cert)
-    serial = signing.signing_certificate().serial_number
-    settings.SIGNING_CRL_FILES = [str(signing.write_development_crl(identity.folder, revoked=(serial,))),
+    serial = pdf_signing.signing_certificate().serial_number
+    settings.SIGNING_CRL_FILES = [str(pdf_signing.write_development_crl(identity.folder, revoked=(serial,))),
                                   str(timestamp_authority.crl_file)]
     statement = closed_statement(coalition, coordinator, signer, member_org)
     publication = publish(statement, coordinator, django_capture_on_commit_callbacks)
@@ -250,7 +251,7 @@ def test_an_expired_revocation_list_fails_publishing_and_signing_identity_says_s
     from django.core.management import call_command
 
     root = x509.load_pem_x509_certificate(signing_identity.root_cert.read_bytes())
-    root_key = serialization.load_pem_private_key((signing_identity.folder / signing.DEV_ROOT_KEY).read_bytes(), None)
+    root_key = serialization.load_pem_private_key((signing_identity.folder / pdf_signing.DEV_ROOT_KEY).read_bytes(), None)
     last_week = datetime.datetime.now(datetime.UTC) - datetime.timedelta(days=7)
     expired = (x509.CertificateRevocationListBuilder().issuer_name(root.subject)
                .last_update(last_week).next_update(last_week + datetime.timedelta(days=1))

@@ -13,7 +13,8 @@ from django.utils import timezone, translation
 from coalition import names
 from coalition.admin import names_form
 from coalition.models import Coalition, Organisation
-from statements import cosigning, pdf, publishing, services
+from statements import pdf, services
+from statements.services import cosigning, publishing
 from statements.models import OutboundEmail, Publication
 
 from . import factories

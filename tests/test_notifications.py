@@ -9,7 +9,8 @@ from django.test import TestCase
 from django.utils import timezone
 
 from coalition.models import EmailOptOut
-from statements import cosigning, services, tasks
+from statements import services, tasks
+from statements.services import cosigning
 from statements.models import InvitedPartner, OutboundEmail, Signature, Statement
 
 from .factories import MembershipFactory, OrganisationFactory, OrganisationRoleFactory, UserFactory, make_statement

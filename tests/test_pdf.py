@@ -10,7 +10,7 @@ from io import BytesIO
 import pytest
 from pypdf import PdfReader
 
-from statements import pdf, signing
+from statements import pdf, pdf_signing
 
 from .helpers import MEMBERS, make_document
 
@@ -52,7 +52,7 @@ def test_signature_is_intact_trusted_and_made_with_the_coalitions_certificate(si
     assert result.authentic
     assert result.readable and result.has_signature and result.intact and result.trusted
     assert "Test Coalition" in result.signer_subject
-    assert result.certificate_sha256 == signing.fingerprint(signing.signing_certificate())
+    assert result.certificate_sha256 == pdf_signing.fingerprint(pdf_signing.signing_certificate())
     assert result.sha256 == pdf.sha256(signed)
     assert abs(result.signed_at - datetime.datetime.now(datetime.UTC)) < datetime.timedelta(minutes=5)
     assert not result.timestamped
@@ -92,7 +92,7 @@ def test_anything_appended_after_signing_breaks_intactness(signed):
 
 
 def test_pdf_signed_by_another_key_is_intact_but_not_trusted(settings, tmp_path, document):
-    other = signing.create_development_identity(tmp_path, name="Someone Else")
+    other = pdf_signing.create_development_identity(tmp_path, name="Someone Else")
     coalition_root = settings.SIGNING_ROOT_CERT_FILE
     settings.SIGNING_KEY_FILE, settings.SIGNING_CERT_FILE = str(other.signing_key), str(other.signing_cert)
     settings.SIGNING_ROOT_CERT_FILE = str(other.root_cert)
@@ -229,7 +229,7 @@ def timestamp_server(signing_identity):
     from pyhanko.sign.timestamps.dummy_client import DummyTimeStamper
 
     root = x509.load_pem_x509_certificate(signing_identity.root_cert.read_bytes())
-    root_key = serialization.load_pem_private_key((signing_identity.folder / signing.DEV_ROOT_KEY).read_bytes(), None)
+    root_key = serialization.load_pem_private_key((signing_identity.folder / pdf_signing.DEV_ROOT_KEY).read_bytes(), None)
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)  # the test TSA signs with RSA only
     now = datetime.datetime.now(datetime.UTC) - datetime.timedelta(minutes=5)
     certificate = (

@@ -12,7 +12,8 @@ import pytest
 from django.utils import timezone
 from pypdf import PdfReader
 
-from statements import pdf, publishing, services
+from statements import pdf, services
+from statements.services import publishing
 from statements.models import Signature
 
 from . import factories

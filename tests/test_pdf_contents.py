@@ -13,7 +13,8 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
-from statements import cosigning, embedded, pdf, services
+from statements import embedded, pdf, services
+from statements.services import cosigning
 from statements.models import Signature
 
 from . import factories

@@ -6,7 +6,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from coalition.models import AuditEvent, CoalitionRole, OrganisationRole, User
-from statements import cosigning
+from statements.services import cosigning
 from statements.models import OutboundEmail, Signature
 
 from . import factories

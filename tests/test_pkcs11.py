@@ -1,5 +1,5 @@
 """Signing with a key that cannot be copied: a PKCS#11 token (SoftHSM2 here), configured by
-SIGNING_PKCS11_* (statements/signing.py). The token holds the test run's development key, as a
+SIGNING_PKCS11_* (statements/pdf_signing.py). The token holds the test run's development key, as a
 non-extractable object, and its certificate."""
 
 import asyncio
@@ -22,7 +22,7 @@ from pkcs11.util.x509 import decode_x509_certificate
 from pyhanko.sign.ades.report import AdESPassed
 from pyhanko.sign.validation import ades
 
-from statements import pdf, signing
+from statements import pdf, pdf_signing
 from statements.models import Publication
 
 from .conftest import need_service
@@ -63,7 +63,7 @@ def softhsm_token(signing_files, tmp_path_factory):
     pin_file.write_text(PIN + "\n")
     pin_file.chmod(0o600)
     yield pin_file
-    signing._close_token_sessions()
+    pdf_signing._close_token_sessions()
     if previous_config is None:
         del os.environ["SOFTHSM2_CONF"]
     else:
@@ -110,7 +110,7 @@ def what_verification_says(data: bytes) -> dict:
 
 
 def test_the_key_on_the_token_cannot_be_read_out(on_token):
-    session = signing.load_signer().pkcs11_session
+    session = pdf_signing.load_signer().pkcs11_session
     key = session.get_key(object_class=ObjectClass.PRIVATE_KEY, label=KEY)
     assert key[Attribute.SENSITIVE] and not key[Attribute.EXTRACTABLE]
 
@@ -119,7 +119,7 @@ def test_a_pdf_signed_on_the_token_validates_exactly_like_one_signed_with_the_ke
         settings, softhsm_token, signing_identity, tmp_path):
     unsigned = pdf.render_pdf(make_document())
     with_file = pdf.sign_pdf(unsigned, signer_name="Test Coalition")
-    file_fingerprint = signing.fingerprint(signing.signing_certificate())
+    file_fingerprint = pdf_signing.fingerprint(pdf_signing.signing_certificate())
 
     sign_on_the_token(settings, softhsm_token)
     with_token = pdf.sign_pdf(unsigned, signer_name="Test Coalition")
@@ -128,7 +128,7 @@ def test_a_pdf_signed_on_the_token_validates_exactly_like_one_signed_with_the_ke
     assert pdf.verify_pdf(with_token).authentic
     assert what_verification_says(with_token) == what_verification_says(with_file)
     assert pdf.verify_pdf(with_token).certificate_sha256 == file_fingerprint
-    assert signing.fingerprint(signing.signing_certificate()) == file_fingerprint
+    assert pdf_signing.fingerprint(pdf_signing.signing_certificate()) == file_fingerprint
     report = pdfsig(with_token, signing_identity.root_cert, tmp_path)
     assert "Signature is Valid." in report
     assert "Total document signed" in report
@@ -159,8 +159,8 @@ def test_publishing_with_the_token_makes_a_ready_issue_signed_by_the_same_certif
     data = publication.pdf.read()
     verification = pdf.verify_pdf(data)
     assert verification.authentic
-    assert publication.certificate_sha256 == verification.certificate_sha256 == signing.fingerprint(
-        signing._read_certificates(str(signing_identity.signing_cert))[0])
+    assert publication.certificate_sha256 == verification.certificate_sha256 == pdf_signing.fingerprint(
+        pdf_signing._read_certificates(str(signing_identity.signing_cert))[0])
 
 
 def test_a_wrong_pin_fails_the_publication_with_a_readable_reason_and_a_retry_with_the_right_one_succeeds(
@@ -175,8 +175,8 @@ def test_a_wrong_pin_fails_the_publication_with_a_readable_reason_and_a_retry_wi
     client.force_login(coordinator)
     page = client.get(statement.get_absolute_url()).content.decode()
     assert "refused the PIN" in page and "Try again" in page
-    with pytest.raises(signing.SigningIdentityMissing, match="not offered again, lest the token lock it"):
-        signing.signing_certificate()
+    with pytest.raises(pdf_signing.SigningIdentityMissing, match="not offered again, lest the token lock it"):
+        pdf_signing.signing_certificate()
 
     on_token.SIGNING_PKCS11_PIN = PIN
     with django_capture_on_commit_callbacks(execute=True):
@@ -213,10 +213,10 @@ def test_a_key_label_the_token_does_not_hold_fails_the_publication_and_leaves_th
 ])
 def test_a_configuration_the_token_cannot_serve_is_reported_in_words(on_token, setting, value, message):
     setattr(on_token, setting, value)
-    with pytest.raises(signing.SigningIdentityMissing, match=re.escape(message)):
+    with pytest.raises(pdf_signing.SigningIdentityMissing, match=re.escape(message)):
         pdf.sign_pdf(pdf.render_pdf(make_document()))
-    with pytest.raises(signing.SigningIdentityMissing):
-        signing.signing_certificate()
+    with pytest.raises(pdf_signing.SigningIdentityMissing):
+        pdf_signing.signing_certificate()
 
 
 def test_the_certificate_can_come_from_a_file_while_the_key_stays_on_the_token(on_token, signing_identity):
@@ -224,12 +224,12 @@ def test_the_certificate_can_come_from_a_file_while_the_key_stays_on_the_token(o
     on_token.SIGNING_CERT_FILE = str(signing_identity.signing_cert)
     verification = pdf.verify_pdf(pdf.sign_pdf(pdf.render_pdf(make_document())))
     assert verification.authentic
-    assert verification.certificate_sha256 == signing.fingerprint(signing.signing_certificate())
+    assert verification.certificate_sha256 == pdf_signing.fingerprint(pdf_signing.signing_certificate())
 
 
 def test_a_certificate_that_is_not_the_keys_fails_the_publication_instead_of_making_a_pdf_that_never_validates(
         on_token, tmp_path, coalition, coordinator, signer, member_org, django_capture_on_commit_callbacks):
-    someone_else = signing.create_development_identity(tmp_path, name="Someone Else")
+    someone_else = pdf_signing.create_development_identity(tmp_path, name="Someone Else")
     on_token.SIGNING_CERT_FILE = str(someone_else.signing_cert)
     statement = closed_statement(coalition, coordinator, signer, member_org)
     publication = publish(statement, coordinator, django_capture_on_commit_callbacks)
@@ -242,8 +242,8 @@ def test_a_certificate_that_is_not_the_keys_fails_the_publication_instead_of_mak
 
 def test_a_session_lost_under_the_signer_fails_one_attempt_and_the_next_logs_in_afresh(on_token):
     unsigned = pdf.render_pdf(make_document())
-    signing.load_signer().pkcs11_session.close()  # as when the HSM restarts
-    with pytest.raises(signing.SigningIdentityMissing, match=f"token '{TOKEN}' could not sign"):
+    pdf_signing.load_signer().pkcs11_session.close()  # as when the HSM restarts
+    with pytest.raises(pdf_signing.SigningIdentityMissing, match=f"token '{TOKEN}' could not sign"):
         pdf.sign_pdf(unsigned)
     assert pdf.verify_pdf(pdf.sign_pdf(unsigned)).authentic
 
@@ -255,7 +255,7 @@ def _sign_in_child(unsigned: bytes, results) -> None:
 def test_a_forked_worker_signs_with_a_session_of_its_own(on_token):
     """Celery's prefork workers: a session the parent opened is no use in the child."""
     unsigned = pdf.render_pdf(make_document())
-    parent_signer = signing.load_signer()
+    parent_signer = pdf_signing.load_signer()
     context = multiprocessing.get_context("fork")
     results = context.Queue()
     child = context.Process(target=_sign_in_child, args=(unsigned, results))
@@ -264,7 +264,7 @@ def test_a_forked_worker_signs_with_a_session_of_its_own(on_token):
     child.join(timeout=30)
     assert child.exitcode == 0
     assert pdf.verify_pdf(signed_in_child).authentic
-    assert signing.load_signer() is parent_signer  # and the parent's session is still its own
+    assert pdf_signing.load_signer() is parent_signer  # and the parent's session is still its own
     assert pdf.verify_pdf(pdf.sign_pdf(unsigned)).authentic
 
 
@@ -273,5 +273,5 @@ def test_signing_identity_command_says_where_the_key_is_and_reports_the_tokens_c
     call_command("signing_identity", stdout=out)
     output = out.getvalue()
     assert f"PKCS#11 token '{TOKEN}', key '{KEY}' (module {SOFTHSM_MODULE})" in output
-    assert signing.fingerprint(signing.signing_certificate()) in output
+    assert pdf_signing.fingerprint(pdf_signing.signing_certificate()) in output
     assert "Test Coalition" in output

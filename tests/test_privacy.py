@@ -23,7 +23,8 @@ from django.utils import timezone
 
 from coalition import audit
 from coalition.models import AuditEvent
-from statements import privacy, services, tasks
+from statements import services, tasks
+from statements.services import privacy
 from statements.models import OutboundEmail, Publication, Signature
 
 from .factories import OrganisationRoleFactory, make_statement

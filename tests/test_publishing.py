@@ -13,7 +13,8 @@ from django.utils import timezone
 from pypdf import PdfReader
 
 from coalition.models import AuditEvent
-from statements import notifications, pdf, publishing, services, signing, tasks
+from statements import notifications, pdf, pdf_signing, services, tasks
+from statements.services import publishing
 from statements.models import OutboundEmail, Publication, Signature
 
 from . import factories
@@ -43,7 +44,7 @@ def test_publishing_makes_issue_1_a_signed_pdf_with_the_text_and_every_signatory
     assert member_org.name in words and "Oleksandra Matviichuk" in words
     verification = pdf.verify_pdf(data)
     assert verification.authentic
-    assert published.certificate_sha256 == signing.fingerprint(signing.signing_certificate())
+    assert published.certificate_sha256 == pdf_signing.fingerprint(pdf_signing.signing_certificate())
     assert verification.certificate_sha256 == published.certificate_sha256
     [organisation] = published.signatories["organisations"]
     signature = Signature.objects.get(organisation=member_org)
@@ -71,7 +72,7 @@ def test_running_the_task_twice_writes_once(published):
 def test_a_failure_is_shown_to_coordinators_and_retry_succeeds(
         coalition, coordinator, signer, member_org, client, django_capture_on_commit_callbacks):
     statement = closed_statement(coalition, coordinator, signer, member_org)
-    with mock.patch.object(pdf, "sign_pdf", side_effect=signing.SigningIdentityMissing("no key here")):
+    with mock.patch.object(pdf, "sign_pdf", side_effect=pdf_signing.SigningIdentityMissing("no key here")):
         publication = publish(statement, coordinator, django_capture_on_commit_callbacks)
     assert publication.state == Publication.State.FAILED and "no key here" in publication.failure
 

@@ -10,7 +10,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from statements import cosigning, selectors, services
+from statements import selectors, services
+from statements.services import cosigning
 from statements.models import OutboundEmail, Subscriber
 from statements.services import Draft
 

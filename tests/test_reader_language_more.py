@@ -158,7 +158,7 @@ def test_the_signatures_csv_names_each_organisation_in_every_language(client, co
     english_only = factories.MembershipFactory(coalition=coalition, organisation__name="Beta Watch").organisation
     for organisation in [both, english_only]:
         signer = factories.OrganisationRoleFactory(organisation=organisation, can_sign=True).user
-        from statements import cosigning
+        from statements.services import cosigning
 
         cosigning.sign_for_organisation(statement, by=signer, organisation=organisation,
                                         sha256=statement.signed_revision.sha256)

@@ -12,8 +12,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from coalition.models import AuditEvent, EmailOptOut, Organisation, OrganisationRole
-from statements import cosigning, tasks
-from statements.models import OutboundEmail, Statement
+from statements import tasks
+from statements.services import cosigning
+from statements.models import OutboundEmail, Reminder, Statement
 
 from .factories import CoordinatorFactory, MembershipFactory, OrganisationRoleFactory, UserFactory, make_statement
 
@@ -174,7 +175,7 @@ def test_the_roster_shows_when_each_organisation_was_last_reminded_also_by_the_a
     assert tasks.send_signature_reminders() == 2
     page = signed_in.get(reverse("statement_roster", args=[statement.slug])).content.decode()
     assert page.count("last reminded") == 2
-    reminded_at = timezone.localtime(reminders().first().created_at)
+    reminded_at = timezone.localtime(Reminder.objects.get(organisation=member_org).queued_at)
     assert f'<time datetime="{reminded_at.isoformat()}">' in page
     # The automatic reminder does not hold coordinators back.
     assert reverse("statement_remind_organisation", args=[statement.slug, member_org.slug]) in page
@@ -301,3 +302,35 @@ def test_the_roster_asks_the_same_number_of_queries_however_many_organisations_w
         assert response.content.decode().count("again from") == reminded
         counts.append(len(queries))
     assert counts[0] == counts[1]
+
+
+def test_throttling_reads_the_reminders_sent_not_the_outboxs_keys(signed_in, statement, member_org, signer, settings):
+    """Reminders are recorded as they are queued; how the outbox keys their emails is its own
+    business: keys written in another format hold back neither reminder."""
+    settings.SIGNATURE_REMINDER_DAYS = 2
+    Statement.objects.filter(pk=statement.pk).update(deadline=timezone.now() + timedelta(days=1),
+                                                     opened_at=timezone.now() - timedelta(days=7))
+    assert tasks.send_signature_reminders() == 1
+    remind(signed_in, statement)
+    assert [r.kind for r in Reminder.objects.filter(statement=statement, organisation=member_org)] == [
+        Reminder.Kind.AUTOMATIC, Reminder.Kind.COORDINATOR]
+    for email in reminders():
+        OutboundEmail.objects.filter(pk=email.pk).update(dedupe_key=f"reminder/{email.pk}")
+    before = written()
+
+    assert tasks.send_signature_reminders() == 0
+    assert "1 organisation was skipped" in page_messages(remind(signed_in, statement))
+    assert written() == before
+
+
+def test_an_organisation_nobody_could_be_reminded_for_is_reminded_once_someone_can_be(statement, member_org, signer):
+    EmailOptOut.objects.create(email=signer.email, kind=EmailOptOut.Kind.SIGNATURE_REMINDER)
+    Statement.objects.filter(pk=statement.pk).update(deadline=timezone.now() + timedelta(days=1),
+                                                     opened_at=timezone.now() - timedelta(days=7))
+    assert tasks.send_signature_reminders() == 0
+    assert not Reminder.objects.exists()
+
+    colleague = OrganisationRoleFactory(organisation=member_org, can_sign=True).user
+    assert tasks.send_signature_reminders() == 1
+    assert [e.recipient for e in reminders()] == [colleague.email]
+    assert tasks.send_signature_reminders() == 0

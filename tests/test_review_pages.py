@@ -11,7 +11,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from coalition import audit
-from statements import cosigning, review, services, tasks
+from statements import review, services, tasks
+from statements.services import cosigning
 from statements.models import Comment, OutboundEmail, Publication, Statement, Subscriber
 from statements.services import Draft
 from statements.workflow import Transition

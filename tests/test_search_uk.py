@@ -144,7 +144,7 @@ def test_the_demo_statement_with_the_word_in_its_title_comes_first(demo_statemen
 # Organisation names ------------------------------------------------------------------------------
 
 def test_a_signatory_organisation_s_name_finds_its_statements(coalition, coordinator):
-    from statements import cosigning
+    from statements.services import cosigning
 
     from . import factories
 

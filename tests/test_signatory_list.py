@@ -10,7 +10,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from statements import cosigning, services
+from statements import services
+from statements.services import cosigning
 from statements.models import Signature
 from statements.services import Draft
 

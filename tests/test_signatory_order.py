@@ -5,7 +5,8 @@ import pytest
 from django.urls import reverse
 
 from coalition import audit
-from statements import cosigning, publishing, services
+from statements import services
+from statements.services import cosigning, publishing
 from statements.models import Publication, Statement
 
 from .factories import MembershipFactory, OrganisationRoleFactory, make_statement

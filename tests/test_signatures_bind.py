@@ -10,7 +10,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from statements import cosigning, selectors, services
+from statements import selectors, services
+from statements.services import cosigning
 from coalition.models import EmailOptOut
 from statements.models import OutboundEmail, Signature
 from statements.services import Draft

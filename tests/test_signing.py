@@ -16,7 +16,8 @@ from django.utils import timezone
 
 from coalition import audit
 from coalition.models import EmailOptOut
-from statements import cosigning, services, tasks
+from statements import services, tasks
+from statements.services import cosigning
 from statements.models import Decline, OutboundEmail, Signature, Statement
 from statements.services import Draft
 

@@ -20,7 +20,8 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
-from statements import cosigning, services
+from statements import services
+from statements.services import cosigning
 from statements.models import Publication
 
 from . import factories

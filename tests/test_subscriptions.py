@@ -11,7 +11,8 @@ from django.urls import reverse
 
 from coalition.models import EmailOptOut
 from coalition.unsubscribe import unsubscribe_url
-from statements import notifications, outbox, publishing
+from statements import notifications, outbox
+from statements.services import publishing
 from statements.models import OutboundEmail, Publication, Subscriber
 
 from .factories import make_statement

@@ -182,7 +182,7 @@ def test_the_pdf_stamp_says_kyiv_time_in_the_pdfs_language():
 
 def test_the_signatures_csv_is_in_kyiv_time_whoever_downloads_it(client, open_statement, coordinator, signer,
                                                                    member_org):
-    from statements import cosigning
+    from statements.services import cosigning
 
     cosigning.sign_for_organisation(open_statement, by=signer, organisation=member_org,
                                     sha256=open_statement.signed_revision.sha256)

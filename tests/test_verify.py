@@ -5,7 +5,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import formats, timezone, translation
 
-from statements import pdf, publishing, services, signing
+from statements import pdf, pdf_signing, services
+from statements.services import publishing
 from statements.models import Publication
 
 from .helpers import closed_statement, publish
@@ -85,9 +86,9 @@ def test_nothing_given_asks_for_one_of_the_two(client):
 
 def test_the_root_certificate_and_its_fingerprint_are_downloadable(client):
     page = client.get(VERIFY).content.decode()
-    assert signing.fingerprint(signing.trust_root()) in page
+    assert pdf_signing.fingerprint(pdf_signing.trust_root()) in page
     response = client.get(reverse("verify_root"))
-    assert response.status_code == 200 and response.content == signing.trust_root_pem()
+    assert response.status_code == 200 and response.content == pdf_signing.trust_root_pem()
 
 
 def test_the_page_keeps_its_csrf_token_and_is_not_cached(client):

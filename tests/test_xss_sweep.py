@@ -24,7 +24,8 @@ from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject
 
 from coalition import services as coalition_services
 from coalition.models import Invitation
-from statements import cosigning, publishing, services, subscriptions, text
+from statements import services, text
+from statements.services import cosigning, publishing, subscriptions
 from statements.models import OutboundEmail, Publication, Signature
 from statements.services import Draft
 

@@ -11,7 +11,8 @@ from django.views.generic import FormView
 
 from coalition import params, permissions
 
-from .. import caching, cosigning, publishing, ratelimits, selectors, workflow
+from .. import caching, ratelimits, selectors, workflow
+from ..services import cosigning
 from ..forms import CommentForm, CorrectionForm, DeadlineForm, OpenForm, PublishForm, ReopenForm, WithdrawForm
 from ..models import Statement
 
@@ -145,7 +146,7 @@ def statement_context(request, statement: Statement, **forms) -> dict:
         # Not kept while a PDF is being made: the worker that finishes it moves the statement's
         # versions, but a page must not depend on seeing that move to stop saying "being prepared".
         "issues": caching.statement_value(request, statement.pk, f"issues:{drafting}",
-                                          lambda: publishing.issues(statement, user), keep=_no_pdf_being_made),
+                                          lambda: selectors.issues(statement, user), keep=_no_pdf_being_made),
         "can_retry": permissions.can_publish(user, statement),
     }
 

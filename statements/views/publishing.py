@@ -16,7 +16,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from coalition import params, permissions
 
-from .. import embedded, publishing, ratelimits, sandbox, signing, storage
+from .. import embedded, pdf_signing, ratelimits, sandbox, selectors, storage
+from ..services import publishing
 from ..forms import CorrectionForm, VerifyForm
 from ..models import Publication, Statement
 from . import review
@@ -40,7 +41,7 @@ def publication_pdf(request, slug):
     """The newest ready issue's PDF (`?issue=N` for another), exactly as signed."""
     statement = visible_statement(request, slug)
     number = _issue_number(request)
-    publication = publishing.downloadable(statement, request.user, number)
+    publication = selectors.downloadable(statement, request.user, number)
     if publication is None:
         pending = statement.publications.filter(state=Publication.State.PENDING).exists()
         return render(request, "statements/publication_missing.html",
@@ -102,8 +103,8 @@ def retry_publication(request, slug, number):
 
 def _configured() -> bool:
     try:
-        signing.trust_root()
-    except signing.SigningIdentityMissing:
+        pdf_signing.trust_root()
+    except pdf_signing.SigningIdentityMissing:
         return False
     return True
 
@@ -115,7 +116,7 @@ def _statement_issues(request):
     statement = Statement.objects.filter(slug=slug).select_related("current_revision").first()
     if statement is None or not statement.is_public:
         return None, []
-    return statement, [i for i in publishing.issues(statement, None) if i.publication.is_public]
+    return statement, [i for i in selectors.issues(statement, None) if i.publication.is_public]
 
 
 @never_cache
@@ -139,9 +140,9 @@ def verify(request):
             status = 413 if form.has_error("file", "too_large") else 400
     statement, issues = _statement_issues(request)
     try:
-        root = signing.trust_root()
-        certificate = {**signing.describe(root), "words": signing.subject_in_words(root)}
-    except signing.SigningIdentityMissing:
+        root = pdf_signing.trust_root()
+        certificate = {**pdf_signing.describe(root), "words": pdf_signing.subject_in_words(root)}
+    except pdf_signing.SigningIdentityMissing:
         certificate = None
     authentic = answer is not None and answer.outcome == publishing.Outcome.AUTHENTIC
     return render(request, "statements/verify.html", {
@@ -175,7 +176,7 @@ def _verify_answer(request, form):
 @require_GET
 def root_certificate(request):
     """The coalition's root certificate (PEM), to check published PDFs against."""
-    response = HttpResponse(signing.trust_root_pem(), content_type="application/x-pem-file")
+    response = HttpResponse(pdf_signing.trust_root_pem(), content_type="application/x-pem-file")
     response["Content-Disposition"] = 'attachment; filename="coalition-root.pem"'
     return response
 

@@ -23,7 +23,8 @@ from django.views.generic import TemplateView
 from coalition import names, permissions, time_zones
 from coalition.models import Organisation
 
-from .. import campaign, cosigning, ratelimits, selectors
+from .. import campaign, ratelimits, selectors
+from ..services import cosigning
 from ..forms import (
     ConfirmTextForm,
     DeclineForm,
@@ -36,7 +37,7 @@ from ..forms import (
     SignatoryOrderForm,
     SignatorySearchForm,
 )
-from ..models import Signature
+from ..models import Signature, Statement
 from ..text import spreadsheet_cell
 from .common import visible_statement
 
@@ -67,19 +68,13 @@ class SignView(TemplateView):
     def get_context_data(self, **kwargs):
         statement, user = self.statement, self.request.user
         organisations = list(permissions.signable_organisations(user, statement))
-        rows = [{"organisation": o, "signature": selectors.live_signature_for(statement, o),
-                 "declined": statement.declines.filter(organisation=o, retracted_at__isnull=True).exists()}
-                for o in organisations]
-        for row in rows:  # an organisation that withdrew is told so, not "not signed yet"
-            row["withdrawn"] = None if row["signature"] else (
-                statement.signatures.filter(organisation=row["organisation"], withdrawn_at__isnull=False)
-                .select_related("withdrawn_by").order_by("-withdrawn_at").first())
+        rows = selectors.signing_answers(statement, organisations)
         chosen = self.request.GET.get("organisation")
         chosen = next((row for row in rows if row["organisation"].slug == chosen), None)
         # The only organisation's confirmation step opens by itself while it has not answered;
         # one that withdrew its signature is not pressed to sign again (its row's button signs).
         if (chosen is None and len(rows) == 1 and not rows[0]["signature"] and not rows[0]["declined"]
-                and not statement.signatures.filter(organisation=rows[0]["organisation"]).exists()):
+                and not selectors.ever_signed(statement, rows[0]["organisation"])):
             chosen = rows[0]
         refusal = cosigning.signing_refusal(statement)
         decline_form = kwargs.pop("decline_form", None) or DeclineForm()
@@ -157,8 +152,6 @@ class ConfirmSignatureView(TemplateView):
     template_name = "statements/signature_confirm.html"
 
     def dispatch(self, request, *args, **kwargs):
-        from ..models import Statement
-
         self.statement = get_object_or_404(Statement.objects.select_related("coalition", "signed_revision"),
                                            slug=kwargs["slug"])
         self.signature = cosigning.find_by_token(self.statement, kwargs["token"])

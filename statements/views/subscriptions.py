@@ -6,7 +6,7 @@ from django.utils.decorators import method_decorator
 from django.views.decorators.cache import never_cache
 from django.views.generic import TemplateView
 
-from .. import subscriptions
+from ..services import subscriptions
 from ..forms import SubscribeForm
 from .common import EmailLinkRequestView
 

@@ -3,7 +3,8 @@ archive's search works with the keyboard alone."""
 
 import pytest
 
-from statements import cosigning, services
+from statements import services
+from statements.services import cosigning
 from tests import factories
 from tests.browser.axe import AXE_CORE_VERSION, AXE_FILE, axe
 from tests.browser.conftest import sign_in

@@ -12,7 +12,8 @@ import pytest
 from django.utils import timezone
 
 from coalition.models import User
-from statements import cosigning, services
+from statements import services
+from statements.services import cosigning
 from statements.models import Comment, Statement
 from statements.services import Draft
 from tests import factories

@@ -3,7 +3,8 @@ public pages, the sign-in and two-factor pages, a coordinator's pages and the ad
 
 import pytest
 
-from statements import cosigning, services
+from statements import services
+from statements.services import cosigning
 from tests import factories
 from tests.browser.conftest import sign_in
 from tests.factories import make_statement

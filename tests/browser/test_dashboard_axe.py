@@ -9,7 +9,7 @@ import pytest
 from django.utils import timezone
 
 from coalition.models import User
-from statements import cosigning
+from statements.services import cosigning
 from statements.models import Comment, Statement
 from tests import factories
 from tests.browser.axe import axe

@@ -9,7 +9,8 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from coalition import audit
-from statements import cosigning, services
+from statements import services
+from statements.services import cosigning
 from statements.models import OutboundEmail, Statement
 from statements.services import Draft
 from tests import factories

@@ -4,7 +4,8 @@ no dialog opens, no element carries an event handler, and the text reads as it w
 import pytest
 from django.utils import timezone
 
-from statements import cosigning, services
+from statements import services
+from statements.services import cosigning
 from statements.models import Signature
 from tests import factories
 from tests.browser.conftest import sign_in

@@ -10,7 +10,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from coalition import audit
-from statements import pdf, signing, storage
+from statements import pdf, pdf_signing, storage
 from statements.models import Publication
 
 
@@ -29,8 +29,8 @@ class Command(BaseCommand):
 
     def handle(self, *args, transparency, **options):
         try:
-            signing.trust_root()
-        except signing.SigningIdentityMissing as exc:
+            pdf_signing.trust_root()
+        except pdf_signing.SigningIdentityMissing as exc:
             raise CommandError(f"No trust root to check signatures against: {exc}") from exc
         problems, checked = self._check_publications()
         self.stdout.write(f"{checked} ready publications checked: {checked - len(problems)} authentic, "

@@ -5,7 +5,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from statements import signing
+from statements import pdf_signing
 
 
 class Command(BaseCommand):
@@ -17,21 +17,21 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--name", default=signing.DEV_NAME, help="Organisation named in a new development certificate.")
+        parser.add_argument("--name", default=pdf_signing.DEV_NAME, help="Organisation named in a new development certificate.")
         parser.add_argument("--replace", action="store_true", help="Replace an existing development identity.")
 
     def handle(self, *args, name, replace, **options):
-        if signing.is_development_setup():
-            made = signing.create_development_identity(Path(settings.SIGNING_DEV_DIR), name=name, replace=replace)
+        if pdf_signing.is_development_setup():
+            made = pdf_signing.create_development_identity(Path(settings.SIGNING_DEV_DIR), name=name, replace=replace)
             verb = "Made" if made.created else "Using existing"
             self.stdout.write(f"{verb} development identity in {made.folder} (never commit this folder).")
         elif replace:
             raise CommandError("--replace only applies to the development identity; production files are the operator's.")
         try:
-            certificate, root = signing.signing_certificate(), signing.trust_root()
-        except signing.SigningIdentityMissing as exc:
+            certificate, root = pdf_signing.signing_certificate(), pdf_signing.trust_root()
+        except pdf_signing.SigningIdentityMissing as exc:
             raise CommandError(str(exc)) from exc
-        self.stdout.write(f"Private key: {signing.describe_key()}")
+        self.stdout.write(f"Private key: {pdf_signing.describe_key()}")
         self._show("Signing certificate", certificate)
         self._show("Trust root", root)
         timestamps = f"{settings.SIGNING_TIMESTAMP_URL} (PAdES B-LTA)" if settings.SIGNING_TIMESTAMP_URL else "none (PAdES B-B)"
@@ -41,14 +41,14 @@ class Command(BaseCommand):
 
     def _show_long_term_validation(self) -> None:
         try:
-            roots, lists = signing.timestamp_roots()[1:], signing.revocation_lists()
-        except signing.ValidationDataMissing as exc:
+            roots, lists = pdf_signing.timestamp_roots()[1:], pdf_signing.revocation_lists()
+        except pdf_signing.ValidationDataMissing as exc:
             raise CommandError(str(exc)) from exc
         for root in roots:
             self._show("Timestamp authority root", root)
         for crl in lists:
             self.stdout.write(self.style.MIGRATE_HEADING("Revocation list"))
-            for key, value in signing.describe_crl(crl).items():
+            for key, value in pdf_signing.describe_crl(crl).items():
                 self.stdout.write(f"  {key.replace('_', ' ')}: {value}")
         if not lists:
             self.stdout.write("Revocation lists: none (SIGNING_CRL_FILES)")
@@ -57,5 +57,5 @@ class Command(BaseCommand):
 
     def _show(self, heading: str, certificate) -> None:
         self.stdout.write(self.style.MIGRATE_HEADING(heading))
-        for key, value in signing.describe(certificate).items():
+        for key, value in pdf_signing.describe(certificate).items():
             self.stdout.write(f"  {key.replace('_', ' ')}: {value}")

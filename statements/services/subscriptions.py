@@ -21,8 +21,8 @@ from django.utils import timezone
 from coalition.models import EmailOptOut
 from coalition.unsubscribe import is_opted_out, normalise
 
-from . import notifications, ratelimits
-from .models import Subscriber
+from .. import notifications, ratelimits
+from ..models import Subscriber
 
 SALT = "statements.subscription"
 KIND = EmailOptOut.Kind.STATEMENT_PUBLISHED
@@ -93,10 +93,6 @@ def confirm(token: str) -> Subscriber:
         subscriber.save(update_fields=["confirmed_at"])
     EmailOptOut.objects.filter(email=normalise(subscriber.email), kind=KIND).delete()
     return subscriber
-
-
-def confirmed_subscribers():
-    return Subscriber.objects.filter(confirmed_at__isnull=False, unsubscribed_at__isnull=True)
 
 
 def end_on_opt_out(sender, instance: EmailOptOut, created: bool, **kwargs) -> None:

@@ -42,8 +42,9 @@ from django.utils import timezone
 from coalition import addresses, audit
 from coalition.models import EmailOptOut
 
-from . import notifications, ratelimits
-from .models import ERASURE_FIELDS, OutboundEmail, Publication, Signature, Statement
+from .. import notifications, ratelimits
+from ..models import ERASURE_FIELDS, OutboundEmail, Publication, Signature, Statement
+from ..queue import celery_task
 
 SALT = "statements.erasure"
 ERASURE_EMAIL_KIND = "erasure_link"
@@ -81,12 +82,9 @@ def request_erasure(email: str, *, language: str, ip: str) -> None:
     subscribing (raises `ratelimits.RateLimited`); then the request does the same for every
     address, signed or not: it queues `tasks.send_erasure_link`, which looks the address up and
     emails the link only if it signed anything. So the time the page takes tells nothing."""
-    # Imported here: tasks imports the services, privacy among them.
-    from .tasks import send_erasure_link
-
     ratelimits.check_erasure(ip=ip, email=email)
     address = email.strip()
-    transaction.on_commit(lambda: send_erasure_link.delay(address, language))
+    transaction.on_commit(lambda: celery_task("send_erasure_link").delay(address, language))
 
 
 @transaction.atomic

@@ -25,9 +25,10 @@ from django.utils.translation import ngettext
 from coalition import audit, look, names, permissions
 from coalition.models import User
 
-from . import notifications, pdf, sandbox, selectors, signing, storage, text, workflow
-from .models import Publication, Statement
-from .workflow import Transition
+from .. import notifications, pdf, pdf_signing, sandbox, selectors, storage, text, workflow
+from ..models import Publication, Statement
+from ..queue import celery_task
+from ..workflow import Transition
 
 log = logging.getLogger(__name__)
 
@@ -88,16 +89,14 @@ def start_issue(statement: Statement, *, by: User, note: str = "", public_from: 
 def _queue_after_commit(publication_id: int) -> None:
     """Queue the PDF after commit. If the broker cannot take it (Redis down), the issue stays
     pending and `pending_ids` finds it for the periodic sweep: the coordinator's request succeeds."""
-    from . import tasks
-
-    def queue():
+    def queue_pdf():
         try:
-            tasks.prepare_publication.delay(publication_id)
+            celery_task("prepare_publication").delay(publication_id)
         except Exception:  # noqa: BLE001 (the sweep picks it up)
             log.warning("Publication %s could not be queued; the sweep will prepare it", publication_id,
                         exc_info=True)
 
-    transaction.on_commit(queue)
+    transaction.on_commit(queue_pdf)
 
 
 def pending_ids(now: datetime | None = None) -> list[int]:
@@ -241,7 +240,7 @@ def _failure_reason(exc: Exception) -> str:
     from pyhanko.sign.general import SigningError
     from pyhanko.sign.timestamps import TimestampRequestError
 
-    if isinstance(exc, signing.SigningIdentityMissing):
+    if isinstance(exc, pdf_signing.SigningIdentityMissing):
         return _("No signing key is configured: %(error)s") % {"error": exc}
     if isinstance(exc, TimestampRequestError):
         return _("The timestamp server did not answer; try again later. (%(error)s)") % {"error": exc}
@@ -261,7 +260,7 @@ def prepare(publication_id: int) -> Publication | None:
         signed = pdf.sign_pdf(pdf.render_pdf(printed_document(publication)),
                               signer_name=publication.statement.coalition.name_in(publication.revision.language),
                               language=publication.revision.language)
-        fingerprint = signing.fingerprint(signing.signing_certificate())
+        fingerprint = pdf_signing.fingerprint(pdf_signing.signing_certificate())
     except Exception as exc:  # noqa: BLE001 (whatever went wrong, coordinators see why and can retry)
         log.exception("Publication %s could not be prepared", publication_id)
         _mark_failed(publication_id, _failure_reason(exc))
@@ -327,34 +326,6 @@ def release_due(now: datetime | None = None) -> int:
             release(publication)
             released += 1
     return released
-
-
-# Reading ----------------------------------------------------------------------------------------
-
-
-@dataclass
-class Issue:
-    publication: Publication
-    superseded: bool
-
-
-def issues(statement: Statement, user) -> list[Issue]:
-    """The issues `user` may see, newest first: public ones for everyone, all for member staff
-    (pending, failed and embargoed ones included)."""
-    # Not the frozen signatories (a large JSON document at 1,000 signatories): pages never show them.
-    publications = list(statement.publications.select_related("revision").defer("signatories").order_by("-number"))
-    if not permissions.can_view_drafting(user, statement):
-        publications = [p for p in publications if p.is_public]
-    newest_ready = max((p.number for p in publications if p.is_ready), default=0)
-    return [Issue(p, superseded=p.is_ready and p.number < newest_ready) for p in publications]
-
-
-def downloadable(statement: Statement, user, number: int | None) -> Publication | None:
-    """The ready issue `number` (the newest if None) that `user` may download, or None."""
-    ready = [i.publication for i in issues(statement, user) if i.publication.is_ready]
-    if number is None:
-        return ready[0] if ready else None
-    return next((p for p in ready if p.number == number), None)
 
 
 # An issue's standing today ----------------------------------------------------------------------

@@ -10,13 +10,10 @@ Individuals sign without an account: the signature counts once the emailed link 
 the button on its page pressed. The token in the link is stored only as its SHA-256.
 """
 
-import hashlib
-import secrets
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
@@ -25,8 +22,10 @@ from django.utils.translation import gettext as _
 from coalition import audit, db, permissions, time_zones, validators
 from coalition.models import Organisation, User
 
-from . import notifications, privacy, ratelimits, text
-from .models import Decline, InvitedPartner, Signature, Statement
+from .. import notifications, ratelimits, selectors, text
+from ..models import Decline, InvitedPartner, Signature, Statement
+from ..tokens import new_confirmation_token, token_digest
+from . import privacy
 
 Status = Statement.Status
 REASON_MAX_LENGTH = 2000
@@ -40,17 +39,6 @@ class Individual:
     email: str
     affiliation: str = ""
     language: str = "en"
-
-
-def token_digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-def _new_token(signature: Signature) -> str:
-    token = secrets.token_urlsafe(32)
-    signature.token_hash = token_digest(token)
-    signature.token_expires_at = timezone.now() + timedelta(hours=settings.SIGNATURE_CONFIRMATION_HOURS)
-    return token
 
 
 # What decides whether signing is open, read with the row lock in one plain statement: this runs
@@ -224,20 +212,6 @@ def ask_to_confirm_new_text(statement: Statement) -> None:
     notifications.signed_text_changed(statement)
 
 
-def to_confirm_new_text(statement: Statement):
-    """The live signatures on an earlier text than the one to be signed whose signers are asked to
-    confirm the new one: organisations', and confirmed individuals'."""
-    return (statement.signatures.live().exclude(revision=statement.signed_revision)
-            .exclude(kind=Signature.Kind.INDIVIDUAL, confirmed_at__isnull=True)
-            .select_related("signed_by", "organisation"))
-
-
-def new_confirmation_token(signature: Signature) -> str:
-    """A new confirmation link's token for an individual's signature; the caller saves
-    `token_hash` and `token_expires_at`. The link sent before stops working."""
-    return _new_token(signature)
-
-
 # Individuals ----------------------------------------------------------------------------------
 
 
@@ -262,7 +236,7 @@ def sign_as_individual(statement: Statement, *, person: Individual, ip: str) -> 
         name=person.name, affiliation=person.affiliation, email=person.email, language=person.language,
     )
     signature.fill_email_canonical()  # insert_new() calls no save()
-    token = _new_token(signature)
+    token = new_confirmation_token(signature)
     # The constraint on the address answers "signed before?": no query first and no savepoint,
     # since this runs on every signature. (An unconfirmed signature is on no public page, so the
     # post_save signal that renews cached pages has nothing to do.)
@@ -301,7 +275,7 @@ def _answer_again(signature: Signature) -> str | None:
     if signature.confirmed_at is not None:
         notifications.individual_already_signed(signature, attempt=uuid.uuid4().hex)
         return None
-    token = _new_token(signature)
+    token = new_confirmation_token(signature)
     signature.save(update_fields=["token_hash", "token_expires_at"])
     notifications.individual_signature_confirmation(signature, token)
     return token
@@ -404,8 +378,6 @@ def remind(statement: Statement, *, by: User, organisation: Organisation | None 
     nobody may sign for (they need a signer invited, not a reminder). An organisation a
     coordinator reminded less than SIGNATURE_MANUAL_REMINDER_HOURS ago is skipped. Writes one
     audit event when anyone was reminded."""
-    from . import selectors
-
     statement = _locked(statement)
     permissions.require(permissions.can_remind(by, statement))
     if signing_refusal(statement):
