@@ -16,21 +16,12 @@ from pyhanko.sign import timestamps
 from pyhanko.sign.ades.report import AdESPassed
 from pyhanko.sign.signers.pdf_signer import PdfTimeStamper
 from pyhanko.sign.validation import ades
-from pyhanko.sign.validation.policy_decl import (
-    PdfSignatureValidationSpec,
-    RevinfoOnlineFetchingRule,
-    RevocationInfoGatheringSpec,
-    SignatureValidationSpec,
-)
 from pyhanko_certvalidator import ValidationContext
-from pyhanko_certvalidator import policy_decl as certvalidator_policy
-from pyhanko_certvalidator.context import CertValidationPolicySpec
-from pyhanko_certvalidator.registry import SimpleTrustManager
 
 from statements import pdf, publishing, signing
 from statements.models import Publication
 
-from .helpers import closed_statement, make_document, publish
+from .helpers import closed_statement, lta_spec, make_document, publish, signature_of
 
 pytestmark = pytest.mark.django_db
 
@@ -38,27 +29,6 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture(autouse=True)
 def media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
-
-
-def lta_spec(tsa) -> PdfSignatureValidationSpec:
-    """What a careful verifier years from now uses: the coalition's root for the signature, the
-    TSA's root for timestamps, revocation information required for every certificate, and
-    nothing from the network."""
-    revinfo = certvalidator_policy.CertRevTrustPolicy(
-        revocation_checking_policy=certvalidator_policy.REQUIRE_REVINFO,
-        freshness_req_type=certvalidator_policy.FreshnessReqType.MAX_DIFF_REVOCATION_VALIDATION,
-    )
-    return PdfSignatureValidationSpec(SignatureValidationSpec(
-        cert_validation_policy=CertValidationPolicySpec(
-            trust_manager=SimpleTrustManager.build([signing.trust_root()]), revinfo_policy=revinfo),
-        ts_cert_validation_policy=CertValidationPolicySpec(
-            trust_manager=SimpleTrustManager.build([tsa.root]), revinfo_policy=revinfo),
-        revinfo_gathering_policy=RevocationInfoGatheringSpec(online_fetching_rule=RevinfoOnlineFetchingRule.LOCAL_ONLY),
-    ))
-
-
-def signature_of(data: bytes):
-    return PdfFileReader(BytesIO(data)).embedded_regular_signatures[0]
 
 
 def pdfsig(data: bytes, tmp_path) -> str:

@@ -16,8 +16,7 @@ from statements import pdf, publishing, services
 from statements.models import Signature
 
 from . import factories
-from .helpers import make_document
-from .test_pdf_contents import attachments
+from .helpers import attachments, make_document
 
 SIGNATORIES_URL = "https://statements.example.org/statements/icc-warrants/signatories/"
 
