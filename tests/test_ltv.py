@@ -44,6 +44,7 @@ def lta_publication(coalition, coordinator, signer, member_org, timestamp_author
     return publish(statement, coordinator, django_capture_on_commit_callbacks)
 
 
+@pytest.mark.slow
 def test_a_publication_made_with_a_timestamp_server_validates_as_pades_b_lta(lta_publication, timestamp_authority):
     assert lta_publication.state == Publication.State.READY, lta_publication.failure
     data = lta_publication.pdf.read()
@@ -58,6 +59,7 @@ def test_a_publication_made_with_a_timestamp_server_validates_as_pades_b_lta(lta
     assert len(dss["/CRLs"]) == 2 and len(dss["/Certs"]) >= 2  # the coalition's root CA's and the TSA root's
 
 
+@pytest.mark.slow
 def test_b_lta_still_proves_the_signature_after_every_certificate_has_expired(
         lta_publication, timestamp_authority, settings):
     # Ten years on, the signing certificate (3 years) and the TSA's (1 year) have long expired;
@@ -106,6 +108,7 @@ def test_verify_page_answers_authentic_for_the_b_lta_file(lta_publication, clien
     assert "signature is intact" in response.content.decode()
 
 
+@pytest.mark.slow
 def test_any_change_after_the_document_timestamp_is_still_flagged(lta_publication):
     data = lta_publication.pdf.read()
     writer = IncrementalPdfFileWriter(BytesIO(data))
@@ -137,6 +140,7 @@ def test_damage_to_the_timestamped_validation_data_is_flagged(lta_publication):
     assert not verification.authentic
 
 
+@pytest.mark.slow
 def test_renewing_the_archive_timestamp_keeps_the_file_authentic(lta_publication, timestamp_authority):
     # Before the TSA's certificate expires an archivist adds a newer document timestamp (B-LTA
     # renewal); the coalition's signature stays authentic and the newer timestamp is reported.
@@ -151,6 +155,7 @@ def test_renewing_the_archive_timestamp_keeps_the_file_authentic(lta_publication
     assert verification.document_timestamp_at > before
 
 
+@pytest.mark.slow
 def test_when_the_timestamp_server_is_down_publishing_fails_and_a_retry_works_once_it_is_up(
         coalition, coordinator, signer, member_org, timestamp_authority, django_capture_on_commit_callbacks):
     statement = closed_statement(coalition, coordinator, signer, member_org)
@@ -249,6 +254,7 @@ def test_the_indexed_reader_reads_every_object_as_pyhankos_reader_does(lta_publi
     assert indexed.__dict__.get("_object_stream_index")  # the file has object streams: the index was used
 
 
+@pytest.mark.slow
 def test_a_b_lta_statement_with_1000_signatories_verifies_in_seconds(timestamp_authority):
     import time
 
