@@ -18,9 +18,10 @@ run: deps
 test: deps
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-# Markers in pyproject.toml; on SQLite unless DATABASE_URL says otherwise.
+# Markers in pyproject.toml; on SQLite unless DATABASE_URL says otherwise. In one process per core
+# (pytest-xdist), each with a test database of its own.
 test-fast: deps
-	$(PY) -m pytest -m "not browser and not worker and not slow" -q $(PYTEST_ARGS)
+	$(PY) -m pytest -m "not browser and not worker and not slow" -n auto -q $(PYTEST_ARGS)
 
 # The security linter, configured in pyproject.toml ([tool.bandit]): any high-severity finding fails.
 lint: deps

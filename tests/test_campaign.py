@@ -112,7 +112,7 @@ def test_the_statement_page_of_an_open_statement_offers_sharing(client, campaign
 
 
 def test_confirming_an_individual_signature_leads_to_the_share_step(client, campaign_statement):
-    from .test_individual_signing import sign_and_get_link
+    from .helpers import sign_and_get_link
 
     link = sign_and_get_link(client, campaign_statement)
     page = client.post(link, {"sha256": campaign_statement.signed_revision.sha256}).content.decode()

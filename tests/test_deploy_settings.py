@@ -2,30 +2,17 @@
 security headers, secure cookies and the Content-Security-Policy."""
 
 import importlib.util
-import os
-import secrets
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from django.urls import reverse
 
 from . import factories
+from .helpers import PRODUCTION_ENV, manage
 
 pytestmark = pytest.mark.django_db
 
 ROOT = Path(__file__).resolve().parents[1]
-PRODUCTION_ENV = {
-    "DEBUG": "0",
-    "SECRET_KEY": secrets.token_urlsafe(50),
-    "ALLOWED_HOSTS": "statements.example.org,testserver",
-    "CSRF_TRUSTED_ORIGINS": "https://statements.example.org",
-    "SITE_URL": "https://statements.example.org",
-    "BEHIND_TLS_PROXY": "1",
-    "AUDIT_HASH_KEY": secrets.token_urlsafe(32),
-    "MFA_ENCRYPTION_KEYS": "cHJvZHVjdGlvbi10ZXN0LWtleS0zMi1ieXRlcy1vayE=",
-}
 SECURITY_SETTINGS = [
     "DEBUG", "MIDDLEWARE", "ALLOWED_HOSTS", "SECURE_SSL_REDIRECT", "SECURE_PROXY_SSL_HEADER",
     "SECURE_HSTS_SECONDS", "SECURE_HSTS_INCLUDE_SUBDOMAINS", "SECURE_HSTS_PRELOAD",
@@ -41,15 +28,6 @@ POLICY = {
 
 def directives(header: str) -> dict:
     return dict(part.strip().split(" ", 1) for part in header.split(";"))
-
-
-def manage(*args: str, env: dict) -> subprocess.CompletedProcess:
-    # Production as a deployment would run it: without the browser tests' DJANGO_ALLOW_ASYNC_UNSAFE.
-    clean = {k: v for k, v in os.environ.items()
-             if k not in ("DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "BEHIND_TLS_PROXY", "SECURE_HSTS_PRELOAD",
-                          "DJANGO_ALLOW_ASYNC_UNSAFE")}
-    return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env={**clean, **env},
-                          capture_output=True, text=True, timeout=120)
 
 
 @pytest.mark.slow

@@ -14,7 +14,7 @@ from django.test import Client
 from django.test.client import BOUNDARY, MULTIPART_CONTENT, encode_multipart
 from django.urls import reverse
 
-from .test_csrf_sweep import URLS, world  # noqa: F401 (world is the fixture of one object of each kind)
+from .helpers import URLS, world  # noqa: F401 (world is the fixture of one object of each kind)
 
 pytestmark = pytest.mark.django_db
 

@@ -16,7 +16,7 @@ from statements import services, text
 from statements.services import Draft
 
 from .factories import make_statement
-from .test_verify import VERIFY, media, published, upload  # noqa: F401 (fixtures)
+from .helpers import VERIFY, media, published_issue, upload  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.django_db
 

@@ -22,7 +22,7 @@ from statements.services import Draft
 
 from . import factories
 from .factories import make_statement
-from .test_deploy_settings import PRODUCTION_ENV, manage
+from .helpers import PRODUCTION_ENV, inline_management, manage, sign
 
 pytestmark = pytest.mark.django_db
 
@@ -93,12 +93,6 @@ def test_seed_demo_makes_no_coordinator_of_a_real_coalition_with_the_demo_addres
 def statement(coalition, coordinator):
     return make_statement(coalition, by=coordinator, status="open", allows_individuals=True,
                           title="Stop the deportation of children", body="We call on every state to act.")
-
-
-def sign(client, statement, **changes):
-    data = {"name": "Olena Koval", "affiliation": "Lawyer, Kharkiv", "email": "victim@example.net",
-            "website": "", **changes}
-    return client.post(reverse("statement_sign", args=[statement.slug]), data)
 
 
 @pytest.mark.parametrize("name", [
@@ -226,14 +220,6 @@ def test_real_names_and_the_demo_organisations_pass(db):
 
 
 # Look-alike organisation names ------------------------------------------------------------------
-
-
-def inline_management() -> dict[str, str]:
-    """What the organisation admin page posts besides the name: its date and no staff roles."""
-    prefix = "roles"
-    return {f"{prefix}-TOTAL_FORMS": "0", f"{prefix}-INITIAL_FORMS": "0",
-            f"{prefix}-MIN_NUM_FORMS": "0", f"{prefix}-MAX_NUM_FORMS": "1000",
-            "created_at_0": "2026-01-05", "created_at_1": "10:00:00"}
 
 
 def test_the_admin_warns_when_a_new_organisation_looks_like_an_existing_one(client, coordinator):

@@ -187,7 +187,7 @@ def test_the_public_confirm_page_and_statement_page_show_no_hash(client, coaliti
 
 # No "---------" in a dropdown --------------------------------------------------------------------
 
-from .test_csrf_sweep import ALL, FORM, PAGE, client_for, world  # noqa: E402,F401  (the sweep's URLs and world)
+from .helpers import ALL, FORM, PAGE, client_for, world  # noqa: E402,F401  (the sweep's URLs and world)
 
 
 def test_no_page_a_coordinator_signer_or_drafter_uses_shows_a_blank_dashes_choice(world):
@@ -252,7 +252,7 @@ def test_the_code_page_in_ukrainian(client, coordinator):
 
 
 def test_the_recovery_codes_page_says_what_they_are_and_to_keep_them_safe(client, coordinator):
-    from .test_mfa import sign_in_with_code
+    from .helpers import sign_in_with_code
 
     sign_in_with_code(client, coordinator)
     page = client.get(reverse("mfa_view_recovery_codes")).content.decode()

@@ -18,12 +18,10 @@ from coalition.models import AuditEvent
 from statements import outbox, pdf
 
 from . import factories
-from .helpers import make_document
+from .helpers import LOGO, make_document
 
 pytestmark = pytest.mark.django_db
 
-LOGO = b"""<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 10 10" width="10" height="10">
-<circle cx="5" cy="5" r="4" fill="#7a1f3d"/></svg>"""
 HOSTILE = b"""<?xml version="1.0"?>
 <svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" viewBox="0 0 10 10"
      onload="alert('onload')">

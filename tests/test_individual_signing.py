@@ -18,6 +18,7 @@ from statements.models import OutboundEmail, Signature, Statement
 from statements.services import Draft
 
 from .factories import make_statement
+from .helpers import confirmation_link, path_of, person, sign_and_get_link, sign_url
 
 pytestmark = pytest.mark.django_db
 
@@ -28,29 +29,8 @@ def statement(coalition, coordinator):
                           title="Stop the deportation of children", body="We call on every state to act.")
 
 
-def sign_url(statement):
-    return reverse("statement_sign", args=[statement.slug])
-
-
-def person(**changes):
-    return {"name": "Iryna Koval", "affiliation": "Lawyer", "email": "Iryna.Koval@Example.org", "website": "", **changes}
-
-
-def confirmation_link(email: OutboundEmail) -> str:
-    return re.search(r"http://\S+/sign/confirm/\S+/", email.body_text).group(0).removeprefix("http://testserver")
-
-
-def path_of(url: str) -> str:
-    return re.sub(r"^https?://[^/]+", "", url)
-
-
 def without_csrf(response) -> str:
     return re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "", response.content.decode())
-
-
-def sign_and_get_link(client, statement, **changes) -> str:
-    client.post(sign_url(statement), person(**changes))
-    return path_of(confirmation_link(OutboundEmail.objects.filter(kind="signature_confirmation").latest("id")))
 
 
 def test_anyone_may_read_and_sign_a_statement_open_to_individuals(client, statement):

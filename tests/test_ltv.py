@@ -16,22 +16,13 @@ from pyhanko.sign import timestamps
 from pyhanko.sign.ades.report import AdESPassed
 from pyhanko.sign.signers.pdf_signer import PdfTimeStamper
 from pyhanko.sign.validation import ades
-from pyhanko.sign.validation.policy_decl import (
-    PdfSignatureValidationSpec,
-    RevinfoOnlineFetchingRule,
-    RevocationInfoGatheringSpec,
-    SignatureValidationSpec,
-)
 from pyhanko_certvalidator import ValidationContext
-from pyhanko_certvalidator import policy_decl as certvalidator_policy
-from pyhanko_certvalidator.context import CertValidationPolicySpec
-from pyhanko_certvalidator.registry import SimpleTrustManager
 
 from statements import pdf, pdf_signing
 from statements.services import publishing
 from statements.models import Publication
 
-from .helpers import closed_statement, make_document, publish
+from .helpers import closed_statement, lta_spec, make_document, publish, signature_of
 
 pytestmark = pytest.mark.django_db
 
@@ -39,27 +30,6 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture(autouse=True)
 def media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
-
-
-def lta_spec(tsa) -> PdfSignatureValidationSpec:
-    """What a careful verifier years from now uses: the coalition's root for the signature, the
-    TSA's root for timestamps, revocation information required for every certificate, and
-    nothing from the network."""
-    revinfo = certvalidator_policy.CertRevTrustPolicy(
-        revocation_checking_policy=certvalidator_policy.REQUIRE_REVINFO,
-        freshness_req_type=certvalidator_policy.FreshnessReqType.MAX_DIFF_REVOCATION_VALIDATION,
-    )
-    return PdfSignatureValidationSpec(SignatureValidationSpec(
-        cert_validation_policy=CertValidationPolicySpec(
-            trust_manager=SimpleTrustManager.build([pdf_signing.trust_root()]), revinfo_policy=revinfo),
-        ts_cert_validation_policy=CertValidationPolicySpec(
-            trust_manager=SimpleTrustManager.build([tsa.root]), revinfo_policy=revinfo),
-        revinfo_gathering_policy=RevocationInfoGatheringSpec(online_fetching_rule=RevinfoOnlineFetchingRule.LOCAL_ONLY),
-    ))
-
-
-def signature_of(data: bytes):
-    return PdfFileReader(BytesIO(data)).embedded_regular_signatures[0]
 
 
 def pdfsig(data: bytes, tmp_path) -> str:
@@ -75,6 +45,7 @@ def lta_publication(coalition, coordinator, signer, member_org, timestamp_author
     return publish(statement, coordinator, django_capture_on_commit_callbacks)
 
 
+@pytest.mark.slow
 def test_a_publication_made_with_a_timestamp_server_validates_as_pades_b_lta(lta_publication, timestamp_authority):
     assert lta_publication.state == Publication.State.READY, lta_publication.failure
     data = lta_publication.pdf.read()
@@ -89,6 +60,7 @@ def test_a_publication_made_with_a_timestamp_server_validates_as_pades_b_lta(lta
     assert len(dss["/CRLs"]) == 2 and len(dss["/Certs"]) >= 2  # the coalition's root CA's and the TSA root's
 
 
+@pytest.mark.slow
 def test_b_lta_still_proves_the_signature_after_every_certificate_has_expired(
         lta_publication, timestamp_authority, settings):
     # Ten years on, the signing certificate (3 years) and the TSA's (1 year) have long expired;
@@ -137,6 +109,7 @@ def test_verify_page_answers_authentic_for_the_b_lta_file(lta_publication, clien
     assert "signature is intact" in response.content.decode()
 
 
+@pytest.mark.slow
 def test_any_change_after_the_document_timestamp_is_still_flagged(lta_publication):
     data = lta_publication.pdf.read()
     writer = IncrementalPdfFileWriter(BytesIO(data))
@@ -168,6 +141,7 @@ def test_damage_to_the_timestamped_validation_data_is_flagged(lta_publication):
     assert not verification.authentic
 
 
+@pytest.mark.slow
 def test_renewing_the_archive_timestamp_keeps_the_file_authentic(lta_publication, timestamp_authority):
     # Before the TSA's certificate expires an archivist adds a newer document timestamp (B-LTA
     # renewal); the coalition's signature stays authentic and the newer timestamp is reported.
@@ -182,6 +156,7 @@ def test_renewing_the_archive_timestamp_keeps_the_file_authentic(lta_publication
     assert verification.document_timestamp_at > before
 
 
+@pytest.mark.slow
 def test_when_the_timestamp_server_is_down_publishing_fails_and_a_retry_works_once_it_is_up(
         coalition, coordinator, signer, member_org, timestamp_authority, django_capture_on_commit_callbacks):
     statement = closed_statement(coalition, coordinator, signer, member_org)
@@ -280,6 +255,7 @@ def test_the_indexed_reader_reads_every_object_as_pyhankos_reader_does(lta_publi
     assert indexed.__dict__.get("_object_stream_index")  # the file has object streams: the index was used
 
 
+@pytest.mark.slow
 def test_a_b_lta_statement_with_1000_signatories_verifies_in_seconds(timestamp_authority):
     import time
 

@@ -9,6 +9,7 @@ from statements.models import Statement
 
 from . import factories
 from .factories import confirmation, make_statement
+from .helpers import sign_in_with_code
 
 pytestmark = pytest.mark.django_db
 
@@ -135,12 +136,6 @@ def test_member_staff_may_turn_two_factor_authentication_off(client, signer):
     response = client.post(reverse("mfa_deactivate_totp"))
     assert response.status_code == 302
     assert not Authenticator.objects.filter(user=signer).exists()
-
-
-def sign_in_with_code(client, user):
-    response = client.post(reverse("account_login"), {"login": user.email, "password": factories.PASSWORD})
-    assert response.url == reverse("mfa_authenticate")
-    return client.post(reverse("mfa_authenticate"), {"code": factories.totp_code(user)})
 
 
 def test_sign_in_of_an_enrolled_coordinator_asks_for_the_code_and_accepts_the_right_one(client, coordinator):

@@ -285,7 +285,7 @@ def test_the_admin_form_has_a_name_field_per_language_and_refuses_bad_input(ccl,
 
 def test_the_admin_saves_a_ukrainian_name_and_warns_when_it_looks_like_another_organisations(
         client, coordinator, ccl):
-    from .test_hardening_names import inline_management
+    from .helpers import inline_management
 
     coordinator.is_staff = coordinator.is_superuser = True
     coordinator.save()
@@ -304,7 +304,7 @@ def test_the_admin_saves_a_ukrainian_name_and_warns_when_it_looks_like_another_o
 
 
 def test_nobody_signs_as_an_individual_named_like_an_organisations_ukrainian_name(client, coalition, coordinator, ccl):
-    from .test_hardening_names import sign
+    from .helpers import sign
 
     statement = factories.make_statement(coalition, by=coordinator, status="open", allows_individuals=True)
     response = sign(client, statement, name="Центр громадянських свобод")

@@ -207,6 +207,7 @@ def test_statement_in_english_with_correction_note_and_translation():
     assert "Page 1 of" in words
 
 
+@pytest.mark.slow
 def test_statement_with_1000_signatory_organisations_renders_and_signs():
     names = [f"{MEMBERS[i % len(MEMBERS)]} №{i}" for i in range(1000)]
     signed = pdf.sign_pdf(pdf.render_pdf(make_document(organisations=names)))

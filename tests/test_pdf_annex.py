@@ -17,8 +17,7 @@ from statements.services import publishing
 from statements.models import Signature
 
 from . import factories
-from .helpers import make_document
-from .test_pdf_contents import attachments
+from .helpers import attachments, make_document
 
 SIGNATORIES_URL = "https://statements.example.org/statements/icc-warrants/signatories/"
 

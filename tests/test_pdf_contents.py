@@ -18,7 +18,7 @@ from statements.services import cosigning
 from statements.models import Signature
 
 from . import factories
-from .helpers import make_document
+from .helpers import attachments, make_document
 
 ORGANISATIONS = [
     pdf.SignedOrganisation("Truth Hounds", "truth-hounds", "a" * 64, "2024-09-01T10:00:00+03:00"),
@@ -52,11 +52,6 @@ def structure(data: bytes) -> list[str]:
                 if "/K" in node:
                     stack.append(node.K)
     return found
-
-
-def attachments(data: bytes) -> dict[str, bytes]:
-    with pikepdf.open(io.BytesIO(data)) as document:
-        return {name: spec.get_file().read_bytes() for name, spec in document.attachments.items()}
 
 
 # Tagged, accessible PDF ------------------------------------------------------------------------

@@ -27,8 +27,7 @@ from statements.models import Publication
 
 from .conftest import need_service
 from .helpers import make_document
-from .test_ltv import lta_spec, signature_of
-from .helpers import closed_statement, publish
+from .helpers import closed_statement, lta_spec, publish, signature_of
 
 SOFTHSM_MODULE = "/usr/lib/softhsm/libsofthsm2.so"
 TOKEN, KEY, PIN, SO_PIN = "coalition-test", "coalition-signing", "4711-0815", "12345678"

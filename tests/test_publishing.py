@@ -108,6 +108,7 @@ def test_an_unknown_issue_is_a_clear_404(published, client, issue):
     assert response.status_code == 404
 
 
+@pytest.mark.slow
 def test_a_correction_is_issue_2_and_marks_issue_1_superseded(
         published, coordinator, client, django_capture_on_commit_callbacks):
     statement = published.statement

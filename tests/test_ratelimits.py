@@ -22,12 +22,11 @@ from statements.models import OutboundEmail, Signature, Subscriber
 from . import factories
 from .conftest import ROOT
 from .factories import make_statement
+from .helpers import DEAD_REDIS
 
 pytestmark = pytest.mark.django_db
 
 NOT_OURS = b"%PDF-1.4\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n"
-DEAD_REDIS = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
-                          "LOCATION": "redis://127.0.0.1:1/1", "OPTIONS": {"socket_connect_timeout": 0.2}}}
 
 
 def upload(client, data=NOT_OURS, **extra):

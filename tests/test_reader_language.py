@@ -10,57 +10,14 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from statements import selectors, services
-from statements.services import cosigning
+from statements import selectors
 from statements.models import OutboundEmail, Subscriber
-from statements.services import Draft
 
 from . import factories
 from .factories import make_statement
+from .helpers import EN, UK, page, statement, translated  # noqa: F401 (statement: a fixture)
 
 pytestmark = pytest.mark.django_db
-
-UK = {"HTTP_ACCEPT_LANGUAGE": "uk"}
-EN = {"HTTP_ACCEPT_LANGUAGE": "en"}
-
-
-def translated(coalition, coordinator, *, title="On deportations", stale=False, status="published",
-               organisation=None, signer=None):
-    """A statement in English with a Ukrainian translation; `stale`: the English text changed after
-    it was translated. Signed by `organisation` (through `signer`) when given."""
-    statement = make_statement(coalition, by=coordinator, title=title, summary=f"{title}: the summary.",
-                               body="Children were deported.")
-    services.add_translation(statement, by=coordinator, language="uk", based_on=None,
-                             translation_of=statement.current_revision,
-                             draft=Draft(f"Українською: {title}", f"Українське резюме: {title}.", "Дітей депортували."))
-    if stale:
-        services.save_revision(statement, by=coordinator, based_on=statement.current_revision,
-                               draft=Draft(title, f"{title}: the summary.", "Children were deported, and more."))
-    if status == "draft":
-        return statement
-    services.open_for_signature(statement, by=coordinator, deadline=None)
-    statement.refresh_from_db()
-    if organisation is not None:
-        cosigning.sign_for_organisation(statement, by=signer, organisation=organisation,
-                                        sha256=statement.signed_revision.sha256)
-    if status == "published":
-        services.close_signing(statement, by=coordinator)
-        services.publish(statement, by=coordinator)
-    statement.refresh_from_db()
-    return statement
-
-
-@pytest.fixture
-def statement(coalition, coordinator, django_capture_on_commit_callbacks):
-    with django_capture_on_commit_callbacks(execute=True):  # its PDF is made: the feed lists it
-        return translated(coalition, coordinator)
-
-
-def page(client, url, headers=UK, **params) -> str:
-    response = client.get(url, params, **headers)
-    assert response.status_code == 200
-    return response.content.decode()
-
 
 # Lists ------------------------------------------------------------------------------------------
 

@@ -15,7 +15,7 @@ from statements.models import OutboundEmail, Subscriber
 
 from . import factories
 from .factories import make_statement
-from .test_reader_language import EN, UK, page, statement, translated  # noqa: F401 (statement: a fixture)
+from .helpers import EN, UK, page, statement, translated  # noqa: F401 (statement: a fixture)
 
 pytestmark = pytest.mark.django_db
 

@@ -15,7 +15,7 @@ from coalition.models import CoalitionRole
 
 from . import factories
 from .factories import make_statement
-from .test_ratelimits import DEAD_REDIS
+from .helpers import DEAD_REDIS
 
 pytestmark = pytest.mark.django_db
 

@@ -54,6 +54,7 @@ def test_command_makes_a_root_ca_and_a_signing_certificate_issued_by_it(developm
         assert stat.S_IMODE((development_settings / key).stat().st_mode) == 0o600
 
 
+@pytest.mark.slow
 def test_command_keeps_an_existing_identity_unless_asked_to_replace_it(development_settings):
     run_command()
     first = (development_settings / pdf_signing.DEV_SIGNING_CERT).read_bytes()
@@ -77,6 +78,7 @@ def test_command_reports_the_configured_identity_and_its_fingerprints(signing_id
         run_command("--replace")
 
 
+@pytest.mark.slow
 def test_signing_in_development_makes_the_identity_on_first_use(development_settings):
     assert not development_settings.exists()
     signed = pdf.sign_pdf(pdf.render_pdf(make_document()))

@@ -165,6 +165,7 @@ def published(s3_settings, coalition, coordinator, signer, member_org, django_ca
     return publish(statement, coordinator, django_capture_on_commit_callbacks)
 
 
+@pytest.mark.slow
 def test_publishing_stores_the_signed_pdf_in_the_bucket_privately_and_nothing_on_disk(published, bucket, settings):
     assert published.state == Publication.State.READY
     key = f"publications/{published.statement.slug}/issue-1.pdf"

@@ -1,7 +1,6 @@
 """/verify/: anyone checks whether a PDF (or a SHA-256) is one we published, unchanged."""
 
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import formats, timezone, translation
 
@@ -9,27 +8,9 @@ from statements import pdf, pdf_signing, services
 from statements.services import publishing
 from statements.models import Publication
 
-from .helpers import closed_statement, publish
+from .helpers import VERIFY, closed_statement, media, publish, published_issue, upload  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.django_db
-
-VERIFY = "/verify/"
-
-
-@pytest.fixture(autouse=True)
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-
-
-@pytest.fixture
-def published(coalition, coordinator, signer, member_org, django_capture_on_commit_callbacks):
-    statement = closed_statement(coalition, coordinator, signer, member_org)
-    return publish(statement, coordinator, django_capture_on_commit_callbacks)
-
-
-def upload(client, data: bytes, name="statement.pdf", **extra):
-    return client.post(VERIFY, {"file": SimpleUploadedFile(name, data, "application/pdf")}, **extra)
-
 
 def test_verify_is_at_its_public_address():
     assert reverse("verify") == VERIFY

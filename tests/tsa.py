@@ -10,6 +10,7 @@ thread) answering timestamp requests with pyHanko's `DummyTimeStamper`, whose ce
 """
 
 import datetime
+import functools
 import http.server
 import threading
 from pathlib import Path
@@ -55,6 +56,14 @@ def _certificate(subject, key, issuer, issuer_key, *, ca: bool, days: int) -> x5
     return builder.sign(issuer_key, hashes.SHA256())
 
 
+@functools.cache
+def _keys() -> tuple[rsa.RSAPrivateKey, rsa.RSAPrivateKey]:
+    """The root's key and the TSA's (the dummy TSA signs with RSA), made once per process: making
+    them was most of a test TSA's start-up, and no test needs two authorities' keys to differ."""
+    return (rsa.generate_private_key(public_exponent=65537, key_size=2048),
+            rsa.generate_private_key(public_exponent=65537, key_size=2048))
+
+
 class TimestampAuthority:
     """A test TSA. `root_cert_file` and `crl_file` (PEM, in `folder`) are what a deployment would
     set as SIGNING_TIMESTAMP_ROOT_CERT_FILE and add to SIGNING_CRL_FILES. `requests` counts the
@@ -63,8 +72,7 @@ class TimestampAuthority:
     def __init__(self, folder: Path):
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
-        root_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)  # the dummy TSA signs with RSA
+        root_key, key = _keys()
         root = _certificate(_name("Test TSA root"), root_key, _name("Test TSA root"), root_key, ca=True, days=3650)
         self.certificate = _certificate(_name("Test TSA"), key, root.subject, root_key, ca=False, days=365)
         now = datetime.datetime.now(datetime.UTC) - datetime.timedelta(minutes=5)
@@ -117,7 +125,8 @@ class TimestampAuthority:
         """Answer on 127.0.0.1: on a free port the first time, on the same one after `stop`."""
         self._server = http.server.ThreadingHTTPServer(("127.0.0.1", self._port), self._handler())
         self._port = self._server.server_address[1]
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        # Polled often, so that `stop` (at every test's end) returns at once rather than in up to 0.5 s.
+        threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True).start()
         return self
 
     def stop(self) -> None:

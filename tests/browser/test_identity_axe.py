@@ -11,7 +11,7 @@ from tests import factories
 from tests.browser.axe import axe
 from tests.browser.conftest import sign_in
 from tests.factories import make_statement
-from tests.test_identity import LOGO
+from tests.helpers import LOGO
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -9,7 +9,7 @@ from statements.services import cosigning
 from statements.models import Signature
 from tests import factories
 from tests.browser.conftest import sign_in
-from tests.test_xss_sweep import PAYLOADS
+from tests.helpers import PAYLOADS
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
