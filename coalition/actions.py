@@ -29,7 +29,7 @@ class ActionView(View):
     def post(self, request, *args, **kwargs):
         self.check(request)
         form = self.get_form()
-        if form is not None and not form.is_valid():
+        if form is not None and not self.is_valid(form):
             return self.form_invalid(form)
         try:
             with transaction.atomic():  # a refusal keeps nothing the action wrote
@@ -46,6 +46,10 @@ class ActionView(View):
 
     def get_form_kwargs(self) -> dict:
         return {"data": self.request.POST}
+
+    def is_valid(self, form) -> bool:
+        """Whether the form may be acted on (an action confirmed on a review page also asks that)."""
+        return form.is_valid()
 
     def perform(self, form):
         """Call the service; its answer goes to `success_message` and `get_success_url`."""

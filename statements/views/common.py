@@ -2,6 +2,7 @@
 statement page's context."""
 
 from django.conf import settings
+from django.contrib.auth.mixins import LoginRequiredMixin
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.functional import SimpleLazyObject
@@ -10,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.generic import FormView
 
 from coalition import params, permissions
+from coalition.actions import ActionView
 
 from .. import caching, cosigning, publishing, ratelimits, selectors, workflow
 from ..forms import CommentForm, CorrectionForm, DeadlineForm, OpenForm, PublishForm, ReopenForm, WithdrawForm
@@ -29,6 +31,17 @@ def visible_statement(request, slug: str) -> Statement:
         raise Http404
     caching.page_depends_on(request, statement)  # a stored copy is renewed with this statement
     return statement
+
+
+class StatementAction(LoginRequiredMixin, ActionView):
+    """A signed-in person's action on one statement (`self.statement`, 404 for those who may not
+    see it); back to the statement's page."""
+
+    def check(self, request):
+        self.statement = visible_statement(request, self.kwargs["slug"])
+
+    def back_url(self) -> str:
+        return self.statement.get_absolute_url()
 
 
 def drafting_statement(request, slug: str) -> Statement:
