@@ -33,7 +33,7 @@ urlpatterns = [
     path("coalitions/<slug:slug>/people/<int:pk>/remove/", people_views.remove_staff,
          name="coalition_people_remove"),
     path("coalitions/<slug:slug>/outbox/", outbox_views.OutboxProblemsView.as_view(), name="outbox_problems"),
-    path("coalitions/<slug:slug>/outbox/<int:pk>/retry/", outbox_views.retry_email, name="outbox_retry"),
+    path("coalitions/<slug:slug>/outbox/<int:pk>/retry/", outbox_views.RetryEmail.as_view(), name="outbox_retry"),
     path("invitations/<int:pk>/revoke/", views.revoke_invitation, name="invitation_revoke"),
     path("invitations/<str:token>/", views.accept_invitation, name="invitation_accept"),
     path("organisations/", views.OrganisationListView.as_view(), name="organisation_list"),
