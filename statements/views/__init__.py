@@ -29,14 +29,14 @@ from .signing import (
     RosterView,
     SignatureSentView,
     SignView,
-    confirm_new_text,
-    decline_to_sign,
-    hide_signature,
-    invite_partner,
-    order_signatories,
-    remind,
+    ConfirmNewText,
+    DeclineToSign,
+    HideSignature,
+    InvitePartner,
+    OrderSignatories,
+    Remind,
     signatures_csv,
-    withdraw_signature,
+    WithdrawSignature,
 )
 
 __all__ = [
@@ -44,7 +44,7 @@ __all__ = [
     "SignatoryListView", "StatementEditView", "StatementEventsView", "ArchiveView", "TranslationEditView", "AddComment",
     "CloseStatement", "MoveDeadline", "OpenStatement", "PublishStatement", "ReopenStatement", "ResolveComment",
     "review_step", "WithdrawStatement",
-    "ConfirmSignatureView", "RosterView", "SignView", "SignatureSentView", "confirm_new_text", "decline_to_sign",
-    "hide_signature", "invite_partner", "order_signatories", "remind", "signatures_csv", "withdraw_signature",
+    "ConfirmSignatureView", "RosterView", "SignView", "SignatureSentView", "ConfirmNewText", "DeclineToSign",
+    "HideSignature", "InvitePartner", "OrderSignatories", "Remind", "signatures_csv", "WithdrawSignature",
     "CorrectStatement", "publication_pdf", "RetryPublication", "root_certificate", "short_link", "verify",
 ]
