@@ -1,15 +1,18 @@
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import ValidationError
 from django.db import connection
 from django.conf import settings
 from django.http import Http404, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.decorators import method_decorator
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views import i18n
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.generic import DetailView, ListView
@@ -18,6 +21,7 @@ from statements import ratelimits, selectors
 from statements.caching import cache_public_page
 
 from . import names, permissions, services
+from .actions import ActionView
 from .forms import AcceptInvitationForm, InvitationForm
 from .models import Coalition, Invitation, Membership, Organisation, User
 
@@ -98,17 +102,20 @@ def invitations(request, slug):
                   {"coalition": coalition, "form": form, "invitations": pending}, status=status)
 
 
-@login_required
-@require_POST
-def revoke_invitation(request, pk):
-    invitation = get_object_or_404(Invitation, pk=pk)
-    try:
-        services.revoke_invitation(invitation, by=request.user)
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    else:
-        messages.success(request, _("Invitation to %(email)s revoked.") % {"email": invitation.email})
-    return redirect("invitations", slug=invitation.coalition.slug)
+class RevokeInvitation(LoginRequiredMixin, ActionView):
+    success_message = gettext_lazy("Invitation to %(email)s revoked.")
+
+    def check(self, request):
+        self.invitation = get_object_or_404(Invitation, pk=self.kwargs["pk"])
+
+    def perform(self, form):
+        services.revoke_invitation(self.invitation, by=self.request.user)
+
+    def message_values(self, result):
+        return {"email": self.invitation.email}
+
+    def back_url(self):
+        return reverse("invitations", args=[self.invitation.coalition.slug])
 
 
 INVITATION_PROBLEMS = {
