@@ -17,7 +17,8 @@ from django.views import View
 
 
 class ActionView(View):
-    """A POST action (a GET is a 405 unless `http_method_names` says otherwise). Permissions and
+    """A POST action (a GET is a 405 unless `http_method_names` says otherwise: then it is the
+    page of the action's form, `render_again` with status 200). Permissions and
     the objects acted on come from `check`, which raises 403 or 404 as the action's page did."""
 
     http_method_names = ["post", "options"]
@@ -38,6 +39,12 @@ class ActionView(View):
             return self.refused(form, exc)
         return self.succeeded(result)
 
+    def get(self, request, *args, **kwargs):
+        """The action's own page with its empty form, for an action that has one (its
+        `http_method_names` add "get")."""
+        self.check(request)
+        return self.render_again(self.get_form(), status=200)
+
     def check(self, request) -> None:
         """Find what is acted on and ask the permission question; raise Http404 or PermissionDenied."""
 
@@ -45,7 +52,7 @@ class ActionView(View):
         return None if self.form_class is None else self.form_class(**self.get_form_kwargs())
 
     def get_form_kwargs(self) -> dict:
-        return {"data": self.request.POST}
+        return {"data": self.request.POST} if self.request.method == "POST" else {}
 
     def is_valid(self, form) -> bool:
         """Whether the form may be acted on (an action confirmed on a review page also asks that)."""

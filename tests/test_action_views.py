@@ -59,8 +59,15 @@ class Ping(ActionView):
         return None
 
 
+class AddOrganisationPage(AddOrganisation):
+    """The same action with a page of its own for its form."""
+
+    http_method_names = ["get", "post", "options"]
+
+
 # The site's own pages too: the 403 page links to them.
 urlpatterns = [path("add/", AddOrganisation.as_view(), name="add"), path("ping/", Ping.as_view(), name="ping"),
+               path("page/", AddOrganisationPage.as_view(), name="page"),
                *site_urls.urlpatterns]
 handler403 = site_urls.handler403
 
@@ -119,4 +126,11 @@ def test_post_without_the_form_token_is_refused():
     response = Client(enforce_csrf_checks=True).post(reverse("add"), {"name": "Vilni Liudy"})
 
     assert response.status_code == 403
+    assert not Organisation.objects.exists()
+
+
+def test_an_action_with_a_page_shows_its_empty_form_on_get_and_does_nothing(client):
+    response = client.get(reverse("page"), {"name": "x" * 21})
+
+    assert response.status_code == 200 and response.content.decode() == "errors: "
     assert not Organisation.objects.exists()
