@@ -29,7 +29,7 @@ urlpatterns = [
     path("statements/<slug:slug>/", views.StatementDetailView.as_view(), name="statement_detail"),
     path("statements/<slug:slug>/preview.<str:language>.png", campaign.preview_image, name="statement_preview"),
     path("statements/<slug:slug>/embed/", campaign.embed, name="statement_embed"),
-    path("coalitions/<slug:slug>/embedding/", campaign.coalition_embedding, name="coalition_embedding"),
+    path("coalitions/<slug:slug>/embedding/", campaign.CoalitionEmbedding.as_view(), name="coalition_embedding"),
     path("statements/<slug:slug>/signatories/", views.SignatoryListView.as_view(), name="statement_signatories"),
     path("statements/<slug:slug>/edit/", views.StatementEditView.as_view(), name="statement_edit"),
     path("statements/<slug:slug>/translations/<str:language>/", views.TranslationEditView.as_view(),
