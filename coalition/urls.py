@@ -21,7 +21,7 @@ urlpatterns = [
     path("", ArchiveView.as_view(front_page=True), name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("coalitions/<slug:slug>/", views.CoalitionDetailView.as_view(), name="coalition_detail"),
-    path("coalitions/<slug:slug>/look/", look_views.coalition_look, name="coalition_look"),
+    path("coalitions/<slug:slug>/look/", look_views.CoalitionLook.as_view(), name="coalition_look"),
     path("coalitions/<slug:slug>/look-<str:version>.css", look_views.look_css, name="coalition_look_css"),
     path("coalitions/<slug:slug>/logo/<str:name>.<str:kind>", look_views.logo, name="coalition_logo"),
     path("coalitions/<slug:slug>/invitations/", views.invitations, name="invitations"),
