@@ -21,7 +21,7 @@ class ActionView(View):
     page of the action's form, `render_again` with status 200). Permissions and
     the objects acted on come from `check`, which raises 403 or 404 as the action's page did."""
 
-    http_method_names = ["post", "options"]
+    http_method_names = ["post"]  # as require_POST: OPTIONS too is a 405
     form_class = None
     success_message = ""  # formatted with `message_values(result)`
     success_url = None
