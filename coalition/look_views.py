@@ -55,7 +55,7 @@ def _coordinated(request, slug: str) -> Coalition:
 class CoalitionLook(LoginRequiredMixin, ActionView):
     """Coordinators set their coalition's logo and accent colour; anyone else gets a 403."""
 
-    http_method_names = ["get", "post", "options"]
+    http_method_names = ["get", "head", "post", "options"]
     form_class = LookForm
     success_message = gettext_lazy("The coalition’s logo and colour are saved.")
 

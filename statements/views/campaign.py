@@ -101,7 +101,7 @@ class EmbedOriginsForm(forms.Form):
 class CoalitionEmbedding(LoginRequiredMixin, ActionView):
     """Coordinators list the sites that may frame their statements' embed pages."""
 
-    http_method_names = ["get", "post", "options"]
+    http_method_names = ["get", "head", "post", "options"]
     form_class = EmbedOriginsForm
     success_message = gettext_lazy("The list of sites that may embed statements is saved.")
 
