@@ -24,7 +24,7 @@ urlpatterns = [
     path("coalitions/<slug:slug>/look/", look_views.CoalitionLook.as_view(), name="coalition_look"),
     path("coalitions/<slug:slug>/look-<str:version>.css", look_views.look_css, name="coalition_look_css"),
     path("coalitions/<slug:slug>/logo/<str:name>.<str:kind>", look_views.logo, name="coalition_logo"),
-    path("coalitions/<slug:slug>/invitations/", views.invitations, name="invitations"),
+    path("coalitions/<slug:slug>/invitations/", views.InvitationsView.as_view(), name="invitations"),
     path("coalitions/<slug:slug>/people/", people_views.PeopleView.as_view(), name="coalition_people"),
     path("coalitions/<slug:slug>/people/<int:pk>/grant-signing/", people_views.GrantSigning.as_view(),
          name="coalition_people_grant_signing"),

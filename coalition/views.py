@@ -1,6 +1,5 @@
 from django.contrib import messages
 from django.contrib.auth import login
-from django.contrib.auth.decorators import login_required
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import ValidationError
 from django.db import connection
@@ -74,32 +73,47 @@ class OrganisationDetailView(DetailView):
         return context
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
-def invitations(request, slug):
-    coalition = get_object_or_404(Coalition, slug=slug)
-    permissions.require(permissions.can_invite(request.user, coalition))
-    # ?organisation=<id>&role=signer: the people page's "invite someone" link for one organisation
-    form = InvitationForm(request.POST or None, coalition=coalition,
-                          initial={"language": request.LANGUAGE_CODE, "organisation": request.GET.get("organisation"),
-                                   "role": request.GET.get("role", Invitation.Role.STAFF)})
-    status = 400 if request.method == "POST" else 200
-    if request.method == "POST" and form.is_valid():
+class InvitationsView(LoginRequiredMixin, ActionView):
+    """A coordinator's invitations: the form that sends one, and those already sent. Past the
+    rate limits the form comes back (429) as typed."""
+
+    http_method_names = ["get", "post"]  # as before: HEAD and OPTIONS are 405s
+    form_class = InvitationForm
+    success_message = gettext_lazy("Invitation sent to %(email)s.")
+
+    def check(self, request):
+        self.coalition = get_object_or_404(Coalition, slug=self.kwargs["slug"])
+        permissions.require(permissions.can_invite(request.user, self.coalition))
+
+    def get_form_kwargs(self):
+        request = self.request
+        # ?organisation=<id>&role=signer: the people page's "invite someone" link for one organisation
+        return {"data": request.POST or None, "coalition": self.coalition,
+                "initial": {"language": request.LANGUAGE_CODE, "organisation": request.GET.get("organisation"),
+                            "role": request.GET.get("role", Invitation.Role.STAFF)}}
+
+    def perform(self, form):
         try:
-            ratelimits.check_invitation(user=request.user, ip=ratelimits.client_ip(request))
-            invitation = services.invite(coalition, by=request.user, **form.cleaned_data)
-        except ratelimits.RateLimited:
-            form.add_error(None, _("Too many invitations were sent from your account or from here. "
-                                   "Please try again in an hour."))
-            status = 429
-        except ValidationError as exc:
-            form.add_error(None, exc)
-        else:
-            messages.success(request, _("Invitation sent to %(email)s.") % {"email": invitation.email})
-            return redirect("invitations", slug=coalition.slug)
-    pending = coalition.invitations.select_related("organisation", "accepted_by")[:200]
-    return render(request, "coalition/invitations.html",
-                  {"coalition": coalition, "form": form, "invitations": pending}, status=status)
+            ratelimits.check_invitation(user=self.request.user, ip=ratelimits.client_ip(self.request))
+        except ratelimits.RateLimited as exc:
+            raise ValidationError(_("Too many invitations were sent from your account or from here. "
+                                    "Please try again in an hour."), code="rate_limited") from exc
+        return services.invite(self.coalition, by=self.request.user, **form.cleaned_data)
+
+    def message_values(self, invitation):
+        return {"email": invitation.email}
+
+    def back_url(self):
+        return reverse("invitations", args=[self.coalition.slug])
+
+    def refused(self, form, exc):
+        form.add_error(None, exc)
+        return self.render_again(form, status=429 if exc.code == "rate_limited" else 400)
+
+    def render_again(self, form, status):
+        pending = self.coalition.invitations.select_related("organisation", "accepted_by")[:200]
+        return render(self.request, "coalition/invitations.html",
+                      {"coalition": self.coalition, "form": form, "invitations": pending}, status=status)
 
 
 class RevokeInvitation(LoginRequiredMixin, ActionView):
