@@ -5,17 +5,18 @@ import re
 
 from csp.decorators import csp_exempt
 from django import forms
-from django.contrib import messages
-from django.contrib.auth.decorators import login_required
+from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
 from django.http import Http404, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_safe
 
 from . import look, permissions
+from .actions import ActionView
 from .models import Coalition
 
 KEPT_FOR_GOOD = "public, max-age=31536000, immutable"
@@ -51,24 +52,38 @@ def _coordinated(request, slug: str) -> Coalition:
     return coalition
 
 
-@login_required
-def coalition_look(request, slug: str):
+class CoalitionLook(LoginRequiredMixin, ActionView):
     """Coordinators set their coalition's logo and accent colour; anyone else gets a 403."""
-    coalition = _coordinated(request, slug)
-    form = LookForm(request.POST or None, request.FILES or None, initial={"accent": coalition.accent})
-    context = {"coalition": coalition, "look_coalition": coalition, "form": form}
-    if request.method == "POST":
-        if not form.is_valid():
-            return render(request, "coalition/look.html", context, status=400)
+
+    http_method_names = ["get", "head", "post", "options"]
+    form_class = LookForm
+    success_message = gettext_lazy("The coalition’s logo and colour are saved.")
+
+    def check(self, request):
+        self.coalition = _coordinated(request, self.kwargs["slug"])
+
+    def get_form_kwargs(self):  # a POST with no fields is an unbound form: the page again, 400
+        return {"data": self.request.POST or None, "files": self.request.FILES or None,
+                "initial": {"accent": self.coalition.accent}}
+
+    def perform(self, form):
         try:
-            look.set_look(coalition, by=request.user, accent=form.cleaned_data["accent"],
+            look.set_look(self.coalition, by=self.request.user, accent=form.cleaned_data["accent"],
                           logo=form.cleaned_data["logo"], remove_logo=form.cleaned_data["remove_logo"])
-        except look.STORAGE_ERRORS:
-            form.add_error("logo", _("The logo could not be stored just now; nothing was changed. Try again in a minute."))
-            return render(request, "coalition/look.html", context, status=503)
-        messages.success(request, _("The coalition’s logo and colour are saved."))
-        return redirect("coalition_look", coalition.slug)
-    return render(request, "coalition/look.html", context)
+        except look.STORAGE_ERRORS as error:
+            raise ValidationError(_("The logo could not be stored just now; nothing was changed. "
+                                    "Try again in a minute.")) from error
+
+    def refused(self, form, exc):  # only the storage can refuse: the page again, 503
+        form.add_error("logo", exc)
+        return self.render_again(form, status=503)
+
+    def back_url(self):
+        return reverse("coalition_look", args=[self.coalition.slug])
+
+    def render_again(self, form, status):
+        return render(self.request, "coalition/look.html",
+                      {"coalition": self.coalition, "look_coalition": self.coalition, "form": form}, status=status)
 
 
 @csp_exempt()  # it sets its own, stricter policy

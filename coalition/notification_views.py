@@ -1,15 +1,14 @@
 """Which email a person gets: the unsubscribe link in bulk messages and the preferences page."""
 
-from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.shortcuts import render
 from django.urls import reverse_lazy
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
-from django.views.generic import FormView
 
 from . import services
+from .actions import ActionView
 from .forms import NotificationPreferencesForm
 from .models import EmailOptOut
 from .unsubscribe import BULK_KINDS, BadToken, opted_out_kinds, read_token
@@ -31,20 +30,20 @@ def unsubscribe(request, token):
     return render(request, "coalition/unsubscribe.html", context)
 
 
-class NotificationPreferencesView(LoginRequiredMixin, FormView):
+class NotificationPreferencesView(LoginRequiredMixin, ActionView):
     """A signed-in person chooses the kinds of bulk message they get."""
 
+    http_method_names = ["get", "head", "post", "options"]
     form_class = NotificationPreferencesForm
-    template_name = "account/notification_preferences.html"
+    success_message = gettext_lazy("Your email preferences are saved.")
     success_url = reverse_lazy("notification_preferences")
 
-    def get_initial(self):
-        return {"receive": sorted(BULK_KINDS - opted_out_kinds(self.request.user.email))}
+    def get_form_kwargs(self):
+        initial = {"receive": sorted(BULK_KINDS - opted_out_kinds(self.request.user.email))}
+        return {**super().get_form_kwargs(), "initial": initial}
 
-    def form_valid(self, form):
+    def perform(self, form):
         services.set_notification_preferences(self.request.user, receive=set(form.cleaned_data["receive"]))
-        messages.success(self.request, _("Your email preferences are saved."))
-        return super().form_valid(form)
 
-    def form_invalid(self, form):
-        return self.render_to_response(self.get_context_data(form=form), status=400)
+    def render_again(self, form, status):
+        return render(self.request, "account/notification_preferences.html", {"form": form}, status=status)

@@ -3,19 +3,16 @@ its one-shot actions. A coordinator sees and changes only the roles made for the
 
 from dataclasses import dataclass
 
-from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.core.exceptions import ValidationError
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import get_object_or_404
 from django.urls import reverse
-from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.utils.translation import gettext_lazy
 from django.views.generic import TemplateView
 
 from statements.selectors import name_key
 
 from . import permissions, services
+from .actions import ActionView
 from .models import Coalition, Organisation, OrganisationRole
 
 
@@ -67,39 +64,39 @@ class PeopleView(LoginRequiredMixin, TemplateView):
         return context
 
 
-def _act(request, slug: str, pk: int, service, done: str):
+class StaffAction(LoginRequiredMixin, ActionView):
     """Permission, the staff role (made for this coalition, for a current member organisation or
     invited partner, else 404), the service, a message, back to the organisation on the people page."""
-    coalition = _managed_coalition(request, slug)
-    role = get_object_or_404(
-        OrganisationRole.objects.select_related("user", "organisation"), pk=pk, coalition=coalition,
-        organisation__in=permissions.staffed_organisations(coalition))
-    try:
-        service(coalition, role, by=request.user)
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    else:
-        messages.success(request, done % {"name": role.user.get_full_name(), "organisation": role.organisation.name})
-    slug = role.organisation.slug
-    return redirect(f"{reverse('coalition_people', args=[coalition.slug])}?acted={slug}#organisation-{slug}")
+
+    service = None  # (coalition, role, by=) -> anything
+
+    def check(self, request):
+        self.coalition = _managed_coalition(request, self.kwargs["slug"])
+        self.role = get_object_or_404(
+            OrganisationRole.objects.select_related("user", "organisation"), pk=self.kwargs["pk"],
+            coalition=self.coalition, organisation__in=permissions.staffed_organisations(self.coalition))
+
+    def perform(self, form):
+        self.service(self.coalition, self.role, by=self.request.user)
+
+    def message_values(self, result):
+        return {"name": self.role.user.get_full_name(), "organisation": self.role.organisation.name}
+
+    def back_url(self):
+        slug = self.role.organisation.slug
+        return f"{reverse('coalition_people', args=[self.coalition.slug])}?acted={slug}#organisation-{slug}"
 
 
-@login_required
-@require_POST
-def grant_signing(request, slug, pk):
-    return _act(request, slug, pk, services.grant_signing_authority,
-                _("%(name)s may now sign for %(organisation)s."))
+class GrantSigning(StaffAction):
+    service = staticmethod(services.grant_signing_authority)
+    success_message = gettext_lazy("%(name)s may now sign for %(organisation)s.")
 
 
-@login_required
-@require_POST
-def withdraw_signing(request, slug, pk):
-    return _act(request, slug, pk, services.withdraw_signing_authority,
-                _("%(name)s may no longer sign for %(organisation)s. Signatures already made stand."))
+class WithdrawSigning(StaffAction):
+    service = staticmethod(services.withdraw_signing_authority)
+    success_message = gettext_lazy("%(name)s may no longer sign for %(organisation)s. Signatures already made stand.")
 
 
-@login_required
-@require_POST
-def remove_staff(request, slug, pk):
-    return _act(request, slug, pk, services.remove_from_staff,
-                _("%(name)s is no longer on the staff of %(organisation)s."))
+class RemoveStaff(StaffAction):
+    service = staticmethod(services.remove_from_staff)
+    success_message = gettext_lazy("%(name)s is no longer on the staff of %(organisation)s.")

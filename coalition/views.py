@@ -1,15 +1,17 @@
 from django.contrib import messages
 from django.contrib.auth import login
-from django.contrib.auth.decorators import login_required
+from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import ValidationError
 from django.db import connection
 from django.conf import settings
 from django.http import Http404, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.decorators import method_decorator
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views import i18n
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.generic import DetailView, ListView
@@ -18,6 +20,7 @@ from statements import ratelimits, selectors
 from statements.caching import cache_public_page
 
 from . import names, permissions, services
+from .actions import ActionView
 from .forms import AcceptInvitationForm, InvitationForm
 from .models import Coalition, Invitation, Membership, Organisation, User
 
@@ -70,45 +73,63 @@ class OrganisationDetailView(DetailView):
         return context
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
-def invitations(request, slug):
-    coalition = get_object_or_404(Coalition, slug=slug)
-    permissions.require(permissions.can_invite(request.user, coalition))
-    # ?organisation=<id>&role=signer: the people page's "invite someone" link for one organisation
-    form = InvitationForm(request.POST or None, coalition=coalition,
-                          initial={"language": request.LANGUAGE_CODE, "organisation": request.GET.get("organisation"),
-                                   "role": request.GET.get("role", Invitation.Role.STAFF)})
-    status = 400 if request.method == "POST" else 200
-    if request.method == "POST" and form.is_valid():
+class InvitationsView(LoginRequiredMixin, ActionView):
+    """A coordinator's invitations: the form that sends one, and those already sent. Past the
+    rate limits the form comes back (429) as typed."""
+
+    http_method_names = ["get", "post"]  # as before: HEAD and OPTIONS are 405s
+    form_class = InvitationForm
+    success_message = gettext_lazy("Invitation sent to %(email)s.")
+
+    def check(self, request):
+        self.coalition = get_object_or_404(Coalition, slug=self.kwargs["slug"])
+        permissions.require(permissions.can_invite(request.user, self.coalition))
+
+    def get_form_kwargs(self):
+        request = self.request
+        # ?organisation=<id>&role=signer: the people page's "invite someone" link for one organisation
+        return {"data": request.POST or None, "coalition": self.coalition,
+                "initial": {"language": request.LANGUAGE_CODE, "organisation": request.GET.get("organisation"),
+                            "role": request.GET.get("role", Invitation.Role.STAFF)}}
+
+    def perform(self, form):
         try:
-            ratelimits.check_invitation(user=request.user, ip=ratelimits.client_ip(request))
-            invitation = services.invite(coalition, by=request.user, **form.cleaned_data)
-        except ratelimits.RateLimited:
-            form.add_error(None, _("Too many invitations were sent from your account or from here. "
-                                   "Please try again in an hour."))
-            status = 429
-        except ValidationError as exc:
-            form.add_error(None, exc)
-        else:
-            messages.success(request, _("Invitation sent to %(email)s.") % {"email": invitation.email})
-            return redirect("invitations", slug=coalition.slug)
-    pending = coalition.invitations.select_related("organisation", "accepted_by")[:200]
-    return render(request, "coalition/invitations.html",
-                  {"coalition": coalition, "form": form, "invitations": pending}, status=status)
+            ratelimits.check_invitation(user=self.request.user, ip=ratelimits.client_ip(self.request))
+        except ratelimits.RateLimited as exc:
+            raise ValidationError(_("Too many invitations were sent from your account or from here. "
+                                    "Please try again in an hour."), code="rate_limited") from exc
+        return services.invite(self.coalition, by=self.request.user, **form.cleaned_data)
+
+    def message_values(self, invitation):
+        return {"email": invitation.email}
+
+    def back_url(self):
+        return reverse("invitations", args=[self.coalition.slug])
+
+    def refused(self, form, exc):
+        form.add_error(None, exc)
+        return self.render_again(form, status=429 if exc.code == "rate_limited" else 400)
+
+    def render_again(self, form, status):
+        pending = self.coalition.invitations.select_related("organisation", "accepted_by")[:200]
+        return render(self.request, "coalition/invitations.html",
+                      {"coalition": self.coalition, "form": form, "invitations": pending}, status=status)
 
 
-@login_required
-@require_POST
-def revoke_invitation(request, pk):
-    invitation = get_object_or_404(Invitation, pk=pk)
-    try:
-        services.revoke_invitation(invitation, by=request.user)
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    else:
-        messages.success(request, _("Invitation to %(email)s revoked.") % {"email": invitation.email})
-    return redirect("invitations", slug=invitation.coalition.slug)
+class RevokeInvitation(LoginRequiredMixin, ActionView):
+    success_message = gettext_lazy("Invitation to %(email)s revoked.")
+
+    def check(self, request):
+        self.invitation = get_object_or_404(Invitation, pk=self.kwargs["pk"])
+
+    def perform(self, form):
+        services.revoke_invitation(self.invitation, by=self.request.user)
+
+    def message_values(self, result):
+        return {"email": self.invitation.email}
+
+    def back_url(self):
+        return reverse("invitations", args=[self.invitation.coalition.slug])
 
 
 INVITATION_PROBLEMS = {

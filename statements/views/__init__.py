@@ -1,14 +1,14 @@
 """Statement pages (class-based views) and one-shot actions (POST functions)."""
 
 from .actions import (
-    add_comment,
-    close_statement,
-    move_deadline,
-    open_statement,
-    publish_statement,
-    reopen_statement,
-    resolve_comment,
-    withdraw_statement,
+    AddComment,
+    CloseStatement,
+    MoveDeadline,
+    OpenStatement,
+    PublishStatement,
+    ReopenStatement,
+    ResolveComment,
+    WithdrawStatement,
 )
 from .archive import ArchiveView
 from .dashboard import DashboardView
@@ -22,29 +22,29 @@ from .pages import (
     StatementEventsView,
     TranslationEditView,
 )
-from .publishing import correct_statement, publication_pdf, retry_publication, root_certificate, short_link, verify
+from .publishing import CorrectStatement, RetryPublication, publication_pdf, root_certificate, short_link, verify
 from .review import review_step
 from .signing import (
     ConfirmSignatureView,
     RosterView,
     SignatureSentView,
     SignView,
-    confirm_new_text,
-    decline_to_sign,
-    hide_signature,
-    invite_partner,
-    order_signatories,
-    remind,
+    ConfirmNewText,
+    DeclineToSign,
+    HideSignature,
+    InvitePartner,
+    OrderSignatories,
+    Remind,
     signatures_csv,
-    withdraw_signature,
+    WithdrawSignature,
 )
 
 __all__ = [
     "DashboardView", "RevisionDiffView", "RevisionHistoryView", "StatementCreateView", "StatementDetailView",
-    "SignatoryListView", "StatementEditView", "StatementEventsView", "ArchiveView", "TranslationEditView", "add_comment",
-    "close_statement", "move_deadline", "open_statement", "publish_statement", "reopen_statement", "resolve_comment",
-    "review_step", "withdraw_statement",
-    "ConfirmSignatureView", "RosterView", "SignView", "SignatureSentView", "confirm_new_text", "decline_to_sign",
-    "hide_signature", "invite_partner", "order_signatories", "remind", "signatures_csv", "withdraw_signature",
-    "correct_statement", "publication_pdf", "retry_publication", "root_certificate", "short_link", "verify",
+    "SignatoryListView", "StatementEditView", "StatementEventsView", "ArchiveView", "TranslationEditView", "AddComment",
+    "CloseStatement", "MoveDeadline", "OpenStatement", "PublishStatement", "ReopenStatement", "ResolveComment",
+    "review_step", "WithdrawStatement",
+    "ConfirmSignatureView", "RosterView", "SignView", "SignatureSentView", "ConfirmNewText", "DeclineToSign",
+    "HideSignature", "InvitePartner", "OrderSignatories", "Remind", "signatures_csv", "WithdrawSignature",
+    "CorrectStatement", "publication_pdf", "RetryPublication", "root_certificate", "short_link", "verify",
 ]

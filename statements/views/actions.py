@@ -1,161 +1,128 @@
-"""One-shot actions on a statement: permission (in the service), form, service, message, redirect.
-A refused step comes back as a message; a form with errors re-shows the statement page with it.
+"""One-shot actions on a statement (`coalition.actions.ActionView`): permission (in the service),
+form, service, message, redirect. A refused step comes back as a message; a form with errors
+re-shows the statement page with it.
 The coordinator's steps that cannot be quietly undone are confirmed on their review page
 (`review`): without that confirmation their POST does nothing."""
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.utils.translation import gettext_lazy
 
 from coalition import permissions
 
 from .. import services
-from ..forms import CommentForm, DeadlineForm, OpenForm, PublishForm, ReopenForm, WithdrawForm
+from ..forms import CommentForm, DeadlineForm
 from ..models import Comment
 from . import review
-from .common import drafting_statement, render_statement, visible_statement
+from .common import StatementAction, drafting_statement, render_statement
 
 
-def _refused(request, statement, exc: ValidationError):
-    messages.error(request, " ".join(exc.messages))
-    return redirect(statement)
+class AddComment(StatementAction):
+    form_class = CommentForm
+    success_message = gettext_lazy("Comment added.")
 
+    def check(self, request):
+        self.statement = drafting_statement(request, self.kwargs["slug"])
 
-@login_required
-@require_POST
-def add_comment(request, slug):
-    statement = drafting_statement(request, slug)
-    form = CommentForm(request.POST, statement=statement)
-    if not form.is_valid():
-        return render_statement(request, statement, status=400, comment_form=form)
-    try:
-        services.add_comment(statement, by=request.user, body=form.cleaned_data["body"],
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "statement": self.statement}
+
+    def perform(self, form):
+        services.add_comment(self.statement, by=self.request.user, body=form.cleaned_data["body"],
                              revision=form.cleaned_data["revision"])
-    except ValidationError as exc:
+
+    def get_success_url(self, result):
+        return f"{self.statement.get_absolute_url()}#comments"
+
+    def render_again(self, form, status):
+        return render_statement(self.request, self.statement, status=status, comment_form=form)
+
+    def refused(self, form, exc):
         form.add_error("body", exc)
-        return render_statement(request, statement, status=400, comment_form=form)
-    messages.success(request, _("Comment added."))
-    return redirect(f"{statement.get_absolute_url()}#comments")
+        return self.render_again(form, status=400)
 
 
-@login_required
-@require_POST
-def resolve_comment(request, slug, pk):
-    statement = drafting_statement(request, slug)
-    comment = get_object_or_404(Comment, pk=pk, statement=statement)
-    try:
-        services.resolve_comment(comment, by=request.user)
-    except ValidationError as exc:
-        return _refused(request, statement, exc)
-    messages.success(request, _("Comment marked as resolved."))
-    return redirect(f"{statement.get_absolute_url()}#comments")
+class ResolveComment(StatementAction):
+    success_message = gettext_lazy("Comment marked as resolved.")
+
+    def check(self, request):
+        self.statement = drafting_statement(request, self.kwargs["slug"])
+        self.comment = get_object_or_404(Comment, pk=self.kwargs["pk"], statement=self.statement)
+
+    def perform(self, form):
+        services.resolve_comment(self.comment, by=self.request.user)
+
+    def get_success_url(self, result):
+        return f"{self.statement.get_absolute_url()}#comments"
 
 
-def _review_again(request, statement, action, form, exc: ValidationError):
-    form.add_error(None, exc)
-    return review.render_review(request, statement, action, form, status=400)
+class OpenStatement(review.ReviewedStep):
+    action = "open"
+    success_message = gettext_lazy("The statement is open for signature.")
 
-
-@login_required
-@require_POST
-def open_statement(request, slug):
-    statement = visible_statement(request, slug)
-    form = OpenForm(request.POST)
-    if refused := review.unconfirmed(request, statement, "open", form):
-        return refused
-    try:
-        services.open_for_signature(statement, by=request.user, deadline=form.cleaned_data["deadline"],
+    def perform(self, form):
+        services.open_for_signature(self.statement, by=self.request.user, deadline=form.cleaned_data["deadline"],
                                     allows_individuals=form.allows_individuals)
-    except ValidationError as exc:
-        return _review_again(request, statement, "open", form, exc)
-    messages.success(request, _("The statement is open for signature."))
-    return redirect(statement)
 
 
-@login_required
-@require_POST
-def close_statement(request, slug):
-    statement = visible_statement(request, slug)
-    form = review.CloseForm(request.POST)
-    if refused := review.unconfirmed(request, statement, "close", form):
-        return refused
-    try:
-        services.close_signing(statement, by=request.user)
-    except ValidationError as exc:
-        return _review_again(request, statement, "close", form, exc)
-    messages.success(request, _("Signing is closed."))
-    return redirect(statement)
+class CloseStatement(review.ReviewedStep):
+    action = "close"
+    success_message = gettext_lazy("Signing is closed.")
+
+    def perform(self, form):
+        services.close_signing(self.statement, by=self.request.user)
 
 
-@login_required
-@require_POST
-def reopen_statement(request, slug):
-    statement = visible_statement(request, slug)
-    form = ReopenForm(request.POST)
-    if refused := review.unconfirmed(request, statement, "reopen", form):
-        return refused
-    try:
-        services.reopen(statement, by=request.user, deadline=form.cleaned_data["deadline"])
-    except ValidationError as exc:
-        return _review_again(request, statement, "reopen", form, exc)
-    messages.success(request, _("The statement is open for signature again."))
-    return redirect(statement)
+class ReopenStatement(review.ReviewedStep):
+    action = "reopen"
+    success_message = gettext_lazy("The statement is open for signature again.")
+
+    def perform(self, form):
+        services.reopen(self.statement, by=self.request.user, deadline=form.cleaned_data["deadline"])
 
 
-@login_required
-@require_POST
-def move_deadline(request, slug):
+class MoveDeadline(StatementAction):
     """Moving the deadline while open needs no review: it can be moved again."""
-    statement = visible_statement(request, slug)
-    permissions.require(permissions.can_move_deadline(request.user, statement))
-    form = DeadlineForm(request.POST)
-    if not form.is_valid():
-        return render_statement(request, statement, status=400, deadline_form=form)
-    try:
-        services.move_deadline(statement, by=request.user, deadline=form.cleaned_data["deadline"])
-    except ValidationError as exc:
-        if statement.status == statement.Status.OPEN:
+
+    form_class = DeadlineForm
+    success_message = gettext_lazy("The signing deadline is moved; everyone who may sign is told.")
+
+    def check(self, request):
+        super().check(request)
+        permissions.require(permissions.can_move_deadline(request.user, self.statement))
+
+    def perform(self, form):
+        services.move_deadline(self.statement, by=self.request.user, deadline=form.cleaned_data["deadline"])
+
+    def render_again(self, form, status):
+        return render_statement(self.request, self.statement, status=status, deadline_form=form)
+
+    def refused(self, form, exc):
+        if self.statement.status == self.statement.Status.OPEN:
             form.add_error("deadline", exc)
         else:  # the page shows no deadline form to put the message in
-            messages.error(request, " ".join(exc.messages))
-        return render_statement(request, statement, status=400, deadline_form=form)
-    messages.success(request, _("The signing deadline is moved; everyone who may sign is told."))
-    return redirect(statement)
+            messages.error(self.request, " ".join(exc.messages))
+        return self.render_again(form, status=400)
 
 
-@login_required
-@require_POST
-def publish_statement(request, slug):
-    statement = visible_statement(request, slug)
-    form = PublishForm(request.POST, statement=statement)
-    if refused := review.unconfirmed(request, statement, "publish", form):
-        return refused
-    try:
-        services.publish(statement, by=request.user, public_from=form.cleaned_data["public_from"],
+class PublishStatement(review.ReviewedStep):
+    action = "publish"
+
+    def perform(self, form):
+        services.publish(self.statement, by=self.request.user, public_from=form.cleaned_data["public_from"],
                          place=form.cleaned_data["place"])
-    except ValidationError as exc:
-        return _review_again(request, statement, "publish", form, exc)
-    issue = statement.publications.order_by("-number").first()
-    if issue is not None and issue.state == issue.State.READY:  # made at once (tasks run in-process)
-        messages.success(request, _("The statement is published with its signed PDF."))
-    else:
-        messages.success(request, _("The statement is published; its signed PDF is being prepared."))
-    return redirect(statement)
+
+    def get_success_message(self, result):
+        issue = self.statement.publications.order_by("-number").first()
+        if issue is not None and issue.state == issue.State.READY:  # made at once (tasks run in-process)
+            return _("The statement is published with its signed PDF.")
+        return _("The statement is published; its signed PDF is being prepared.")
 
 
-@login_required
-@require_POST
-def withdraw_statement(request, slug):
-    statement = visible_statement(request, slug)
-    form = WithdrawForm(request.POST)
-    if refused := review.unconfirmed(request, statement, "withdraw", form):
-        return refused
-    try:
-        services.withdraw(statement, by=request.user, reason=form.cleaned_data["reason"])
-    except ValidationError as exc:
-        return _review_again(request, statement, "withdraw", form, exc)
-    messages.success(request, _("The statement is withdrawn."))
-    return redirect(statement)
+class WithdrawStatement(review.ReviewedStep):
+    action = "withdraw"
+    success_message = gettext_lazy("The statement is withdrawn.")
+
+    def perform(self, form):
+        services.withdraw(self.statement, by=self.request.user, reason=form.cleaned_data["reason"])

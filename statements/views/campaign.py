@@ -6,12 +6,11 @@ from urllib.parse import urlsplit
 
 from django import forms
 from django.conf import settings
-from django.contrib import messages
-from django.contrib.auth.decorators import login_required
+from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.cache import cache
-from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
 from django.utils import formats, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -19,6 +18,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET
 
 from coalition import origins, permissions
+from coalition.actions import ActionView
 from coalition.models import Coalition
 
 from .. import campaign
@@ -98,17 +98,28 @@ class EmbedOriginsForm(forms.Form):
         return origins.clean_origins(self.cleaned_data["origins"])
 
 
-@login_required
-def coalition_embedding(request, slug: str):
+class CoalitionEmbedding(LoginRequiredMixin, ActionView):
     """Coordinators list the sites that may frame their statements' embed pages."""
-    coalition = get_object_or_404(Coalition, slug=slug)
-    if not permissions.is_coordinator(request.user, coalition):
-        raise Http404
-    form = EmbedOriginsForm(request.POST or None, initial={"origins": "\n".join(coalition.embed_origins)})
-    if request.method == "POST":
-        if not form.is_valid():
-            return render(request, "statements/embedding.html", {"coalition": coalition, "form": form}, status=400)
-        origins.set_embed_origins(coalition, form.cleaned_data["origins"], by=request.user)
-        messages.success(request, _("The list of sites that may embed statements is saved."))
-        return redirect("coalition_embedding", coalition.slug)
-    return render(request, "statements/embedding.html", {"coalition": coalition, "form": form})
+
+    http_method_names = ["get", "head", "post", "options"]
+    form_class = EmbedOriginsForm
+    success_message = gettext_lazy("The list of sites that may embed statements is saved.")
+
+    def check(self, request):
+        self.coalition = get_object_or_404(Coalition, slug=self.kwargs["slug"])
+        if not permissions.is_coordinator(request.user, self.coalition):
+            raise Http404
+
+    def get_form_kwargs(self):
+        # A POST with no fields is an unbound form: the page again, 400.
+        return {"data": self.request.POST or None, "initial": {"origins": "\n".join(self.coalition.embed_origins)}}
+
+    def perform(self, form):
+        origins.set_embed_origins(self.coalition, form.cleaned_data["origins"], by=self.request.user)
+
+    def back_url(self):
+        return reverse("coalition_embedding", args=[self.coalition.slug])
+
+    def render_again(self, form, status):
+        return render(self.request, "statements/embedding.html", {"coalition": self.coalition, "form": form},
+                      status=status)

@@ -2,6 +2,7 @@
 statement page's context."""
 
 from django.conf import settings
+from django.contrib.auth.mixins import LoginRequiredMixin
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.functional import SimpleLazyObject
@@ -10,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.generic import FormView
 
 from coalition import params, permissions
+from coalition.actions import ActionView
 
 from .. import caching, ratelimits, selectors, workflow
 from ..services import cosigning
@@ -48,6 +50,17 @@ def _statement_row(request, slug: str) -> Statement:
     statement = get_object_or_404(STATEMENT_ROW, slug=slug)
     caching.remember_address(slug, statement.pk)
     return statement
+
+
+class StatementAction(LoginRequiredMixin, ActionView):
+    """A signed-in person's action on one statement (`self.statement`, 404 for those who may not
+    see it); back to the statement's page."""
+
+    def check(self, request):
+        self.statement = visible_statement(request, self.kwargs["slug"])
+
+    def back_url(self) -> str:
+        return self.statement.get_absolute_url()
 
 
 def drafting_statement(request, slug: str) -> Statement:

@@ -1,15 +1,13 @@
 """Email that could not be delivered, for a coalition's coordinators, with a way to try again."""
 
-from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.core.exceptions import ValidationError
-from django.shortcuts import get_object_or_404, redirect
-from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from django.utils.translation import gettext_lazy
 from django.views.generic import TemplateView
 
 from coalition import permissions
+from coalition.actions import ActionView
 from coalition.models import Coalition
 
 from .. import outbox
@@ -39,15 +37,18 @@ class OutboxProblemsView(LoginRequiredMixin, TemplateView):
         return context
 
 
-@login_required
-@require_POST
-def retry_email(request, slug, pk):
-    coalition = _coalition_for_outbox(request, slug)
-    email = get_object_or_404(OutboundEmail, pk=pk, coalition=coalition)
-    try:
-        outbox.retry(email, by=request.user)
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    else:
-        messages.success(request, _("The message to %(recipient)s will be sent again.") % {"recipient": email.recipient})
-    return redirect("outbox_problems", slug=coalition.slug)
+class RetryEmail(LoginRequiredMixin, ActionView):
+    success_message = gettext_lazy("The message to %(recipient)s will be sent again.")
+
+    def check(self, request):
+        self.coalition = _coalition_for_outbox(request, self.kwargs["slug"])
+        self.email = get_object_or_404(OutboundEmail, pk=self.kwargs["pk"], coalition=self.coalition)
+
+    def perform(self, form):
+        outbox.retry(self.email, by=self.request.user)
+
+    def message_values(self, result):
+        return {"recipient": self.email.recipient}
+
+    def back_url(self):
+        return reverse("outbox_problems", args=[self.coalition.slug])

@@ -3,25 +3,23 @@
 import logging
 
 from csp.decorators import csp_exempt
-from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods
 
 from coalition import params, permissions
 
 from .. import embedded, pdf_signing, ratelimits, sandbox, selectors, storage
+from ..forms import VerifyForm
 from ..services import publishing
-from ..forms import CorrectionForm, VerifyForm
 from ..models import Publication, Statement
 from . import review
-from .common import visible_statement
+from .common import StatementAction, visible_statement
 
 log = logging.getLogger(__name__)
 
@@ -69,36 +67,25 @@ def _pdf_file(request, publication):
     return response
 
 
-@login_required
-@require_POST
-def correct_statement(request, slug):
-    statement = visible_statement(request, slug)
-    form = CorrectionForm(request.POST)
-    if refused := review.unconfirmed(request, statement, "correct", form):
-        return refused
-    try:
-        publishing.publish_correction(statement, by=request.user, note=form.cleaned_data["note"])
-    except ValidationError as exc:
-        form.add_error(None, exc)
-        return review.render_review(request, statement, "correct", form, status=400)
-    messages.success(request, _("The corrected issue is being prepared."))
-    return redirect(statement)
+class CorrectStatement(review.ReviewedStep):
+    action = "correct"
+    success_message = gettext_lazy("The corrected issue is being prepared.")
+
+    def perform(self, form):
+        publishing.publish_correction(self.statement, by=self.request.user, note=form.cleaned_data["note"])
 
 
-@login_required
-@require_POST
-def retry_publication(request, slug, number):
-    statement = visible_statement(request, slug)
-    # Asked before looking the issue up: others learn nothing of which issues exist or failed.
-    permissions.require(permissions.can_publish(request.user, statement))
-    publication = get_object_or_404(Publication, statement=statement, number=number)
-    try:
-        publishing.retry(publication, by=request.user)
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-        return redirect(statement)
-    messages.success(request, _("The PDF is being prepared again."))
-    return redirect(statement)
+class RetryPublication(StatementAction):
+    success_message = gettext_lazy("The PDF is being prepared again.")
+
+    def check(self, request):
+        super().check(request)
+        # Asked before looking the issue up: others learn nothing of which issues exist or failed.
+        permissions.require(permissions.can_publish(request.user, self.statement))
+        self.publication = get_object_or_404(Publication, statement=self.statement, number=self.kwargs["number"])
+
+    def perform(self, form):
+        publishing.retry(self.publication, by=self.request.user)
 
 
 def _configured() -> bool:

@@ -1,7 +1,7 @@
 """The review step before a coordinator's step that cannot be quietly undone (open, close, reopen,
 publish, correct, withdraw): a page that says what will happen and what looks wrong, with the
-form that confirms it. The actions' POST views call `unconfirmed` first: a POST that did not
-come from the review page (or whose warnings changed since) does nothing and answers 400 with the
+form that confirms it. The actions' POST views are `ReviewedStep`s: a POST that did not come
+from the review page (or whose warnings changed since) does nothing and answers 400 with the
 review page again."""
 
 from dataclasses import dataclass
@@ -20,7 +20,7 @@ from coalition import permissions
 from .. import review, workflow
 from ..forms import CorrectionForm, OpenForm, PublishForm, ReopenForm, WithdrawForm
 from ..workflow import Transition
-from .common import visible_statement
+from .common import StatementAction, visible_statement
 
 
 class CloseForm(forms.Form):
@@ -81,13 +81,35 @@ def review_step(request, slug, action):
     return render_review(request, statement, action, form, status=400 if typed and not form.is_valid() else 200)
 
 
-def unconfirmed(request, statement, action: str, form: forms.Form):
-    """None when the POST confirms the review (and its form is valid); else the review page
-    again with why, 400, nothing done. Asks the permission question first (403 for others)."""
-    step = STEPS[action]
-    permissions.require(step.may(request.user, statement))
-    valid = form.is_valid()
-    problem = review.unconfirmed(request.POST, findings_for(statement, step, form))
-    if problem or not valid:
-        return render_review(request, statement, action, form, problem=problem or "", status=400)
-    return None
+class ReviewedStep(StatementAction):
+    """A step taken from its review page. A POST that does not confirm the review (or whose form
+    is invalid) does nothing and answers 400 with the review page again and why; so does a
+    refusal. Asks the permission question first (403 for others)."""
+
+    action = ""  # a key of STEPS
+    problem = ""
+
+    @property
+    def form_class(self):
+        return STEPS[self.action].form
+
+    def check(self, request):
+        super().check(request)
+        permissions.require(STEPS[self.action].may(request.user, self.statement))
+
+    def get_form_kwargs(self):
+        takes_statement = getattr(self.form_class, "takes_statement", False)
+        return {**super().get_form_kwargs(), **({"statement": self.statement} if takes_statement else {})}
+
+    def is_valid(self, form) -> bool:
+        valid = form.is_valid()
+        self.problem = review.unconfirmed(self.request.POST, findings_for(self.statement, STEPS[self.action], form))
+        return valid and not self.problem
+
+    def render_again(self, form, status: int):
+        return render_review(self.request, self.statement, self.action, form, problem=self.problem or "",
+                             status=status)
+
+    def refused(self, form, exc: ValidationError):
+        form.add_error(None, exc)
+        return self.render_again(form, status=400)

@@ -6,8 +6,6 @@ import csv
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, StreamingHttpResponse
@@ -16,8 +14,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.utils.translation import ngettext
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET
 from django.views.generic import TemplateView
 
 from coalition import names, permissions, time_zones
@@ -39,7 +38,7 @@ from ..forms import (
 )
 from ..models import Signature, Statement
 from ..text import spreadsheet_cell
-from .common import visible_statement
+from .common import StatementAction, visible_statement
 
 
 def sign_url(statement, organisation=None) -> str:
@@ -47,9 +46,11 @@ def sign_url(statement, organisation=None) -> str:
     return f"{url}?organisation={organisation.slug}" if organisation else url
 
 
-def _refused(request, statement, exc: ValidationError, organisation=None):
-    messages.error(request, " ".join(exc.messages))
-    return redirect(sign_url(statement, organisation))
+class SigningAction(StatementAction):
+    """An organisation's answer on the sign page; back there, with its message."""
+
+    def back_url(self):
+        return sign_url(self.statement)
 
 
 class SignView(TemplateView):
@@ -97,22 +98,7 @@ class SignView(TemplateView):
         return self.sign_as_individual()
 
     def sign_for_organisation(self):
-        request, statement = self.request, self.statement
-        if not request.user.is_authenticated:
-            return redirect_to_login(request.get_full_path())
-        form = OrganisationSignForm(request.POST)
-        if not form.is_valid():
-            messages.error(request, _("Choose the organisation to sign for, then confirm."))
-            return self.render_to_response(self.get_context_data(), status=400)
-        organisation = form.cleaned_data["organisation"]
-        try:
-            cosigning.sign_for_organisation(statement, by=request.user, organisation=organisation,
-                                            sha256=form.cleaned_data["sha256"])
-        except ValidationError as exc:
-            return _refused(request, statement, exc, organisation)
-        messages.success(request, _("You signed “%(title)s” for %(organisation)s.")
-                         % {"title": statement.signed_revision.title, "organisation": organisation.display_name})
-        return redirect(sign_url(statement))
+        return SignForOrganisation.as_view()(self.request, *self.args, **self.kwargs)
 
     def sign_as_individual(self):
         request, statement = self.request, self.statement
@@ -182,50 +168,72 @@ def _statement_signature(request, slug, pk):
     return statement, get_object_or_404(Signature.objects.select_related("organisation"), pk=pk, statement=statement)
 
 
-@login_required
-@require_POST
-def withdraw_signature(request, slug, pk):
-    statement, signature = _statement_signature(request, slug, pk)
-    try:
-        cosigning.withdraw_signature(signature, by=request.user)
-    except ValidationError as exc:
-        return _refused(request, statement, exc)
-    messages.success(request, _("The signature of %(organisation)s is withdrawn.")
-                     % {"organisation": signature.organisation.display_name})
-    return redirect(sign_url(statement))
+class SignatureAction(SigningAction):
+    def check(self, request):
+        self.statement, self.signature = _statement_signature(request, self.kwargs["slug"], self.kwargs["pk"])
+
+    def message_values(self, result):
+        return {"organisation": self.signature.organisation.display_name}
 
 
-@login_required
-@require_POST
-def confirm_new_text(request, slug, pk):
-    statement, signature = _statement_signature(request, slug, pk)
-    form = ConfirmTextForm(request.POST)
-    try:
-        if not form.is_valid():
-            raise ValidationError(_("Confirm the text from the signing page."))
-        cosigning.confirm_new_text(signature, by=request.user, sha256=form.cleaned_data["sha256"])
-    except ValidationError as exc:
-        return _refused(request, statement, exc)
-    messages.success(request, _("The signature of %(organisation)s is now on the new text.")
-                     % {"organisation": signature.organisation.display_name})
-    return redirect(sign_url(statement))
+class WithdrawSignature(SignatureAction):
+    success_message = gettext_lazy("The signature of %(organisation)s is withdrawn.")
+
+    def perform(self, form):
+        cosigning.withdraw_signature(self.signature, by=self.request.user)
 
 
-@login_required
-@require_POST
-def decline_to_sign(request, slug):
-    statement = visible_statement(request, slug)
-    form = DeclineForm(request.POST)
-    if not form.is_valid():  # the page again, with the reason as typed
-        page = SignView(request=request, args=(), kwargs={"slug": slug}, statement=statement)
-        return page.render_to_response(page.get_context_data(decline_form=form), status=400)
-    organisation = form.cleaned_data["organisation"]
-    try:
-        cosigning.decline(statement, by=request.user, organisation=organisation, reason=form.cleaned_data["reason"])
-    except ValidationError as exc:
-        return _refused(request, statement, exc, organisation)
-    messages.success(request, _("You answered that %(organisation)s will not sign.") % {"organisation": organisation.display_name})
-    return redirect(sign_url(statement))
+class ConfirmNewText(SignatureAction):
+    form_class = ConfirmTextForm
+    invalid_message = gettext_lazy("Confirm the text from the signing page.")
+    success_message = gettext_lazy("The signature of %(organisation)s is now on the new text.")
+
+    def perform(self, form):
+        cosigning.confirm_new_text(self.signature, by=self.request.user, sha256=form.cleaned_data["sha256"])
+
+
+class DeclineToSign(SigningAction):
+    form_class = DeclineForm
+    success_message = gettext_lazy("You answered that %(organisation)s will not sign.")
+    organisation = None  # a refusal goes back to this organisation's confirmation step
+
+    def perform(self, form):
+        self.organisation = form.cleaned_data["organisation"]
+        cosigning.decline(self.statement, by=self.request.user, organisation=self.organisation,
+                          reason=form.cleaned_data["reason"])
+
+    def message_values(self, result):
+        return {"organisation": self.organisation.display_name}
+
+    def back_url(self):
+        return sign_url(self.statement, self.organisation)
+
+    def get_success_url(self, result):
+        return sign_url(self.statement)
+
+    def render_again(self, form, status):  # the page again, with the reason as typed
+        page = SignView(request=self.request, args=(), kwargs=self.kwargs, statement=self.statement)
+        return page.render_to_response(page.get_context_data(decline_form=form), status=status)
+
+
+class SignForOrganisation(DeclineToSign):
+    """The confirmation step's button on the sign page (SignView's POST with an organisation)."""
+
+    form_class = OrganisationSignForm
+    success_message = gettext_lazy("You signed “%(title)s” for %(organisation)s.")
+
+    def perform(self, form):
+        self.organisation = form.cleaned_data["organisation"]
+        cosigning.sign_for_organisation(self.statement, by=self.request.user, organisation=self.organisation,
+                                        sha256=form.cleaned_data["sha256"])
+
+    def message_values(self, result):
+        return {"title": self.statement.signed_revision.title, "organisation": self.organisation.display_name}
+
+    def render_again(self, form, status):
+        messages.error(self.request, _("Choose the organisation to sign for, then confirm."))
+        page = SignView(request=self.request, args=(), kwargs=self.kwargs, statement=self.statement)
+        return page.render_to_response(page.get_context_data(), status=status)
 
 
 ROSTER_INDIVIDUALS_PER_PAGE = 100
@@ -286,25 +294,32 @@ def signatory_order_form(statement, data=None) -> SignatoryOrderForm | None:
     return SignatoryOrderForm(data, organisations=[s.organisation for s in signatures])
 
 
-@login_required
-@require_POST
-def order_signatories(request, slug):
-    statement = visible_statement(request, slug)
-    permissions.require(permissions.can_order_signatories(request.user, statement))
-    form = signatory_order_form(statement, request.POST)
-    try:
+class RosterAction(StatementAction):
+    """A coordinator's action on the roster; back there, with its message."""
+
+    def back_url(self):
+        return reverse("statement_roster", args=[self.statement.slug])
+
+    def render_again(self, form, status):  # the roster again, with the form as typed and what is wrong
+        return _roster_again(self.request, self.statement.slug, status=status, **{self.form_name: form})
+
+
+class OrderSignatories(RosterAction):
+    form_name = "order_form"
+    success_message = gettext_lazy("The order of signatory organisations is saved.")
+
+    def check(self, request):
+        super().check(request)
+        permissions.require(permissions.can_order_signatories(request.user, self.statement))
+
+    def get_form(self):
+        return signatory_order_form(self.statement, self.request.POST)
+
+    def perform(self, form):
         if form is None:
             raise ValidationError(_("There is no order to set: fewer than two organisations have signed, "
                                     "or signing is over."))
-        if form.is_valid():
-            cosigning.set_signatory_order(statement, by=request.user, organisation_ids=form.cleaned_data["order"])
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-        return redirect("statement_roster", statement.slug)
-    if not form.is_valid():  # the roster again, with the places as typed and what is wrong
-        return _roster_again(request, slug, order_form=form)
-    messages.success(request, _("The order of signatory organisations is saved."))
-    return redirect("statement_roster", statement.slug)
+        cosigning.set_signatory_order(self.statement, by=self.request.user, organisation_ids=form.cleaned_data["order"])
 
 
 def _roster_again(request, slug, status=400, **forms):
@@ -317,26 +332,32 @@ def reminder_note_key(statement) -> str:
     return f"reminder-note:{statement.pk}"
 
 
-@login_required
-@require_POST
-def remind(request, slug, organisation=None):
+class Remind(RosterAction):
     """Remind the organisations that have not answered (or only `organisation`), with a note;
     back to the row (or the reminder form), where the message shows."""
-    statement = visible_statement(request, slug)
-    permissions.require(permissions.can_remind(request.user, statement))
-    target = get_object_or_404(Organisation, slug=organisation) if organisation else None
-    form = ReminderForm(request.POST)
-    if not form.is_valid():  # the roster again, with the note as typed and what is wrong
-        return _roster_again(request, slug, remind_form=form)
-    request.session[reminder_note_key(statement)] = form.cleaned_data["note"]
-    try:
-        outcome = cosigning.remind(statement, by=request.user, organisation=target, note=form.cleaned_data["note"])
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    else:
-        _report_reminders(request, outcome)
-    anchor = f"org-{target.slug}" if target else "remind-form"
-    return redirect(f"{reverse('statement_roster', args=[statement.slug])}?reminded={target.slug if target else 'all'}#{anchor}")
+
+    form_class = ReminderForm
+    form_name = "remind_form"
+
+    def check(self, request):
+        super().check(request)
+        permissions.require(permissions.can_remind(request.user, self.statement))
+        organisation = self.kwargs.get("organisation")
+        self.target = get_object_or_404(Organisation, slug=organisation) if organisation else None
+
+    def perform(self, form):
+        self.request.session[reminder_note_key(self.statement)] = form.cleaned_data["note"]
+        return cosigning.remind(self.statement, by=self.request.user, organisation=self.target,
+                                note=form.cleaned_data["note"])
+
+    def succeeded(self, result):
+        _report_reminders(self.request, result)
+        return redirect(self.back_url())
+
+    def back_url(self):
+        target = self.target
+        anchor = f"org-{target.slug}" if target else "remind-form"
+        return f"{super().back_url()}?reminded={target.slug if target else 'all'}#{anchor}"
 
 
 def _report_reminders(request, outcome: cosigning.Reminders) -> None:
@@ -367,37 +388,39 @@ def _report_reminders(request, outcome: cosigning.Reminders) -> None:
             "each (the links are in the table).", len(outcome.nobody)) % {"count": len(outcome.nobody)})
 
 
-@login_required
-@require_POST
-def hide_signature(request, slug, pk):
-    statement, signature = _statement_signature(request, slug, pk)
-    form = HideSignatureForm(request.POST)
-    try:
-        if not form.is_valid():
-            raise ValidationError(_("Give the reason for hiding the signature."))
-        cosigning.hide_signature(signature, by=request.user, reason=form.cleaned_data["reason"])
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    else:
-        messages.success(request, _("The signature of %(name)s is hidden.") % {"name": signature.name})
-    return redirect("statement_roster", statement.slug)
+class HideSignature(RosterAction):
+    form_class = HideSignatureForm
+    invalid_message = gettext_lazy("Give the reason for hiding the signature.")
+    success_message = gettext_lazy("The signature of %(name)s is hidden.")
+
+    def check(self, request):
+        self.statement, self.signature = _statement_signature(request, self.kwargs["slug"], self.kwargs["pk"])
+
+    def perform(self, form):
+        cosigning.hide_signature(self.signature, by=self.request.user, reason=form.cleaned_data["reason"])
+
+    def message_values(self, result):
+        return {"name": self.signature.name}
 
 
-@login_required
-@require_POST
-def invite_partner(request, slug):
-    statement = visible_statement(request, slug)
-    permissions.require(permissions.can_invite_partner(request.user, statement))
-    form = InvitePartnerForm(request.POST, statement=statement)
-    try:
-        if not form.is_valid():
-            raise ValidationError(_("Choose an organisation from the list."))
-        cosigning.invite_partner(statement, by=request.user, organisation=form.cleaned_data["organisation"])
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    else:
-        messages.success(request, _("%(organisation)s may now sign.") % {"organisation": form.cleaned_data["organisation"]})
-    return redirect("statement_roster", statement.slug)
+class InvitePartner(RosterAction):
+    form_class = InvitePartnerForm
+    invalid_message = gettext_lazy("Choose an organisation from the list.")
+    success_message = gettext_lazy("%(organisation)s may now sign.")
+
+    def check(self, request):
+        super().check(request)
+        permissions.require(permissions.can_invite_partner(request.user, self.statement))
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "statement": self.statement}
+
+    def perform(self, form):
+        cosigning.invite_partner(self.statement, by=self.request.user, organisation=form.cleaned_data["organisation"])
+        return form.cleaned_data["organisation"]
+
+    def message_values(self, result):
+        return {"organisation": result}
 
 
 CSV_HEADER = ["kind", "organisation", "name", "affiliation", "email", "signed_by", "signed_at", "confirmed_at",
