@@ -11,7 +11,7 @@ class StatementsConfig(AppConfig):
         from coalition import audit
         from coalition.models import Coalition, EmailOptOut, Membership, Organisation
 
-        from . import anchors, caching, outbox, subscriptions
+        from . import anchors, caching, subscriptions
         from .models import Publication, Revision, Signature, Statement
 
         # Anything public pages show: a change starts a new generation of cached pages.
@@ -20,7 +20,5 @@ class StatementsConfig(AppConfig):
                               dispatch_uid=f"public-pages-{model._meta.label_lower}")
         # Unsubscribing from publications ends a public subscription.
         post_save.connect(subscriptions.end_on_opt_out, sender=EmailOptOut, dispatch_uid="subscriber-opt-out")
-        # An opt-out also drops the messages of that kind still waiting to go to the address.
-        post_save.connect(outbox.drop_unsent_on_opt_out, sender=EmailOptOut, dispatch_uid="outbox-opt-out")
         # The audit log is checked against the anchors publications recorded (coalition sits below).
         audit.register_anchors(anchors.for_audit)

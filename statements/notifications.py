@@ -10,11 +10,11 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from coalition import validators
-from coalition.models import EmailOptOut
+from coalition import outbox, validators
+from coalition.models import EmailOptOut, OutboundEmail
 
-from . import fanouts, outbox
-from .models import FanOut, OutboundEmail
+from . import fanouts
+from .models import FanOut
 
 
 def invitation_sent(invitation) -> None:

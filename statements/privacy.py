@@ -40,10 +40,10 @@ from django.db.models import Q
 from django.utils import timezone
 
 from coalition import addresses, audit
-from coalition.models import EmailOptOut
+from coalition.models import EmailOptOut, OutboundEmail
 
 from . import notifications, ratelimits
-from .models import ERASURE_FIELDS, OutboundEmail, Publication, Signature, Statement
+from .models import ERASURE_FIELDS, Publication, Signature, Statement
 
 SALT = "statements.erasure"
 ERASURE_EMAIL_KIND = "erasure_link"

@@ -10,10 +10,10 @@ from django.db.models import BooleanField, Case, Count, F, FloatField, Func, Out
 from django.utils import timezone
 
 from coalition import audit, names
-from coalition.models import Coalition, Membership, Organisation, OrganisationRole
+from coalition.models import Coalition, Membership, Organisation, OrganisationRole, OutboundEmail
 
 from . import search, text
-from .models import Decline, OutboundEmail, Revision, SearchText, Signature, Statement
+from .models import Decline, Revision, SearchText, Signature, Statement
 
 Status = Statement.Status
 

@@ -16,9 +16,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from coalition import audit
-from coalition.models import AuditEvent
+from coalition.models import AuditEvent, OutboundEmail
 from statements import publishing, services, tasks
-from statements.models import OutboundEmail
 
 from . import factories
 from .helpers import append_only_trigger_dropped, closed_statement, pdftotext, publish

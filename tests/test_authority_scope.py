@@ -15,9 +15,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from coalition import permissions, services as coalition_services
-from coalition.models import AuditEvent, Invitation, OrganisationRole
+from coalition.models import AuditEvent, Invitation, OrganisationRole, OutboundEmail
 from statements import cosigning, services
-from statements.models import Decline, OutboundEmail, Signature, Statement
+from statements.models import Decline, Signature, Statement
 
 from . import factories
 

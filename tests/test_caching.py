@@ -201,7 +201,7 @@ def test_a_page_stored_before_a_signature_is_confirmed_is_replaced_within_the_bo
 
     from django.test import Client
 
-    from statements.models import OutboundEmail
+    from coalition.models import OutboundEmail
 
     settings.STATEMENT_PAGE_STALE_SECONDS = 1
     statement = petition(coalition, coordinator, "Sign before the summit")

@@ -22,9 +22,8 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
 from coalition import unsubscribe
-from coalition.models import OrganisationRole
+from coalition.models import OrganisationRole, OutboundEmail
 from statements import cosigning, services, subscriptions
-from statements.models import OutboundEmail
 
 from . import factories
 

@@ -10,9 +10,10 @@ from django.test import TestCase
 from django.urls import reverse
 from django.utils import timezone
 
-from coalition.models import EmailOptOut
-from statements import fanouts, notifications, outbox, publishing, tasks
-from statements.models import FanOut, OutboundEmail, Publication, Subscriber
+from coalition import outbox
+from coalition.models import EmailOptOut, OutboundEmail
+from statements import fanouts, notifications, publishing, tasks
+from statements.models import FanOut, Publication, Subscriber
 
 from .factories import OrganisationRoleFactory, confirmation, make_statement
 

@@ -6,8 +6,7 @@ from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 
-from coalition.models import AuditEvent, CoalitionRole, Invitation, OrganisationRole, User
-from statements.models import OutboundEmail
+from coalition.models import AuditEvent, CoalitionRole, Invitation, OrganisationRole, OutboundEmail, User
 
 from . import factories
 

@@ -12,9 +12,9 @@ from django.utils import timezone, translation
 
 from coalition import names
 from coalition.admin import names_form
-from coalition.models import Coalition, Organisation
+from coalition.models import Coalition, Organisation, OutboundEmail
 from statements import cosigning, pdf, publishing, services
-from statements.models import OutboundEmail, Publication
+from statements.models import Publication
 
 from . import factories
 

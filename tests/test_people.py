@@ -5,9 +5,9 @@ from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 
-from coalition.models import AuditEvent, CoalitionRole, OrganisationRole, User
+from coalition.models import AuditEvent, CoalitionRole, OrganisationRole, OutboundEmail, User
 from statements import cosigning
-from statements.models import OutboundEmail, Signature
+from statements.models import Signature
 
 from . import factories
 

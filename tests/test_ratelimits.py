@@ -15,9 +15,9 @@ from django.contrib.auth.hashers import MD5PasswordHasher
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from coalition.models import Invitation
+from coalition.models import Invitation, OutboundEmail
 from coalition.settings import _redis_cache_url
-from statements.models import OutboundEmail, Signature, Subscriber
+from statements.models import Signature, Subscriber
 
 from . import factories
 from .conftest import ROOT

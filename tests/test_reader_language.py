@@ -10,8 +10,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from coalition.models import OutboundEmail
 from statements import cosigning, selectors, services
-from statements.models import OutboundEmail, Subscriber
+from statements.models import Subscriber
 from statements.services import Draft
 
 from . import factories

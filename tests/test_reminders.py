@@ -11,9 +11,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from coalition.models import AuditEvent, EmailOptOut, Organisation, OrganisationRole
+from coalition.models import AuditEvent, EmailOptOut, Organisation, OrganisationRole, OutboundEmail
 from statements import cosigning, tasks
-from statements.models import OutboundEmail, Statement
+from statements.models import Statement
 
 from .factories import CoordinatorFactory, MembershipFactory, OrganisationRoleFactory, UserFactory, make_statement
 

@@ -11,8 +11,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from coalition import audit
+from coalition.models import OutboundEmail
 from statements import cosigning, review, services, tasks
-from statements.models import Comment, OutboundEmail, Publication, Statement, Subscriber
+from statements.models import Comment, Publication, Statement, Subscriber
 from statements.services import Draft
 from statements.workflow import Transition
 

@@ -10,9 +10,9 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from coalition.models import EmailOptOut, OutboundEmail
 from statements import cosigning, selectors, services
-from coalition.models import EmailOptOut
-from statements.models import OutboundEmail, Signature
+from statements.models import Signature
 from statements.services import Draft
 
 from .factories import MembershipFactory, OrganisationRoleFactory, UserFactory, make_statement

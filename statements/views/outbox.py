@@ -9,11 +9,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django.views.generic import TemplateView
 
-from coalition import permissions
-from coalition.models import Coalition
+from coalition import outbox, permissions
+from coalition.models import Coalition, OutboundEmail
 
-from .. import outbox
-from ..models import OutboundEmail
 
 SHOWN = 200
 
