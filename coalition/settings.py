@@ -90,7 +90,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     # Rate-limited actions fail closed (503) when the cache holding their counters is down.
-    "statements.ratelimits.RateLimitMiddleware",
+    "coalition.ratelimits.RateLimitMiddleware",
     # Coordinators and admins enrol in two-factor authentication before anything else.
     "coalition.middleware.RequireMFAMiddleware",
 ]

@@ -14,10 +14,10 @@ from django.views import i18n
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.generic import DetailView, ListView
 
-from statements import ratelimits, selectors
+from statements import selectors
 from statements.caching import cache_public_page
 
-from . import names, permissions, services
+from . import names, permissions, ratelimits, services
 from .forms import AcceptInvitationForm, InvitationForm
 from .models import Coalition, Invitation, Membership, Organisation, User
 

@@ -22,10 +22,10 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from coalition import audit, db, permissions, time_zones, validators
+from coalition import audit, db, permissions, ratelimits, time_zones, validators
 from coalition.models import Organisation, User
 
-from . import notifications, privacy, ratelimits, text
+from . import notifications, privacy, text
 from .models import Decline, InvitedPartner, Signature, Statement
 
 Status = Statement.Status

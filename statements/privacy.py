@@ -39,10 +39,10 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from coalition import addresses, audit
+from coalition import addresses, audit, ratelimits
 from coalition.models import EmailOptOut, OutboundEmail
 
-from . import notifications, ratelimits
+from . import notifications
 from .models import ERASURE_FIELDS, Publication, Signature, Statement
 
 SALT = "statements.erasure"

@@ -144,7 +144,7 @@ def test_with_the_counters_unreachable_each_limited_action_is_refused_with_503(
     ctx = {"coalition": coalition, "member_org": member_org, "coordinator": coordinator, "signer": signer,
            "statement": open_statement}
     settings.CACHES = DEAD_REDIS
-    with caplog.at_level(logging.WARNING, logger="statements.ratelimits"):
+    with caplog.at_level(logging.WARNING, logger="coalition.ratelimits"):
         response = action(client, ctx)
     assert response.status_code == 503
     assert "temporarily unavailable" in response.content.decode() and response["Retry-After"] == "120"
@@ -178,7 +178,7 @@ import django
 django.setup()
 from django.test.utils import override_settings
 with override_settings(**json.loads(os.environ["RATE_LIMIT_TEST_SETTINGS"])):
-    from statements import ratelimits
+    from coalition import ratelimits
     answers = []
     for _ in range(2):
         try:

@@ -9,9 +9,9 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.generic import FormView
 
-from coalition import params, permissions
+from coalition import params, permissions, ratelimits
 
-from .. import caching, cosigning, publishing, ratelimits, selectors, workflow
+from .. import caching, cosigning, publishing, selectors, workflow
 from ..forms import CommentForm, CorrectionForm, DeadlineForm, OpenForm, PublishForm, ReopenForm, WithdrawForm
 from ..models import Statement
 

@@ -14,9 +14,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from coalition import params, permissions
+from coalition import params, permissions, ratelimits
 
-from .. import embedded, publishing, ratelimits, sandbox, signing, storage
+from .. import embedded, publishing, sandbox, signing, storage
 from ..forms import CorrectionForm, VerifyForm
 from ..models import Publication, Statement
 from . import review

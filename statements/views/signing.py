@@ -20,10 +20,10 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 from django.views.generic import TemplateView
 
-from coalition import names, permissions, time_zones
+from coalition import names, permissions, ratelimits, time_zones
 from coalition.models import Organisation
 
-from .. import campaign, cosigning, ratelimits, selectors
+from .. import campaign, cosigning, selectors
 from ..forms import (
     ConfirmTextForm,
     DeclineForm,
