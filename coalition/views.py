@@ -15,9 +15,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django.views.generic import DetailView, ListView
 
 from statements import selectors
-from statements.caching import cache_public_page
 
 from . import names, permissions, ratelimits, services
+from .caching import cache_public_page
 from .forms import AcceptInvitationForm, InvitationForm
 from .models import Coalition, Invitation, Membership, Organisation, User
 

@@ -208,7 +208,7 @@ def test_a_stored_copy_is_served_only_to_readers_of_its_language(client, stateme
 def test_a_page_made_in_another_language_than_its_key_is_not_stored(client, statement, monkeypatch):
     from types import SimpleNamespace
 
-    from statements import caching
+    from coalition import caching
 
     # The cache reads the language as English; LocaleMiddleware makes the page in Ukrainian.
     monkeypatch.setattr(caching, "translation", SimpleNamespace(get_language_from_request=lambda request: "en"))

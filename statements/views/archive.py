@@ -5,10 +5,10 @@ from django.utils.decorators import method_decorator
 from django.utils.translation import get_language
 from django.views.generic import ListView
 
+from coalition.caching import cache_public_page, page_also_depends_on
 from coalition.models import Coalition
 
 from .. import caching, campaign, selectors
-from ..caching import cache_public_page
 from ..forms import ArchiveSearchForm
 
 
@@ -23,7 +23,7 @@ class ArchiveView(ListView):
     front_page = False
 
     def get_queryset(self):
-        caching.page_also_depends_on(self.request, caching.CAMPAIGNS, caching.CAMPAIGN_COUNTS)
+        page_also_depends_on(self.request, caching.CAMPAIGNS, caching.CAMPAIGN_COUNTS)
         self.form = ArchiveSearchForm(self.request.GET or None, organisations=selectors.signing_organisations(),
                                       years=selectors.archive_years())
         self.filters = self.form.filters() if self.form.is_bound else selectors.ArchiveFilters()
