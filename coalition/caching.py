@@ -22,13 +22,14 @@ versions; every other page on the site and the archive. A signature confirmed on
 statement's signatures version: no other page is renewed.
 
 A copy whose versions all match is served. One that differs in anything but signatures (versions
-that `may_lag`) is rendered again at once (a withdrawal or a new text shows on the next visit).
-One that differs only in signatures is served while it is younger than
-STATEMENT_PAGE_STALE_SECONDS; after that the first visitor to take the page's lock (`cache.add`, held at most STATEMENT_PAGE_LOCK_SECONDS)
-renders the new copy and everyone else still gets the stored one meanwhile. So a campaign that
-confirms signatures every few milliseconds costs one render per page per STALE seconds, and a
-signature shows on the public page at most STATEMENT_PAGE_STALE_SECONDS plus one render after it
-was confirmed (plus STATEMENT_PAGE_LOCK_SECONDS if the renderer dies while holding the lock).
+that `may_lag`) is rendered again at once (a withdrawal or a new text shows on the next visit). One
+that differs only in signatures is served while it is younger than STATEMENT_PAGE_STALE_SECONDS;
+after that the first visitor to take the page's lock (`cache.add`, held at most
+STATEMENT_PAGE_LOCK_SECONDS) renders the new copy and everyone else still gets the stored one
+meanwhile. So a campaign that confirms signatures every few milliseconds costs one render per page
+per STALE seconds, and a signature shows on the public page at most STATEMENT_PAGE_STALE_SECONDS
+plus one render after it was confirmed (plus STATEMENT_PAGE_LOCK_SECONDS if the renderer dies while
+holding the lock).
 
 Signed-in visitors get their own page (forms, permissions), but its heavy parts come from the same
 kind of stored copy: `{% statement_fragment %}` (statements/templatetags/public_cache.py) keys a
