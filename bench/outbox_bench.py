@@ -81,8 +81,8 @@ def run_case(messages: int, batch_size: int, concurrency: int, smtp) -> dict:
     from django.db import transaction
     from django.test import override_settings
 
-    from statements import outbox
-    from statements.models import OutboundEmail
+    from coalition import outbox
+    from coalition.models import OutboundEmail
 
     OutboundEmail.objects.all().delete()
     connections_before, received_before = smtp.handler.connections, smtp.count
@@ -137,7 +137,8 @@ def write_fixture(messages: int):
 def run_write_case(messages: int, rounds: int, one_by_one: bool) -> dict:
     """The fan-out path against a bulk INSERT of the same rows (and, optionally, the old
     one-row-at-a-time path), best of `rounds` each, alternating."""
-    from statements import fanouts, outbox
+    from coalition import outbox
+    from statements import fanouts
 
     # Here the fan-out's task is called directly, and delivery is the other case's business:
     # nothing is queued.
@@ -152,8 +153,10 @@ def run_write_case(messages: int, rounds: int, one_by_one: bool) -> dict:
 def _write_rounds(publication, messages: int, rounds: int, one_by_one: bool) -> dict:
     from django.db import transaction
 
-    from statements import fanouts, notifications, outbox
-    from statements.models import FanOut, OutboundEmail
+    from coalition import outbox
+    from coalition.models import OutboundEmail
+    from statements import fanouts, notifications
+    from statements.models import FanOut
 
     timings: dict[str, list[float]] = {"fan_out": [], "bulk_insert": [], "one_by_one": []}
     for _round in range(rounds + 1):  # the first round warms up (templates, queries) and is not kept

@@ -197,7 +197,8 @@ def count(run: str) -> dict:
     from django.db.models import Count
     from django.db.models.functions import Lower
 
-    from statements.models import OutboundEmail, Signature
+    from coalition.models import OutboundEmail
+    from statements.models import Signature
 
     prefix = f"person-{run}-"
     signatures = Signature.objects.filter(email__startswith=prefix)

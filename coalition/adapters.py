@@ -11,8 +11,7 @@ from django.contrib.sites.shortcuts import get_current_site
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
-from coalition import addresses
-from statements import outbox
+from coalition import addresses, outbox
 
 from . import mfa_secrets
 

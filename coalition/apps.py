@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_save
 from django.utils.translation import gettext_lazy as _
 
 
@@ -9,7 +10,10 @@ class CoalitionConfig(AppConfig):
     def ready(self):
         from allauth.account.signals import email_changed
 
-        from . import services
+        from . import outbox, services
+        from .models import EmailOptOut
 
         # Email preferences follow a person to the address they make their primary one.
         email_changed.connect(services.primary_email_changed, dispatch_uid="carry-opt-outs")
+        # An opt-out also drops the messages of that kind still waiting to go to the address.
+        post_save.connect(outbox.drop_unsent_on_opt_out, sender=EmailOptOut, dispatch_uid="outbox-opt-out")

@@ -9,9 +9,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy
 from django.views.generic import TemplateView
 
-from statements.selectors import name_key
-
-from . import permissions, services
+from . import names, permissions, services
 from .actions import ActionView
 from .models import Coalition, Organisation, OrganisationRole
 
@@ -32,7 +30,7 @@ def organisation_staff(coalition: Coalition) -> list[OrganisationStaff]:
     coalition, alphabetically; three queries."""
     partners = set(permissions.coalition_partners(coalition).values_list("pk", flat=True))
     organisations = sorted(permissions.staffed_organisations(coalition),
-                           key=lambda o: (o.pk in partners, name_key(o.display_name)))
+                           key=lambda o: (o.pk in partners, names.sort_key(o.display_name)))
     roles: dict[int, list] = {}
     for role in (OrganisationRole.objects.filter(organisation__in=organisations, coalition=coalition)
                  .select_related("user").order_by("-can_sign", "user__name", "user__email")):

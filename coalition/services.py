@@ -14,7 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from . import audit, permissions, time_zones, validators
+from . import audit, notifications, permissions, time_zones, validators
 from .models import (
     Coalition, CoalitionRole, EmailOptOut, Invitation, Organisation, OrganisationRole, User, invitation_token_digest,
 )
@@ -55,8 +55,6 @@ def invite(
     )
     audit.record(by, "invitation.sent", invitation, email=email, role=role,
                  organisation=organisation.name if organisation else None)
-    from statements import notifications
-
     notifications.invitation_sent(invitation)
     return invitation
 
@@ -237,8 +235,6 @@ def _set_signing_authority(coalition: Coalition, role: OrganisationRole, *, by: 
     change = "granted" if can_sign else "withdrawn"
     event = audit.record(by, f"member.signing_{change}", role.organisation, coalition=coalition.slug,
                          email=role.user.email)
-    from statements import notifications
-
     notifications.signing_authority_changed(role.user, role.organisation, coalition, change=change, event=event)
     return role
 
@@ -253,7 +249,5 @@ def remove_from_staff(coalition: Coalition, role: OrganisationRole, *, by: User)
     role.delete()
     event = audit.record(by, "member.removed", organisation, coalition=coalition.slug, email=user.email,
                          could_sign=could_sign)
-    from statements import notifications
-
     notifications.signing_authority_changed(user, organisation, coalition, change="removed", event=event)
     return role

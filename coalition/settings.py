@@ -72,8 +72,8 @@ MIDDLEWARE = [
     # A database that does not answer gives 503 with Retry-After, not 500.
     "coalition.faults.DatabaseOutageMiddleware",
     # Anonymous visitors' copies of public pages, served before the CSP, sessions, locale, CSRF
-    # and authentication run (statements/caching.py): a stored copy carries the headers they set.
-    "statements.caching.PublicPageCacheMiddleware",
+    # and authentication run (coalition/caching.py): a stored copy carries the headers they set.
+    "coalition.caching.PublicPageCacheMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -90,7 +90,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     # Rate-limited actions fail closed (503) when the cache holding their counters is down.
-    "statements.ratelimits.RateLimitMiddleware",
+    "coalition.ratelimits.RateLimitMiddleware",
     # Coordinators and admins enrol in two-factor authentication before anything else.
     "coalition.middleware.RequireMFAMiddleware",
 ]
@@ -346,7 +346,7 @@ elif CELERY_BROKER_URL:
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-# How far behind a statement's stored page may be while signatures arrive (statements/caching.py):
+# How far behind a statement's stored page may be while signatures arrive (coalition/caching.py):
 # at most STALE seconds plus one render; a render's lock is held at most LOCK seconds.
 STATEMENT_PAGE_STALE_SECONDS = float(env("STATEMENT_PAGE_STALE_SECONDS", "3"))
 STATEMENT_PAGE_LOCK_SECONDS = float(env("STATEMENT_PAGE_LOCK_SECONDS", "10"))

@@ -2,7 +2,7 @@ from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.urls import include, path
 
-from statements.views import ArchiveView
+from statements.views import ArchiveView, OrganisationDetailView
 from statements.views import outbox as outbox_views
 
 from . import account_views, look_views, notification_views, people_views, views
@@ -37,7 +37,7 @@ urlpatterns = [
     path("invitations/<int:pk>/revoke/", views.RevokeInvitation.as_view(), name="invitation_revoke"),
     path("invitations/<str:token>/", views.accept_invitation, name="invitation_accept"),
     path("organisations/", views.OrganisationListView.as_view(), name="organisation_list"),
-    path("organisations/<slug:slug>/", views.OrganisationDetailView.as_view(), name="organisation_detail"),
+    path("organisations/<slug:slug>/", OrganisationDetailView.as_view(), name="organisation_detail"),
     path("i18n/setlang/", views.set_language, name="set_language"),
     path("i18n/language/<str:language>/", views.choose_language, name="choose_language"),
     path("unsubscribe/<str:token>/", notification_views.unsubscribe, name="unsubscribe"),

@@ -7,19 +7,14 @@ from django.conf import settings
 from django.http import Http404, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.decorators import method_decorator
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import i18n
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.generic import DetailView, ListView
 
-from statements import ratelimits, selectors
-from statements.caching import cache_public_page
-
-from . import names, permissions, services
+from . import names, permissions, ratelimits, services
 from .actions import ActionView
 from .forms import AcceptInvitationForm, InvitationForm
 from .models import Coalition, Invitation, Membership, Organisation, User
@@ -59,18 +54,6 @@ class OrganisationListView(ListView):
         """In the alphabetical order of the names in the reader's language."""
         return sorted(super().get_queryset().only("name", "slug", "translations"),
                       key=lambda o: names.sort_key(o.display_name))
-
-
-@method_decorator(cache_public_page, name="dispatch")
-class OrganisationDetailView(DetailView):
-    model = Organisation
-    template_name = "coalition/organisation_detail.html"
-
-    def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        context["memberships"] = self.object.memberships.current().select_related("coalition")
-        context["statements"] = selectors.reader_texts(selectors.signed_by(self.object), get_language())
-        return context
 
 
 class InvitationsView(LoginRequiredMixin, ActionView):

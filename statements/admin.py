@@ -1,34 +1,10 @@
 from django.contrib import admin
-from django.utils.translation import gettext_lazy as _
 
 from coalition.admin import ReadOnlyAdmin
 
-from . import outbox
 from .models import (
-    Comment, Decline, InvitedPartner, OutboundEmail, Publication, Revision, Signature, Statement, Subscriber,
+    Comment, Decline, InvitedPartner, Publication, Revision, Signature, Statement, Subscriber,
 )
-
-
-@admin.register(OutboundEmail)
-class OutboundEmailAdmin(admin.ModelAdmin):
-    """Who was sent what kind of message, when, and whether it arrived: never its text, whose links
-    (password reset, invitation, confirmation, unsubscribe) act for the recipient."""
-
-    list_display = ["created_at", "kind", "recipient", "subject", "attempts", "sent_at", "failed_at"]
-    list_filter = ["kind"]
-    search_fields = ["recipient", "subject"]
-    exclude = list(outbox.BODY_FIELDS)
-    readonly_fields = [f.name for f in OutboundEmail._meta.fields if f.name not in outbox.BODY_FIELDS] + ["text_kept"]
-
-    @admin.display(boolean=True, description=_("text kept"))
-    def text_kept(self, obj) -> bool:
-        return not outbox.body_dropped(obj)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Statement)

@@ -9,10 +9,11 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET
 
 from coalition import names, params
+from coalition.caching import cache_public_page
 
 from . import embedded, selectors
+from .caching import page_depends_on
 from .services import publishing
-from .caching import cache_public_page, page_depends_on
 from .forms import ArchiveSearchForm
 from .models import Statement
 

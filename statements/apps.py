@@ -13,7 +13,7 @@ class StatementsConfig(AppConfig):
         from coalition import audit
         from coalition.models import Coalition, EmailOptOut, Membership, Organisation
 
-        from . import anchors, caching, outbox
+        from . import anchors, caching
         from .models import Comment, Publication, Revision, Signature, Statement
         from .services import subscriptions
 
@@ -27,7 +27,5 @@ class StatementsConfig(AppConfig):
         post_save.connect(caching.author_renamed, sender=get_user_model(), dispatch_uid="statement-authors")
         # Unsubscribing from publications ends a public subscription.
         post_save.connect(subscriptions.end_on_opt_out, sender=EmailOptOut, dispatch_uid="subscriber-opt-out")
-        # An opt-out also drops the messages of that kind still waiting to go to the address.
-        post_save.connect(outbox.drop_unsent_on_opt_out, sender=EmailOptOut, dispatch_uid="outbox-opt-out")
         # The audit log is checked against the anchors publications recorded (coalition sits below).
         audit.register_anchors(anchors.for_audit)

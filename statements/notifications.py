@@ -12,50 +12,12 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from coalition import validators
-from coalition.models import CoalitionRole, EmailOptOut, User
+from coalition import outbox, validators
+from coalition.models import CoalitionRole, EmailOptOut, OutboundEmail, User
 
-from . import fanouts, outbox, selectors
-from .models import FanOut, OutboundEmail, Reminder, Signature, Statement
+from . import fanouts, selectors
+from .models import FanOut, Reminder, Signature, Statement
 from .tokens import new_confirmation_token, token_digest
-
-
-def invitation_sent(invitation) -> None:
-    outbox.enqueue(
-        kind="invitation",
-        dedupe_key=f"invitation:{invitation.pk}",
-        recipient=invitation.email,
-        template="invitation",
-        context={
-            "invitation": invitation,
-            "accept_url": settings.SITE_URL + invitation.accept_path(),
-        },
-        language=invitation.language,
-        coalition=invitation.coalition,
-    )
-
-
-# Who may sign ---------------------------------------------------------------------------------
-
-SIGNING_AUTHORITY_TEMPLATES = {"granted": "signing_granted", "withdrawn": "signing_withdrawn",
-                               "removed": "staff_removed"}
-
-
-def signing_authority_changed(user, organisation, coalition, *, change: str, event) -> None:
-    """A coordinator gave `user` authority to sign for `organisation`, withdrew it, or took them
-    off its staff (`change`): they are told, in their language. One message per audit `event`,
-    so granting again later is a new message."""
-    outbox.enqueue(
-        kind="signing_authority",
-        dedupe_key=f"signing-authority:{event.pk}",
-        recipient=user.email,
-        template=SIGNING_AUTHORITY_TEMPLATES[change],
-        context={"person": user, "organisation": organisation, "coalition": coalition,
-                 "dashboard_url": _url(reverse("dashboard"))},
-        language=user.language or "en",
-        time_zone=user.time_zone,
-        coalition=coalition,
-    )
 
 
 # Signatures ---------------------------------------------------------------------------------

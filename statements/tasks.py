@@ -7,32 +7,13 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from coalition import audit
+from coalition import audit, outbox
 
-from . import fanouts, notifications, outbox, services
+from . import fanouts, notifications, services
 from .models import Statement
 from .services import privacy, publishing
 
 log = logging.getLogger(__name__)
-
-
-# Delivery tasks keep no result (nothing reads it, and publishing a task that keeps one would
-# also wait for the result store when Redis is down) and never retry through a countdown held in
-# Redis: a failed attempt moves the row's `due_at` on, and `deliver_pending` picks it up when due.
-
-
-@shared_task(acks_late=True, ignore_result=True)
-def deliver_email(email_id: int) -> None:
-    """Deliver one outbox row; idempotent (a sent row is skipped, a row another worker is sending
-    is left to it)."""
-    outbox.deliver(email_id)
-
-
-@shared_task(acks_late=True, ignore_result=True)
-def deliver_batch(email_ids: list[int]) -> None:
-    """Deliver a batch of outbox rows over one SMTP connection; idempotent like `deliver_email`."""
-    outcome = outbox.deliver_batch(email_ids)
-    log.info("Outbox batch of %s: %s", len(email_ids), outcome)
 
 
 @shared_task(acks_late=True, ignore_result=True)

@@ -1,8 +1,9 @@
 from django.urls import path
 from django.views.decorators.http import require_GET
 
+from coalition.caching import cache_public_page
+
 from . import api, feeds, views
-from .caching import cache_public_page
 from .views import campaign, discovery, privacy, subscriptions, transparency
 
 urlpatterns = [

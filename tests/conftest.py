@@ -156,7 +156,7 @@ def fresh_cache(settings):
     caches = {name: dict(config) for name, config in settings.CACHES.items()}
     caches["default"]["KEY_PREFIX"] = f"test-{uuid.uuid4().hex}"
     settings.CACHES = caches
-    # A statement's stored page may lag signatures by a few seconds (statements/caching.py); tests
+    # A statement's stored page may lag signatures by a few seconds (coalition/caching.py); tests
     # of other things read it right after signing, so none here unless a test asks for it.
     settings.STATEMENT_PAGE_STALE_SECONDS = 0
     yield

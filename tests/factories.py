@@ -127,7 +127,7 @@ def emailed_invitation_token(email: str) -> str:
     """The token in the link of the latest invitation emailed to `email` (only its hash is stored)."""
     import re
 
-    from statements.models import OutboundEmail
+    from coalition.models import OutboundEmail
 
     message = OutboundEmail.objects.filter(kind="invitation", recipient=email).latest("id")
     return re.search(r"/invitations/([^/\s]+)/", message.body_text).group(1)

@@ -35,9 +35,9 @@ from pyhanko_certvalidator.context import CertValidationPolicySpec
 from pyhanko_certvalidator.registry import SimpleTrustManager
 
 from coalition import unsubscribe
-from coalition.models import OrganisationRole
+from coalition.models import OrganisationRole, OutboundEmail
 from statements import pdf, pdf_signing, services, text
-from statements.models import OutboundEmail, Signature
+from statements.models import Signature
 from statements.services import Draft, cosigning, subscriptions
 
 from . import factories

@@ -37,7 +37,7 @@ def test_password_reset_sends_an_email_through_the_outbox(client, signer, django
         response = client.post(reverse("account_reset_password"), {"email": signer.email})
     assert response.status_code == 302
     assert len(mail.outbox) == 1 and mail.outbox[0].to == [signer.email]
-    from statements.models import OutboundEmail
+    from coalition.models import OutboundEmail
 
     assert OutboundEmail.objects.get(recipient=signer.email).sent_at is not None
 

@@ -16,10 +16,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from coalition import audit
-from coalition.models import AuditEvent
-from statements import services, tasks
+from coalition.models import AuditEvent, OutboundEmail
+
+from statements import tasks
 from statements.services import publishing
-from statements.models import OutboundEmail
 
 from . import factories
 from .helpers import append_only_trigger_dropped, closed_statement, pdftotext, publish

@@ -15,10 +15,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from coalition import permissions, services as coalition_services
-from coalition.models import AuditEvent, Invitation, OrganisationRole
+from coalition.models import AuditEvent, Invitation, OrganisationRole, OutboundEmail
+
 from statements import services
+from statements.models import Decline, Signature, Statement
 from statements.services import cosigning
-from statements.models import Decline, OutboundEmail, Signature, Statement
 
 from . import factories
 

@@ -152,7 +152,7 @@ def petition(coalition, coordinator, title):
 def page_key(url):
     from django.test import RequestFactory
 
-    from statements import caching
+    from coalition import caching
 
     return caching._key(RequestFactory().get(url))
 
@@ -201,7 +201,7 @@ def test_a_page_stored_before_a_signature_is_confirmed_is_replaced_within_the_bo
 
     from django.test import Client
 
-    from statements.models import OutboundEmail
+    from coalition.models import OutboundEmail
 
     settings.STATEMENT_PAGE_STALE_SECONDS = 1
     statement = petition(coalition, coordinator, "Sign before the summit")
@@ -321,7 +321,7 @@ def test_a_copy_past_its_lifetime_is_renewed_by_one_request_while_the_others_get
 
     from django.core.cache import cache
 
-    from statements import caching
+    from coalition import caching
 
     make_statement(coalition, by=coordinator, status="published", title="Long read")
     monkeypatch.setattr(caching, "TIMEOUT", 1)

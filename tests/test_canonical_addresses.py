@@ -11,7 +11,8 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 
 from coalition.addresses import canonical_email
-from statements.models import OutboundEmail, Signature
+from coalition.models import OutboundEmail
+from statements.models import Signature
 
 from .factories import make_statement
 

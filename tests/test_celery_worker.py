@@ -6,8 +6,8 @@ import pytest
 from django.core import mail
 
 from coalition import services
+from coalition.models import OutboundEmail
 from statements import tasks
-from statements.models import OutboundEmail
 
 
 def test_a_real_worker_runs_a_task_enqueued_through_redis(start_worker):

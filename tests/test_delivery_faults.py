@@ -18,10 +18,9 @@ from shutil import which
 import pytest
 from django.db import transaction
 
-from coalition import services
+from coalition import outbox, services
 from coalition.celery import app as celery_app
-from statements import outbox
-from statements.models import OutboundEmail
+from coalition.models import OutboundEmail
 
 from .conftest import need_service
 

@@ -17,10 +17,12 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from coalition.models import EmailOptOut
-from statements import fanouts, notifications, outbox, services
+from coalition import outbox
+from coalition.models import EmailOptOut, OutboundEmail
+
+from statements import fanouts, notifications, services
+from statements.models import FanOut, Signature, Statement
 from statements.services import cosigning
-from statements.models import FanOut, OutboundEmail, Signature, Statement
 from statements.services import Draft
 
 from . import factories

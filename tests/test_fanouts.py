@@ -10,10 +10,12 @@ from django.test import TestCase
 from django.urls import reverse
 from django.utils import timezone
 
-from coalition.models import EmailOptOut
-from statements import fanouts, notifications, outbox, tasks
+from coalition import outbox
+from coalition.models import EmailOptOut, OutboundEmail
+
+from statements import fanouts, notifications, tasks
+from statements.models import FanOut, Publication, Subscriber
 from statements.services import publishing
-from statements.models import FanOut, OutboundEmail, Publication, Subscriber
 
 from .factories import OrganisationRoleFactory, confirmation, make_statement
 

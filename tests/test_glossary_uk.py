@@ -254,7 +254,7 @@ def test_the_two_factor_pages_speak_the_glossary(client, coalition):
 
 @pytest.mark.django_db
 def test_a_password_reset_email_in_ukrainian_speaks_the_glossary(client, django_capture_on_commit_callbacks):
-    from statements.models import OutboundEmail
+    from coalition.models import OutboundEmail
 
     user = factories.UserFactory(language="uk")
     with django_capture_on_commit_callbacks(execute=True):

@@ -14,10 +14,11 @@ from django.core.management.base import CommandError
 from django.urls import reverse
 
 from coalition import demo, validators
-from coalition.models import Coalition, CoalitionRole, Membership, Organisation, OrganisationRole, User
+from coalition.models import Coalition, CoalitionRole, Membership, Organisation, OrganisationRole, OutboundEmail, User
+
 from statements import notifications, services
+from statements.models import Signature
 from statements.services import cosigning
-from statements.models import OutboundEmail, Signature
 from statements.services import Draft
 
 from . import factories

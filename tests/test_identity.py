@@ -13,9 +13,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from PIL import Image
 
-from coalition import look
+from coalition import look, outbox
 from coalition.models import AuditEvent
-from statements import outbox, pdf
+from statements import pdf
 
 from . import factories
 from .helpers import LOGO, make_document

@@ -11,10 +11,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from coalition import audit
-from coalition.models import EmailOptOut
+from coalition.models import EmailOptOut, OutboundEmail
+
 from statements import services
+from statements.models import Signature, Statement
 from statements.services import cosigning
-from statements.models import OutboundEmail, Signature, Statement
 from statements.services import Draft
 
 from .factories import make_statement

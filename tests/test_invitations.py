@@ -6,8 +6,7 @@ from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 
-from coalition.models import AuditEvent, CoalitionRole, Invitation, OrganisationRole, User
-from statements.models import OutboundEmail
+from coalition.models import AuditEvent, CoalitionRole, Invitation, OrganisationRole, OutboundEmail, User
 
 from . import factories
 
@@ -191,7 +190,7 @@ def test_ukrainian_invitation_email_uses_the_genitive_month_and_says_its_languag
     from datetime import datetime
     from zoneinfo import ZoneInfo
 
-    from statements import notifications
+    from coalition import notifications
 
     invitation = factories.InvitationFactory(
         coalition=coalition, organisation=member_org, language="uk",

@@ -12,10 +12,11 @@ from django.utils import timezone, translation
 
 from coalition import names
 from coalition.admin import names_form
-from coalition.models import Coalition, Organisation
+from coalition.models import Coalition, Organisation, OutboundEmail
+
 from statements import pdf, services
+from statements.models import Publication
 from statements.services import cosigning, publishing
-from statements.models import OutboundEmail, Publication
 
 from . import factories
 

@@ -121,7 +121,7 @@ def test_the_account_pages_link_to_the_preferences(client, signer):
 
 
 def _waiting(kind: str, recipient: str, key: str, **fields):
-    from statements import outbox
+    from coalition import outbox
 
     return outbox.enqueue_rendered(kind=kind, dedupe_key=key, recipient=recipient, subject="Subject",
                                    text="Text", **fields)
@@ -132,7 +132,7 @@ def test_opting_out_drops_the_messages_of_that_kind_still_waiting_to_go_to_the_a
 
     from django.utils import timezone
 
-    from statements.models import OutboundEmail
+    from coalition.models import OutboundEmail
 
     later = timezone.now() + timedelta(days=1)
     reminder = _waiting(EmailOptOut.Kind.SIGNATURE_REMINDER, signer.email.upper(), "r1", due_at=later)
@@ -154,7 +154,7 @@ def test_the_one_click_link_drops_waiting_messages_too():
 
     from django.utils import timezone
 
-    from statements.models import OutboundEmail
+    from coalition.models import OutboundEmail
 
     waiting = _waiting(PUBLISHED, "reader@example.org", "p2", due_at=timezone.now() + timedelta(hours=1))
     Client(enforce_csrf_checks=True).post(link("Reader@Example.org"))

@@ -8,10 +8,11 @@ import pytest
 from django.test import TestCase
 from django.utils import timezone
 
-from coalition.models import EmailOptOut
+from coalition.models import EmailOptOut, OutboundEmail
+
 from statements import services, tasks
+from statements.models import InvitedPartner, Signature, Statement
 from statements.services import cosigning
-from statements.models import InvitedPartner, OutboundEmail, Signature, Statement
 
 from .factories import MembershipFactory, OrganisationFactory, OrganisationRoleFactory, UserFactory, make_statement
 

@@ -23,12 +23,11 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from coalition.models import AuditEvent, CoalitionRole, Invitation, OrganisationRole
+from coalition.models import AuditEvent, CoalitionRole, Invitation, OrganisationRole, OutboundEmail
 from statements.models import (
     Comment,
     Decline,
     InvitedPartner,
-    OutboundEmail,
     Publication,
     Revision,
     Signature,

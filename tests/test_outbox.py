@@ -16,10 +16,10 @@ from django.urls import reverse
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 
-from coalition import services
-from coalition.models import AuditEvent, EmailOptOut
-from statements import outbox, tasks
-from statements.models import OutboundEmail
+from coalition import outbox, services
+from coalition import tasks as delivery_tasks
+from coalition.models import AuditEvent, EmailOptOut, OutboundEmail
+from statements import tasks
 
 from . import factories
 
@@ -110,7 +110,7 @@ def test_a_sent_row_is_never_sent_again():
     assert outbox.deliver(row.pk) is True
     assert outbox.deliver(row.pk) is False
     assert outbox.deliver_batch([row.pk, row.pk]).skipped == 2
-    tasks.deliver_email.delay(row.pk)
+    delivery_tasks.deliver_email.delay(row.pk)
     assert len(mail.outbox) == 1
     row.refresh_from_db()
     assert row.attempts == 1
@@ -132,8 +132,8 @@ def test_a_fan_out_goes_out_in_batches_over_one_smtp_connection_each(
 def test_a_batch_queues_one_task_per_batch_not_one_per_message(settings, monkeypatch, django_capture_on_commit_callbacks):
     settings.OUTBOX_BATCH_SIZE = 100
     queued = []
-    monkeypatch.setattr(tasks.deliver_batch, "apply_async", lambda args, **kw: queued.append(args[0]))
-    monkeypatch.setattr(tasks.deliver_email, "apply_async", lambda args, **kw: pytest.fail("one task per message"))
+    monkeypatch.setattr(delivery_tasks.deliver_batch, "apply_async", lambda args, **kw: queued.append(args[0]))
+    monkeypatch.setattr(delivery_tasks.deliver_email, "apply_async", lambda args, **kw: pytest.fail("one task per message"))
     with django_capture_on_commit_callbacks(execute=True), transaction.atomic(), outbox.batched():
         write(250)
     assert [len(batch) for batch in queued] == [100, 100, 50]
@@ -238,7 +238,7 @@ def test_a_broker_that_is_down_does_not_break_the_event_and_the_row_waits_for_th
     def broker_down(*args, **kwargs):
         raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
 
-    monkeypatch.setattr(tasks.deliver_email, "apply_async", broker_down)
+    monkeypatch.setattr(delivery_tasks.deliver_email, "apply_async", broker_down)
     with django_capture_on_commit_callbacks(execute=True):
         invitation = services.invite(coalition, by=coordinator, email="new@example.org", role="staff",
                                      organisation=member_org)
@@ -258,7 +258,7 @@ def test_a_fan_out_stops_queueing_at_the_first_broker_failure(
         calls.append(args)
         raise OperationalError("connection refused")
 
-    monkeypatch.setattr(tasks.deliver_batch, "apply_async", broker_down)
+    monkeypatch.setattr(delivery_tasks.deliver_batch, "apply_async", broker_down)
     with caplog.at_level(logging.WARNING), django_capture_on_commit_callbacks(execute=True), outbox.batched():
         write(50)
     assert len(calls) == 1

@@ -5,9 +5,10 @@ from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 
-from coalition.models import AuditEvent, CoalitionRole, OrganisationRole, User
+from coalition.models import AuditEvent, CoalitionRole, OrganisationRole, OutboundEmail, User
+
+from statements.models import Signature
 from statements.services import cosigning
-from statements.models import OutboundEmail, Signature
 
 from . import factories
 

@@ -22,10 +22,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from coalition import audit
-from coalition.models import AuditEvent
+from coalition.models import AuditEvent, OutboundEmail
+
 from statements import services, tasks
+from statements.models import Publication, Signature
 from statements.services import privacy
-from statements.models import OutboundEmail, Publication, Signature
 
 from .factories import OrganisationRoleFactory, make_statement
 

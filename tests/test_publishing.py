@@ -12,10 +12,11 @@ from django.urls import reverse
 from django.utils import timezone
 from pypdf import PdfReader
 
-from coalition.models import AuditEvent
+from coalition.models import AuditEvent, OutboundEmail
+
 from statements import notifications, pdf, pdf_signing, services, tasks
+from statements.models import Publication, Signature
 from statements.services import publishing
-from statements.models import OutboundEmail, Publication, Signature
 
 from . import factories
 from .helpers import closed_statement, pdftotext, publish

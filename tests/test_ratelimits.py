@@ -15,9 +15,9 @@ from django.contrib.auth.hashers import MD5PasswordHasher
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from coalition.models import Invitation
+from coalition.models import Invitation, OutboundEmail
 from coalition.settings import _redis_cache_url
-from statements.models import OutboundEmail, Signature, Subscriber
+from statements.models import Signature, Subscriber
 
 from . import factories
 from .conftest import ROOT
@@ -143,7 +143,7 @@ def test_with_the_counters_unreachable_each_limited_action_is_refused_with_503(
     ctx = {"coalition": coalition, "member_org": member_org, "coordinator": coordinator, "signer": signer,
            "statement": open_statement}
     settings.CACHES = DEAD_REDIS
-    with caplog.at_level(logging.WARNING, logger="statements.ratelimits"):
+    with caplog.at_level(logging.WARNING, logger="coalition.ratelimits"):
         response = action(client, ctx)
     assert response.status_code == 503
     assert "temporarily unavailable" in response.content.decode() and response["Retry-After"] == "120"
@@ -177,7 +177,7 @@ import django
 django.setup()
 from django.test.utils import override_settings
 with override_settings(**json.loads(os.environ["RATE_LIMIT_TEST_SETTINGS"])):
-    from statements import ratelimits
+    from coalition import ratelimits
     answers = []
     for _ in range(2):
         try:

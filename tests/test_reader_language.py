@@ -10,8 +10,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from coalition.models import OutboundEmail
+
 from statements import selectors
-from statements.models import OutboundEmail, Subscriber
+from statements.models import Subscriber
 
 from . import factories
 from .factories import make_statement
@@ -165,7 +167,7 @@ def test_a_stored_copy_is_served_only_to_readers_of_its_language(client, stateme
 def test_a_page_made_in_another_language_than_its_key_is_not_stored(client, statement, monkeypatch):
     from types import SimpleNamespace
 
-    from statements import caching
+    from coalition import caching
 
     # The cache reads the language as English; LocaleMiddleware makes the page in Ukrainian.
     monkeypatch.setattr(caching, "translation", SimpleNamespace(get_language_from_request=lambda request: "en"))

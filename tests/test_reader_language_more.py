@@ -11,7 +11,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from statements.models import OutboundEmail, Subscriber
+from coalition.models import OutboundEmail
+from statements.models import Subscriber
 
 from . import factories
 from .factories import make_statement

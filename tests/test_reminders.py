@@ -11,10 +11,11 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from coalition.models import AuditEvent, EmailOptOut, Organisation, OrganisationRole
+from coalition.models import AuditEvent, EmailOptOut, Organisation, OrganisationRole, OutboundEmail
+
 from statements import tasks
+from statements.models import Reminder, Statement
 from statements.services import cosigning
-from statements.models import OutboundEmail, Reminder, Statement
 
 from .factories import CoordinatorFactory, MembershipFactory, OrganisationRoleFactory, UserFactory, make_statement
 

@@ -11,9 +11,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from coalition import audit
+from coalition.models import OutboundEmail
+
 from statements import review, services, tasks
+from statements.models import Comment, Publication, Statement, Subscriber
 from statements.services import cosigning
-from statements.models import Comment, OutboundEmail, Publication, Statement, Subscriber
 from statements.services import Draft
 from statements.workflow import Transition
 

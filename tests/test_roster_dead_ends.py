@@ -8,7 +8,7 @@ import re
 import pytest
 from django.urls import reverse
 
-from statements.models import OutboundEmail
+from coalition.models import OutboundEmail
 
 from .factories import MembershipFactory, OrganisationRoleFactory, make_statement
 

@@ -21,10 +21,9 @@ from django.db.migrations.executor import MigrationExecutor
 from django.urls import reverse
 from django.utils import timezone
 
-from coalition import demo, mfa_secrets
-from coalition.models import Invitation
-from statements import outbox, tasks
-from statements.models import OutboundEmail
+from coalition import demo, mfa_secrets, outbox
+from coalition.models import Invitation, OutboundEmail
+from statements import tasks
 
 from . import factories
 from .conftest import need_service
@@ -229,10 +228,10 @@ def test_the_admin_shows_no_message_text_nor_invitation_token(client, operator, 
                                  organisation=member_org)
     token = factories.emailed_invitation_token("invited@example.org")
     message = OutboundEmail.objects.get(kind="invitation")
-    page = client.get(reverse("admin:statements_outboundemail_change", args=[message.pk])).content.decode()
+    page = client.get(reverse("admin:coalition_outboundemail_change", args=[message.pk])).content.decode()
     assert message.subject in page and "invited@example.org" in page
     assert token not in page and "/invitations/" not in page
-    listing = client.get(reverse("admin:statements_outboundemail_changelist")).content.decode()
+    listing = client.get(reverse("admin:coalition_outboundemail_changelist")).content.decode()
     assert token not in listing
     page = client.get(reverse("admin:coalition_invitation_change", args=[invitation.pk])).content.decode()
     assert "invited@example.org" in page

@@ -10,10 +10,11 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from coalition.models import EmailOptOut, OutboundEmail
+
 from statements import selectors, services
+from statements.models import Signature
 from statements.services import cosigning
-from coalition.models import EmailOptOut
-from statements.models import OutboundEmail, Signature
 from statements.services import Draft
 
 from .factories import MembershipFactory, OrganisationRoleFactory, UserFactory, make_statement

@@ -15,10 +15,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from coalition import audit
-from coalition.models import EmailOptOut
+from coalition.models import EmailOptOut, OutboundEmail
+
 from statements import services, tasks
+from statements.models import Decline, Signature, Statement
 from statements.services import cosigning
-from statements.models import Decline, OutboundEmail, Signature, Statement
 from statements.services import Draft
 
 from .factories import MembershipFactory, OrganisationFactory, OrganisationRoleFactory, UserFactory, make_statement

@@ -9,11 +9,13 @@ from django.db import IntegrityError, transaction
 from django.test import TestCase
 from django.urls import reverse
 
-from coalition.models import EmailOptOut
+from coalition import outbox
+from coalition.models import EmailOptOut, OutboundEmail
 from coalition.unsubscribe import unsubscribe_url
-from statements import notifications, outbox
+
+from statements import notifications
+from statements.models import Publication, Subscriber
 from statements.services import publishing
-from statements.models import OutboundEmail, Publication, Subscriber
 
 from .factories import make_statement
 
@@ -184,7 +186,7 @@ def test_publication_emails_to_subscribers_are_queued_in_batches(client, publica
     with django_capture_on_commit_callbacks(execute=True):
         publishing.release(publication)
     assert [len(ids) for _name, ids in batches] == [2, 2, 1]
-    assert {name for name, _ids in batches} == {"statements.tasks.deliver_batch"}
+    assert {name for name, _ids in batches} == {"coalition.tasks.deliver_batch"}
 
 
 def test_one_click_unsubscribe_ends_the_subscription_and_no_more_publications_come(client, publication):

@@ -12,8 +12,8 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from coalition import time_zones
+from coalition.models import OutboundEmail
 from statements import pdf, services
-from statements.models import OutboundEmail
 
 from .factories import confirmation, make_statement
 

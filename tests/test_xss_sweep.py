@@ -23,10 +23,11 @@ from pypdf import PdfReader
 from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject
 
 from coalition import services as coalition_services
-from coalition.models import Invitation
+from coalition.models import Invitation, OutboundEmail
+
 from statements import services, text
+from statements.models import Publication, Signature
 from statements.services import cosigning, publishing, subscriptions
-from statements.models import OutboundEmail, Publication, Signature
 from statements.services import Draft
 
 from . import factories

@@ -23,16 +23,8 @@ AUTOMATIC_PREFIX = "signature-reminder:"
 COORDINATOR_PREFIX = "signature-reminder-by-coordinator:"
 
 
-def _outbound_email(apps):
-    """The outbox's model: in statements up to 0017, in coalition after it moved there."""
-    try:
-        return apps.get_model("statements", "OutboundEmail")
-    except LookupError:
-        return apps.get_model("coalition", "OutboundEmail")
-
-
 def record_past_reminders(apps, schema_editor):
-    OutboundEmail = _outbound_email(apps)
+    OutboundEmail = apps.get_model("coalition", "OutboundEmail")  # the outbox moved there in 0017
     Reminder = apps.get_model("statements", "Reminder")
     Statement = apps.get_model("statements", "Statement")
     Organisation = apps.get_model("coalition", "Organisation")
@@ -62,7 +54,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ("coalition", "0012_coalition_look"),
-        ("statements", "0016_search_text"),
+        ("statements", "0017_move_outboundemail"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -19,10 +19,10 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from coalition import audit, db, permissions, time_zones, validators
+from coalition import audit, db, permissions, ratelimits, time_zones, validators
 from coalition.models import Organisation, User
 
-from .. import notifications, ratelimits, selectors, text
+from .. import notifications, selectors, text
 from ..models import Decline, InvitedPartner, Signature, Statement
 from ..tokens import new_confirmation_token, token_digest
 from . import privacy

@@ -39,11 +39,11 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from coalition import addresses, audit
-from coalition.models import EmailOptOut
+from coalition import addresses, audit, ratelimits
+from coalition.models import EmailOptOut, OutboundEmail
 
-from .. import notifications, ratelimits
-from ..models import ERASURE_FIELDS, OutboundEmail, Publication, Signature, Statement
+from .. import notifications
+from ..models import ERASURE_FIELDS, Publication, Signature, Statement
 from ..queue import celery_task
 
 SALT = "statements.erasure"

@@ -18,10 +18,11 @@ from django.core import signing
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from coalition import ratelimits
 from coalition.models import EmailOptOut
 from coalition.unsubscribe import is_opted_out, normalise
 
-from .. import notifications, ratelimits
+from .. import notifications
 from ..models import Subscriber
 
 SALT = "statements.subscription"

@@ -1,5 +1,5 @@
 """`{% statement_fragment name statement vary... %}...{% endstatement_fragment %}`: a part of a
-statement's page stored and renewed like the page itself (statements/caching.py), so a visitor
+statement's page stored and renewed like the page itself (coalition/caching.py), so a visitor
 whose page is made for them (signed in) still gets its heavy parts from the cache. The key holds
 the statement, the language, the time zone and the values after it: pass everything of the
 visitor's own that the part shows (e.g. `drafting`), and nothing else."""
@@ -9,6 +9,8 @@ import hashlib
 from django import template
 from django.utils import timezone, translation
 from django.utils.safestring import mark_safe
+
+from coalition.caching import stored_or_render
 
 from .. import caching
 
@@ -28,10 +30,10 @@ class StatementFragmentNode(template.Node):
         # A page being stored for anonymous visitors is itself the one render of its next copy.
         request = context.get("request")
         storing_page = getattr(request, "_public_page_versions", None) is not None
-        return mark_safe(caching.stored_or_render(key, lambda: caching.statement_versions(statement.pk),
-                                                  lambda: self.nodelist.render(context),
-                                                  stale_allowed=not storing_page,
-                                                  known=caching.request_statement_versions(request, statement.pk)))
+        return mark_safe(stored_or_render(key, lambda: caching.statement_versions(statement.pk),
+                                          lambda: self.nodelist.render(context),
+                                          stale_allowed=not storing_page,
+                                          known=caching.request_statement_versions(request, statement.pk)))
 
 
 @register.tag

@@ -10,7 +10,7 @@ from .actions import (
     ResolveComment,
     WithdrawStatement,
 )
-from .archive import ArchiveView
+from .archive import ArchiveView, OrganisationDetailView
 from .dashboard import DashboardView
 from .pages import (
     RevisionDiffView,

@@ -1,14 +1,15 @@
-"""The public archive: the front page and /statements/ (search, filters, pages)."""
+"""The public archive: the front page, /statements/ (search, filters, pages) and each
+organisation's page with the statements it signed."""
 
 from django.conf import settings
 from django.utils.decorators import method_decorator
 from django.utils.translation import get_language
-from django.views.generic import ListView
+from django.views.generic import DetailView, ListView
 
-from coalition.models import Coalition
+from coalition.caching import cache_public_page, page_also_depends_on
+from coalition.models import Coalition, Organisation
 
 from .. import caching, campaign, selectors
-from ..caching import cache_public_page
 from ..forms import ArchiveSearchForm
 
 
@@ -23,7 +24,7 @@ class ArchiveView(ListView):
     front_page = False
 
     def get_queryset(self):
-        caching.page_also_depends_on(self.request, caching.CAMPAIGNS, caching.CAMPAIGN_COUNTS)
+        page_also_depends_on(self.request, caching.CAMPAIGNS, caching.CAMPAIGN_COUNTS)
         self.form = ArchiveSearchForm(self.request.GET or None, organisations=selectors.signing_organisations(),
                                       years=selectors.archive_years())
         self.filters = self.form.filters() if self.form.is_bound else selectors.ArchiveFilters()
@@ -56,4 +57,18 @@ class ArchiveView(ListView):
         if self.front_page:
             context["coalitions"] = Coalition.objects.order_by("name")
         context["canonical_url"] = settings.SITE_URL + self.request.path
+        return context
+
+
+@method_decorator(cache_public_page, name="dispatch")
+class OrganisationDetailView(DetailView):
+    """An organisation's public page: the coalitions it belongs to and the statements it signed."""
+
+    model = Organisation
+    template_name = "coalition/organisation_detail.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["memberships"] = self.object.memberships.current().select_related("coalition")
+        context["statements"] = selectors.reader_texts(selectors.signed_by(self.object), get_language())
         return context

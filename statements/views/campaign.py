@@ -19,10 +19,10 @@ from django.views.decorators.http import require_GET
 
 from coalition import origins, permissions
 from coalition.actions import ActionView
+from coalition.caching import cache_public_page
 from coalition.models import Coalition
 
 from .. import campaign
-from ..caching import cache_public_page
 from .common import shown_revision, visible_statement
 
 LANGUAGES = dict(settings.LANGUAGES)

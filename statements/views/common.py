@@ -10,10 +10,10 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.generic import FormView
 
-from coalition import params, permissions
+from coalition import params, permissions, ratelimits
 from coalition.actions import ActionView
 
-from .. import caching, ratelimits, selectors, workflow
+from .. import caching, selectors, workflow
 from ..services import cosigning
 from ..forms import CommentForm, CorrectionForm, DeadlineForm, OpenForm, PublishForm, ReopenForm, WithdrawForm
 from ..models import Statement

@@ -6,10 +6,10 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
+from coalition.caching import cache_public_page
 from coalition.models import Organisation
 
 from .. import selectors
-from ..caching import cache_public_page
 
 
 @require_GET

@@ -6,12 +6,10 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy
 from django.views.generic import TemplateView
 
-from coalition import permissions
+from coalition import outbox, permissions
 from coalition.actions import ActionView
-from coalition.models import Coalition
+from coalition.models import Coalition, OutboundEmail
 
-from .. import outbox
-from ..models import OutboundEmail
 
 SHOWN = 200
 

@@ -10,9 +10,9 @@ from django.utils.translation import gettext_lazy
 from django.views.generic import FormView, ListView, TemplateView
 
 from coalition import permissions
+from coalition.caching import cache_public_page
 
 from .. import events, selectors, services, text
-from ..caching import cache_public_page
 from ..forms import CompareForm, RevisionForm, SignatorySearchForm, StatementForm, TranslationForm
 from ..models import Revision
 from .common import LANGUAGE_NAMES, drafting_statement, statement_context, visible_statement

@@ -8,8 +8,9 @@ from django.utils.decorators import method_decorator
 from django.views.decorators.cache import never_cache
 from django.views.generic import TemplateView
 
+from coalition.caching import cache_public_page
+
 from ..services import privacy
-from ..caching import cache_public_page
 from ..forms import ErasureRequestForm
 from .common import EmailLinkRequestView
 

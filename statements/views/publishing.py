@@ -12,9 +12,9 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
-from coalition import params, permissions
+from coalition import params, permissions, ratelimits
 
-from .. import embedded, pdf_signing, ratelimits, sandbox, selectors, storage
+from .. import embedded, pdf_signing, sandbox, selectors, storage
 from ..forms import VerifyForm
 from ..services import publishing
 from ..models import Publication, Statement

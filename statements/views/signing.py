@@ -19,10 +19,10 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET
 from django.views.generic import TemplateView
 
-from coalition import names, permissions, time_zones
+from coalition import names, permissions, ratelimits, time_zones
 from coalition.models import Organisation
 
-from .. import campaign, ratelimits, selectors
+from .. import campaign, selectors
 from ..services import cosigning
 from ..forms import (
     ConfirmTextForm,

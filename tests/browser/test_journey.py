@@ -17,7 +17,8 @@ import pytest
 from django.db import connection
 from playwright.sync_api import expect
 
-from statements.models import OutboundEmail, Publication, Statement
+from coalition.models import OutboundEmail
+from statements.models import Publication, Statement
 from tests import factories
 from tests.browser.conftest import sign_in
 

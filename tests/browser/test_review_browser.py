@@ -9,9 +9,11 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from coalition import audit
+from coalition.models import OutboundEmail
+
 from statements import services
+from statements.models import Statement
 from statements.services import cosigning
-from statements.models import OutboundEmail, Statement
 from statements.services import Draft
 from tests import factories
 from tests.browser.axe import assert_no_violations

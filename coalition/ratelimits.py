@@ -36,7 +36,7 @@ from django.shortcuts import render
 from django.utils.cache import add_never_cache_headers
 from redis.exceptions import RedisError
 
-from coalition.addresses import canonical_email
+from .addresses import canonical_email
 
 UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 RETRY_AFTER_SECONDS = 120

@@ -2,6 +2,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from coalition import demo
+from statements.demo import seeders
 
 PRODUCTION_FLAG = "--i-know-this-is-production"
 
@@ -38,8 +39,8 @@ class Command(BaseCommand):
         for user in users:
             if user.coalition_roles.exists():
                 self.write_two_factor(user)
-        for extra in self.extra_seeders():
-            extra(self.stdout)
+        for seed in seeders:  # the statements, signatures and publications
+            seed(self.stdout)
 
     def write_two_factor(self, user):
         self.stdout.write(
@@ -48,14 +49,6 @@ class Command(BaseCommand):
             f"  The same as an address apps accept: {demo.totp_uri(user)}\n"
             f"  Recovery codes, each good once: {' '.join(demo.recovery_codes(user))}"
         )
-
-    def extra_seeders(self):
-        """Later parts of the site add their demo data here (statements, signatures ...)."""
-        try:
-            from statements.demo import seeders
-        except ImportError:
-            return []
-        return seeders
 
 
 def describe(user, coalition) -> str:

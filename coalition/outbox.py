@@ -5,7 +5,7 @@ is queued with `transaction.on_commit`, so a rolled-back event sends nothing; in
 the rows written are queued together after commit, one task per OUTBOX_BATCH_SIZE rows, so a
 fan-out to thousands of recipients opens one SMTP connection per batch, not one per message.
 `enqueue_many()` writes a fan-out's rows in bulk (one INSERT per thousand rows, each language
-rendered once), in the task of `statements.fanouts`, not in the request.
+rendered once), in the task of a fan-out (`statements.fanouts`), not in the request.
 
 Delivering: `deliver_batch()` claims each row in a transaction of its own (a row lock, skipped by
 any other worker), sends it and records the result before moving on. A row already sent is never
@@ -41,11 +41,9 @@ from django.utils import timezone, translation
 from django.utils.html import escape
 from django.utils.translation import gettext as _
 
-from coalition import audit, db, permissions, time_zones
-from coalition import unsubscribe as unsubscribe_links
-from coalition.models import Coalition, EmailOptOut
-
-from .models import OutboundEmail
+from . import audit, db, permissions, time_zones
+from . import unsubscribe as unsubscribe_links
+from .models import Coalition, EmailOptOut, OutboundEmail
 
 log = logging.getLogger(__name__)
 
@@ -316,7 +314,7 @@ def _publish(task, *args) -> bool:
 def dispatch(email_ids: list[int]) -> None:
     """Queue delivery: one task for one row, else one task per OUTBOX_BATCH_SIZE rows. Never
     raises for a broker that cannot be reached, and stops trying at the first failure."""
-    from . import tasks
+    from . import tasks  # the delivery tasks call this module's `deliver_batch`: imported when used
 
     if len(email_ids) == 1:
         _publish(tasks.deliver_email, email_ids[0])
