@@ -44,6 +44,7 @@ from django.utils.translation import gettext as _
 from . import audit, db, permissions, time_zones
 from . import unsubscribe as unsubscribe_links
 from .models import Coalition, EmailOptOut, OutboundEmail
+from .queue import celery_task
 
 log = logging.getLogger(__name__)
 
@@ -314,14 +315,12 @@ def _publish(task, *args) -> bool:
 def dispatch(email_ids: list[int]) -> None:
     """Queue delivery: one task for one row, else one task per OUTBOX_BATCH_SIZE rows. Never
     raises for a broker that cannot be reached, and stops trying at the first failure."""
-    from . import tasks  # the delivery tasks call this module's `deliver_batch`: imported when used
-
     if len(email_ids) == 1:
-        _publish(tasks.deliver_email, email_ids[0])
+        _publish(celery_task("coalition.tasks.deliver_email"), email_ids[0])
         return
     size = max(1, settings.OUTBOX_BATCH_SIZE)
     for start in range(0, len(email_ids), size):
-        if not _publish(tasks.deliver_batch, email_ids[start:start + size]):
+        if not _publish(celery_task("coalition.tasks.deliver_batch"), email_ids[start:start + size]):
             return
 
 

@@ -20,9 +20,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from coalition import db
+from coalition.queue import celery_task
 
 from .models import FanOut
-from .queue import celery_task
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +44,7 @@ def queue(fan_out_id: int) -> bool:
     """Queue the task of one fan-out. Never raises for a broker that cannot be reached: the
     fan-out waits for the sweep."""
     try:
-        celery_task("run_fan_out").apply_async((fan_out_id,))
+        celery_task("statements.tasks.run_fan_out").apply_async((fan_out_id,))
     except Exception:  # noqa: BLE001  (the broker is down or unreachable; the sweep runs it)
         log.warning("Could not queue fan-out %s; the outbox sweep will run it.", fan_out_id, exc_info=True)
         return False

@@ -41,10 +41,10 @@ from django.utils import timezone
 
 from coalition import addresses, audit, ratelimits
 from coalition.models import EmailOptOut, OutboundEmail
+from coalition.queue import celery_task
 
 from .. import notifications
 from ..models import ERASURE_FIELDS, Publication, Signature, Statement
-from ..queue import celery_task
 
 SALT = "statements.erasure"
 ERASURE_EMAIL_KIND = "erasure_link"
@@ -84,7 +84,7 @@ def request_erasure(email: str, *, language: str, ip: str) -> None:
     emails the link only if it signed anything. So the time the page takes tells nothing."""
     ratelimits.check_erasure(ip=ip, email=email)
     address = email.strip()
-    transaction.on_commit(lambda: celery_task("send_erasure_link").delay(address, language))
+    transaction.on_commit(lambda: celery_task("statements.tasks.send_erasure_link").delay(address, language))
 
 
 @transaction.atomic

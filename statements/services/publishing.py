@@ -24,10 +24,10 @@ from django.utils.translation import ngettext
 
 from coalition import audit, look, names, permissions
 from coalition.models import User
+from coalition.queue import celery_task
 
 from .. import notifications, pdf, pdf_signing, sandbox, selectors, storage, text, workflow
 from ..models import Publication, Statement
-from ..queue import celery_task
 from ..workflow import Transition
 
 log = logging.getLogger(__name__)
@@ -91,7 +91,7 @@ def _queue_after_commit(publication_id: int) -> None:
     pending and `pending_ids` finds it for the periodic sweep: the coordinator's request succeeds."""
     def queue_pdf():
         try:
-            celery_task("prepare_publication").delay(publication_id)
+            celery_task("statements.tasks.prepare_publication").delay(publication_id)
         except Exception:  # noqa: BLE001 (the sweep picks it up)
             log.warning("Publication %s could not be queued; the sweep will prepare it", publication_id,
                         exc_info=True)
