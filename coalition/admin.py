@@ -124,7 +124,7 @@ class CoalitionAdmin(admin.ModelAdmin):
         accent = obj.accent  # saved first as it was (none for a new coalition), then set and audited
         obj.accent = Coalition.objects.values_list("accent", flat=True).get(pk=obj.pk) if change else ""
         super().save_model(request, obj, form, change)
-        look.apply_look(obj, by=request.user, accent=accent, logo=form.cleaned_data.get("logo_upload"),
+        services.apply_look(obj, by=request.user, accent=accent, logo=form.cleaned_data.get("logo_upload"),
                         remove_logo=form.cleaned_data.get("remove_logo"))
 
 

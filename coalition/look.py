@@ -22,7 +22,6 @@ from botocore.exceptions import BotoCoreError, ClientError
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db import transaction
 from django.utils.translation import gettext as _
 from lxml import etree
 
@@ -178,18 +177,7 @@ def read_logo(coalition) -> bytes | None:
         return None
 
 
-# -- the service -------------------------------------------------------------------------------
-
-def set_look(coalition, *, by, accent: str, logo: tuple[bytes, str] | None = None, remove_logo: bool = False):
-    """A coordinator sets the coalition's accent colour and, if given, its logo (already cleaned
-    by `clean_logo`), or removes the logo; audited with what changed. The stored file is named
-    by its hash, so a page or email that shows the old one keeps working."""
-    from . import permissions  # permissions imports the models, which import this module
-
-    permissions.require(permissions.is_coordinator(by, coalition))
-    with transaction.atomic():
-        return apply_look(coalition, by=by, accent=accent, logo=logo, remove_logo=remove_logo)
-
+# -- storing the logo ------------------------------------------------------------------------
 
 def store_logo(coalition, data: bytes, kind: str) -> str:
     """Stores a cleaned logo under a name made of its hash (kept if already there)."""
@@ -197,23 +185,3 @@ def store_logo(coalition, data: bytes, kind: str) -> str:
     if not default_storage.exists(name):
         name = default_storage.save(name, ContentFile(data))
     return name
-
-
-def apply_look(coalition, *, by, accent: str, logo: tuple[bytes, str] | None = None, remove_logo: bool = False,
-               update_fields=("accent", "logo")):
-    """Sets and audits the look, in the caller's transaction: `set_look`'s work, and the admin's
-    (whose staff need not coordinate the coalition)."""
-    from . import audit
-
-    before = {"accent": coalition.accent, "logo": coalition.logo}
-    if logo is not None:
-        coalition.logo = store_logo(coalition, *logo)
-    elif remove_logo:
-        coalition.logo = ""
-    coalition.accent = clean_accent(accent)
-    if update_fields:
-        coalition.save(update_fields=list(update_fields))
-    after = {"accent": coalition.accent, "logo": coalition.logo}
-    if after != before:
-        audit.record(by, "coalition.look_changed", coalition, before=before, after=after)
-    return coalition

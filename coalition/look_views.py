@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_safe
 
-from . import look, permissions
+from . import look, permissions, services
 from .actions import ActionView
 from .models import Coalition
 
@@ -68,7 +68,7 @@ class CoalitionLook(LoginRequiredMixin, ActionView):
 
     def perform(self, form):
         try:
-            look.set_look(self.coalition, by=self.request.user, accent=form.cleaned_data["accent"],
+            services.set_look(self.coalition, by=self.request.user, accent=form.cleaned_data["accent"],
                           logo=form.cleaned_data["logo"], remove_logo=form.cleaned_data["remove_logo"])
         except look.STORAGE_ERRORS as error:
             raise ValidationError(_("The logo could not be stored just now; nothing was changed. "

@@ -4,7 +4,6 @@ the Content-Security-Policy `frame-ancestors` of those pages lists them."""
 from urllib.parse import urlsplit
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.utils.translation import gettext as _
 
 LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1")
@@ -56,17 +55,3 @@ def validate_origins(value) -> None:
     """Model field validator: a list of origins, each as `clean_origin` gives it."""
     if not isinstance(value, list) or any(not isinstance(o, str) or clean_origin(o) != o for o in value):
         raise ValidationError(_("Give a list of origins, such as https://example.org."), code="invalid")
-
-
-def set_embed_origins(coalition, origins: list[str], *, by):
-    """A coordinator sets the origins that may frame `coalition`'s embed pages (already cleaned
-    by `clean_origins`); audited with the list before and after."""
-    from . import audit, permissions  # models import this module (the field's validator): not at the top
-
-    permissions.require(permissions.is_coordinator(by, coalition))
-    with transaction.atomic():
-        before = list(coalition.embed_origins)
-        coalition.embed_origins = list(origins)
-        coalition.save(update_fields=["embed_origins"])
-        audit.record(by, "coalition.embed_origins_changed", coalition, before=before, after=coalition.embed_origins)
-    return coalition

@@ -14,7 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from . import audit, notifications, permissions, time_zones, validators
+from . import audit, look, notifications, permissions, time_zones, validators
 from .models import (
     Coalition, CoalitionRole, EmailOptOut, Invitation, Organisation, OrganisationRole, User, invitation_token_digest,
 )
@@ -251,3 +251,44 @@ def remove_from_staff(coalition: Coalition, role: OrganisationRole, *, by: User)
                          could_sign=could_sign)
     notifications.signing_authority_changed(user, organisation, coalition, change="removed", event=event)
     return role
+
+
+# The coalition's look and the sites that may embed its statements ------------------------------
+
+def set_look(coalition, *, by, accent: str, logo: tuple[bytes, str] | None = None, remove_logo: bool = False):
+    """A coordinator sets the coalition's accent colour and, if given, its logo (already cleaned
+    by `look.clean_logo`), or removes the logo; audited with what changed. The stored file is named
+    by its hash, so a page or email that shows the old one keeps working."""
+    permissions.require(permissions.is_coordinator(by, coalition))
+    with transaction.atomic():
+        return apply_look(coalition, by=by, accent=accent, logo=logo, remove_logo=remove_logo)
+
+
+def apply_look(coalition, *, by, accent: str, logo: tuple[bytes, str] | None = None, remove_logo: bool = False,
+               update_fields=("accent", "logo")):
+    """Sets and audits the look, in the caller's transaction: `set_look`'s work, and the admin's
+    (whose staff need not coordinate the coalition)."""
+    before = {"accent": coalition.accent, "logo": coalition.logo}
+    if logo is not None:
+        coalition.logo = look.store_logo(coalition, *logo)
+    elif remove_logo:
+        coalition.logo = ""
+    coalition.accent = look.clean_accent(accent)
+    if update_fields:
+        coalition.save(update_fields=list(update_fields))
+    after = {"accent": coalition.accent, "logo": coalition.logo}
+    if after != before:
+        audit.record(by, "coalition.look_changed", coalition, before=before, after=after)
+    return coalition
+
+
+def set_embed_origins(coalition, origins: list[str], *, by):
+    """A coordinator sets the origins that may frame `coalition`'s embed pages (already cleaned
+    by `origins.clean_origins`); audited with the list before and after."""
+    permissions.require(permissions.is_coordinator(by, coalition))
+    with transaction.atomic():
+        before = list(coalition.embed_origins)
+        coalition.embed_origins = list(origins)
+        coalition.save(update_fields=["embed_origins"])
+        audit.record(by, "coalition.embed_origins_changed", coalition, before=before, after=coalition.embed_origins)
+    return coalition

@@ -13,7 +13,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from PIL import Image
 
-from coalition import look, outbox
+from coalition import look, outbox, services
 from coalition.models import AuditEvent
 from statements import pdf
 
@@ -218,7 +218,7 @@ def test_the_service_refuses_anyone_but_a_coordinator(coalition, staff):
     from django.core.exceptions import PermissionDenied
 
     with pytest.raises(PermissionDenied):
-        look.set_look(coalition, by=staff, accent="#000000")
+        services.set_look(coalition, by=staff, accent="#000000")
 
 
 def test_the_admin_sets_the_look_through_the_same_checks(client, coalition):
@@ -250,7 +250,7 @@ def test_the_admin_sets_the_look_through_the_same_checks(client, coalition):
 
 @pytest.fixture
 def styled(coalition, coordinator):
-    return look.set_look(coalition, by=coordinator, accent="#7a1f3d", logo=look.clean_logo(upload(LOGO)))
+    return services.set_look(coalition, by=coordinator, accent="#7a1f3d", logo=look.clean_logo(upload(LOGO)))
 
 
 def test_the_coalitions_statement_page_shows_its_logo_and_its_stylesheet(client, styled, coordinator):

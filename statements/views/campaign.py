@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET
 
-from coalition import origins, permissions
+from coalition import origins, permissions, services
 from coalition.actions import ActionView
 from coalition.caching import cache_public_page
 from coalition.models import Coalition
@@ -115,7 +115,7 @@ class CoalitionEmbedding(LoginRequiredMixin, ActionView):
         return {"data": self.request.POST or None, "initial": {"origins": "\n".join(self.coalition.embed_origins)}}
 
     def perform(self, form):
-        origins.set_embed_origins(self.coalition, form.cleaned_data["origins"], by=self.request.user)
+        services.set_embed_origins(self.coalition, form.cleaned_data["origins"], by=self.request.user)
 
     def back_url(self):
         return reverse("coalition_embedding", args=[self.coalition.slug])

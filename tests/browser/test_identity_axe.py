@@ -5,7 +5,7 @@ colour, its message in the form) and on a statement page in the coalition's acce
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from coalition import look
+from coalition import look, services
 from coalition.models import User
 from tests import factories
 from tests.browser.axe import axe
@@ -27,7 +27,7 @@ def no_violations(page, steps, name: str) -> None:
 def test_the_look_page_and_a_statement_in_the_accent_have_no_axe_violations(
         new_page, steps, live_server, coalition, coordinator, settings, tmp_path, width, language):
     settings.MEDIA_ROOT = str(tmp_path)
-    look.set_look(coalition, by=coordinator, accent="#7a1f3d", logo=look.clean_logo(SimpleUploadedFile("l.svg", LOGO)))
+    services.set_look(coalition, by=coordinator, accent="#7a1f3d", logo=look.clean_logo(SimpleUploadedFile("l.svg", LOGO)))
     statement = make_statement(coalition, by=coordinator, status="open", allows_individuals=True, title="In colour")
     User.objects.filter(pk=coordinator.pk).update(language="en")
     page = new_page(width, 900)
