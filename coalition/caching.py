@@ -87,7 +87,7 @@ def lock_seconds() -> float:
     return settings.STATEMENT_PAGE_LOCK_SECONDS
 
 
-def _tolerant(function):
+def tolerant(function):
     """The cache is an optimisation: if it cannot be reached (Redis down), pages are served and
     saves succeed without it, and the problem is logged. Copies stored before an outage are
     renewed within TIMEOUT (and one render) even if a change made during it could not renew them."""
@@ -117,7 +117,7 @@ def versions(keys) -> dict[str, int]:
     return {key: found.get(key) for key in keys}
 
 
-@_tolerant
+@tolerant
 def _bump(keys) -> None:
     for key in keys:
         try:
@@ -185,7 +185,7 @@ def _stored(key: str, entry: dict | None, known: dict | None = None) -> tuple[bo
         return False, False
 
 
-@_tolerant
+@tolerant
 def _release(key: str) -> None:
     cache.delete(f"{key}:lock")
 
@@ -199,17 +199,17 @@ def stored_or_render(key: str, read_versions, render, *, stale_allowed: bool = T
     `read_versions()` gives, if already read for this request (no second trip to the cache).
     `keep(content)`: whether a copy may be stored at all (false for what another process is about
     to change without this one seeing it first, such as a PDF still being made)."""
-    entry = _tolerant(cache.get)(key)
+    entry = tolerant(cache.get)(key)
     serve, locked = _stored(key, entry, known)
     if serve and not stale_allowed and not _current(entry["versions"], known):
         serve = False
     if serve:
         return entry["content"]
     try:
-        made, current = time.time(), known or _tolerant(read_versions)()
+        made, current = time.time(), known or tolerant(read_versions)()
         content = render()
         if current and (keep is None or keep(content)):
-            _tolerant(cache.set)(key, {"versions": current, "made": made, "content": content},
+            tolerant(cache.set)(key, {"versions": current, "made": made, "content": content},
                                   TIMEOUT + KEPT_AFTER_TIMEOUT)
     finally:
         if locked:
@@ -220,14 +220,14 @@ def stored_or_render(key: str, read_versions, render, *, stale_allowed: bool = T
 def _current(stored: dict, known: dict | None) -> bool:
     if known is not None and all(name in known for name in stored):
         return all(known[name] == value for name, value in stored.items())
-    return _tolerant(versions)(stored) == stored
+    return tolerant(versions)(stored) == stored
 
 
 def page_also_depends_on(request, *keys: str) -> None:
     """The page being made also shows what `keys` stand for (the archive's open statements): its
     copy is renewed when they move as well. Called before the view reads that data."""
     if getattr(request, "_public_page_versions", None) is not None:
-        extra = _tolerant(versions)(keys)
+        extra = tolerant(versions)(keys)
         request._public_page_versions = {**request._public_page_versions, **extra} if extra else None
 
 
@@ -300,8 +300,8 @@ class PublicPageCacheMiddleware:
     def __call__(self, request):
         if not _anonymous_get(request):
             return self.get_response(request)
-        key = _tolerant(_key)(request)
-        found = _tolerant(cache.get_many)([key, *_depends_on.get(key, (SITE, ARCHIVE))]) if key else None
+        key = tolerant(_key)(request)
+        found = tolerant(cache.get_many)([key, *_depends_on.get(key, (SITE, ARCHIVE))]) if key else None
         if found is None:
             return self.get_response(request)
         entry = found.pop(key, None)
@@ -314,7 +314,7 @@ class PublicPageCacheMiddleware:
         # a page about one statement replaces them (`page_depends_on`).
         site_and_archive = {name: found[name] for name in (SITE, ARCHIVE) if name in found}
         request._public_page_versions = (site_and_archive if len(site_and_archive) == 2
-                                         else _tolerant(versions)([SITE, ARCHIVE]))
+                                         else tolerant(versions)([SITE, ARCHIVE]))
         made = time.time()
         try:
             response = self.get_response(request)
@@ -335,5 +335,5 @@ class PublicPageCacheMiddleware:
                             max(0, round(stale_seconds())))
         entry = {"versions": page_versions, "made": made, "status": response.status_code,
                  "headers": list(response.items()), "content": response.content}
-        _tolerant(cache.set)(key, entry, TIMEOUT + KEPT_AFTER_TIMEOUT)
+        tolerant(cache.set)(key, entry, TIMEOUT + KEPT_AFTER_TIMEOUT)
         _remember(key, page_versions)

@@ -15,7 +15,7 @@ import hashlib
 from django.core.cache import cache
 from django.db.models import Q
 
-from coalition.caching import ARCHIVE, SITE, TIMEOUT, _tolerant, changed, may_lag, stored_or_render, versions
+from coalition.caching import ARCHIVE, SITE, TIMEOUT, tolerant, changed, may_lag, stored_or_render, versions
 
 from .models import Comment, Publication, Revision, Signature, Statement
 
@@ -84,7 +84,7 @@ def request_statement_versions(request, statement_id: int) -> dict | None:
         return None
     read = request.__dict__.setdefault("_statement_versions", {})
     if statement_id not in read:
-        read[statement_id] = _tolerant(statement_versions)(statement_id)
+        read[statement_id] = tolerant(statement_versions)(statement_id)
     return read[statement_id]
 
 
@@ -104,14 +104,14 @@ def _address_key(slug: str) -> str:
     return f"statement-address:{hashlib.sha256(slug.encode()).hexdigest()}"
 
 
-@_tolerant
+@tolerant
 def statement_at_address(slug: str) -> int | None:
     """The id of the statement last read at the address `slug` (`remember_address`), if known: a
     hint, checked against the row it leads to."""
     return cache.get(_address_key(slug))
 
 
-@_tolerant
+@tolerant
 def remember_address(slug: str, statement_id: int) -> None:
     cache.set(_address_key(slug), statement_id, TIMEOUT)
 
@@ -122,4 +122,4 @@ def page_depends_on(request, statement) -> None:
     texts and signatures are: only a change committed and announced in between (well under a
     millisecond) could leave its copy behind, until the next change or TIMEOUT."""
     if getattr(request, "_public_page_versions", None) is not None:
-        request._public_page_versions = _tolerant(statement_versions)(statement.pk)
+        request._public_page_versions = tolerant(statement_versions)(statement.pk)
