@@ -24,8 +24,12 @@ test-fast: deps
 	$(PY) -m pytest -m "not browser and not worker and not slow" -n auto -q $(PYTEST_ARGS)
 
 # The security linter, configured in pyproject.toml ([tool.bandit]): any high-severity finding fails.
+# Then the layers (README, "Where things live"; [tool.importlinter] in pyproject.toml) and the
+# import cycles, imports inside functions counted (scripts/import_cycles.py).
 lint: deps
 	.venv/bin/bandit -c pyproject.toml -r coalition statements -lll -q
+	.venv/bin/lint-imports --no-cache
+	$(PY) scripts/import_cycles.py
 
 # Refresh locale/uk after adding strings: `make messages TRANSLATIONS=new.json` merges the
 # translations in that JSON file ({"English": "Українською"}), lists what is still untranslated
