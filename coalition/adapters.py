@@ -1,17 +1,23 @@
 """django-allauth hooks: no open sign-up, account emails go through the outbox, those who
 must use two-factor authentication cannot turn it off, and its secrets are stored encrypted."""
 
+import time
 import uuid
 
+from allauth.account import app_settings
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.account.internal.flows.login import get_authentication_records
+from allauth.core import context as allauth_context
+from allauth.core.internal import ratelimit
 from allauth.mfa.adapter import DefaultMFAAdapter
 from allauth.mfa.models import Authenticator
 from django.conf import settings
 from django.contrib.sites.shortcuts import get_current_site
+from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
-from coalition import addresses, outbox
+from coalition import addresses, outbox, permissions
 
 from . import mfa_secrets
 
@@ -22,8 +28,6 @@ def count_sign_in_attempt(request, who: str):
     success rolls back) or None when the limit is used up. Counting per address and IP, not per
     address alone, keeps a stranger's wrong guesses from locking the owner out; allauth's own
     per-address limit (ACCOUNT_RATE_LIMITS["login_failed"]) stays as a higher ceiling."""
-    from allauth.core.internal import ratelimit
-
     ip = ratelimit.get_ip(request)
     config = {"login_failed_address_ip": f"{settings.SIGN_IN_RATE_LIMIT_PER_ADDRESS_AND_IP}/key"}
     return ratelimit.consume(request, app="allauth.account", action="login_failed_address_ip",
@@ -69,14 +73,7 @@ class AccountAdapter(DefaultAccountAdapter):
 
     @staticmethod
     def _enrolling_just_after_sign_in() -> bool:
-        import time
-
-        from allauth.account import app_settings
-        from allauth.account.internal.flows.login import get_authentication_records
-        from allauth.core import context
-        from django.urls import reverse
-
-        request = context.request
+        request = allauth_context.request
         enrolment = (reverse("mfa_activate_totp"), reverse("mfa_view_recovery_codes"))
         if request is None or request.path not in enrolment or not request.user.is_authenticated:
             return False
@@ -86,9 +83,6 @@ class AccountAdapter(DefaultAccountAdapter):
     def send_mail(self, template_prefix: str, email: str, context: dict) -> None:
         """Render allauth's message as it would, then hand it to the outbox instead of SMTP, so
         no web request waits on a mail server and a failed delivery is retried."""
-        from django.contrib.sites.shortcuts import get_current_site
-        from allauth.core import context as allauth_context
-
         request = allauth_context.request
         ctx = {"request": request, "email": email, "current_site": get_current_site(request), **context}
         message = self.render_mail(template_prefix, email, ctx)
@@ -126,8 +120,6 @@ class MFAAdapter(DefaultMFAAdapter):
     def can_delete_authenticator(self, authenticator: Authenticator) -> bool:
         """Those who must use two-factor authentication keep their last authenticator (recovery
         codes alone do not count: they go with it)."""
-        from coalition import permissions
-
         if not permissions.requires_mfa(authenticator.user):
             return True
         return (

@@ -8,6 +8,7 @@ class CoalitionConfig(AppConfig):
     verbose_name = _("Coalition")
 
     def ready(self):
+        # Imported once the app registry is ready: these modules import the models.
         from allauth.account.signals import email_changed
 
         from . import outbox, services

@@ -131,7 +131,7 @@ def sanitise_svg(data: bytes) -> bytes:
 
 def clean_png(data: bytes) -> bytes:
     """The PNG's pixels written again as a PNG (no metadata, no trailing data)."""
-    from PIL import Image, UnidentifiedImageError
+    from PIL import Image, UnidentifiedImageError  # Pillow is loaded only by the few requests that upload a logo
 
     try:
         with Image.open(io.BytesIO(data)) as image:

@@ -1,3 +1,5 @@
+from allauth.mfa.models import Authenticator
+from allauth.mfa.utils import is_mfa_enabled
 from django.conf import settings
 from django.contrib import messages
 from django.http import HttpResponseRedirect
@@ -5,7 +7,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from . import time_zones
+from . import permissions, time_zones
 
 
 class UserLanguageMiddleware:
@@ -60,11 +62,6 @@ class RequireMFAMiddleware:
 
     @staticmethod
     def _must_enrol(request) -> bool:
-        from allauth.mfa.models import Authenticator
-        from allauth.mfa.utils import is_mfa_enabled
-
-        from . import permissions
-
         user = getattr(request, "user", None)
         if user is None or not user.is_authenticated:
             return False

@@ -28,6 +28,8 @@ import ipaddress
 import logging
 import time
 
+from allauth import app_settings
+from allauth.account.adapter import get_adapter
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
@@ -74,8 +76,6 @@ def _hit(action: str, kind: str, value: str, rate: str) -> bool:
 
 
 def _network(ip: str) -> str:
-    from allauth import app_settings
-
     try:
         address = ipaddress.ip_address(ip)
     except ValueError:
@@ -103,8 +103,6 @@ def check(action: str, limits: dict[str, str], **values) -> None:
 def client_ip(request) -> str:
     """The client's address as allauth sees it (ALLAUTH_TRUSTED_PROXY_COUNT and
     ALLAUTH_TRUSTED_CLIENT_IP_HEADER say which proxy headers to believe)."""
-    from allauth.account.adapter import get_adapter
-
     try:
         return get_adapter(request).get_client_ip(request)
     except PermissionDenied:  # no address at all

@@ -5,10 +5,14 @@ prints email to the console. `DATABASE_URL`, `CELERY_BROKER_URL` (or `REDIS_URL`
 settings switch to the real services. With `DEBUG=0`, `SECRET_KEY` must be set.
 """
 
+import base64
+import hashlib
 import os
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import dj_database_url
+from cryptography.fernet import Fernet
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -222,14 +226,9 @@ if not MFA_ENCRYPTION_KEYS:
         raise ImproperlyConfigured(
             "MFA_ENCRYPTION_KEYS must be set when DEBUG is off: it encrypts two-factor secrets "
             "(docs/deploy.md, Secrets at rest).")
-    import base64
-    import hashlib
-
     MFA_ENCRYPTION_KEYS = [base64.urlsafe_b64encode(
         hashlib.sha256(b"coalition-statements mfa encryption\0" + SECRET_KEY.encode()).digest()).decode()]
 else:
-    from cryptography.fernet import Fernet
-
     for _position, _key in enumerate(MFA_ENCRYPTION_KEYS, start=1):
         try:
             Fernet(_key)
@@ -317,8 +316,6 @@ VAR_DIR = Path(env("VAR_DIR", str(BASE_DIR / "var")))
 def _redis_cache_url(url: str) -> str:
     """The cache lives in its own Redis database (1 unless REDIS_CACHE_URL says otherwise), so
     clearing it never touches the broker's queues."""
-    from urllib.parse import urlsplit, urlunsplit
-
     parts = urlsplit(url)
     return urlunsplit(parts._replace(path="/1"))
 

@@ -119,7 +119,7 @@ def preview_png(*, title: str, coalition: str, line: str, site: str) -> bytes:
     """A 1200×630 PNG for link previews: the title (wrapped, at most four lines), the coalition's
     name, and `line` (the signature count, or when it was published), in the bundled Noto fonts
     (Latin and Cyrillic)."""
-    from PIL import Image, ImageDraw
+    from PIL import Image, ImageDraw  # as in _font: only the requests that draw load Pillow
 
     image = Image.new("RGB", (WIDTH, HEIGHT), "#fbfaf7")
     draw = ImageDraw.Draw(image)

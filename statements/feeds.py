@@ -9,7 +9,7 @@ that already hold the entry fetch it again.
 from django.conf import settings
 from django.contrib.syndication.views import Feed
 from django.urls import reverse
-from django.utils.feedgenerator import Atom1Feed
+from django.utils.feedgenerator import Atom1Feed, Enclosure
 from django.utils import formats, timezone
 from django.utils.html import linebreaks
 from django.utils.translation import get_language
@@ -100,8 +100,6 @@ class PublicationsFeed(Feed):
         return publication.statement.coalition.display_name
 
     def item_enclosures(self, publication):
-        from django.utils.feedgenerator import Enclosure
-
         url = f"{settings.SITE_URL}{reverse('statement_pdf', args=[publication.statement.slug])}?issue={publication.number}"
         return [Enclosure(url, str(_pdf_size(publication)), "application/pdf")]
 

@@ -21,6 +21,8 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
+from pyhanko.sign.general import SigningError
+from pyhanko.sign.timestamps import TimestampRequestError
 
 from coalition import audit, look, names, permissions
 from coalition.models import User
@@ -237,9 +239,6 @@ def _abandoned(attempts: int) -> str:
 
 
 def _failure_reason(exc: Exception) -> str:
-    from pyhanko.sign.general import SigningError
-    from pyhanko.sign.timestamps import TimestampRequestError
-
     if isinstance(exc, pdf_signing.SigningIdentityMissing):
         return _("No signing key is configured: %(error)s") % {"error": exc}
     if isinstance(exc, TimestampRequestError):
