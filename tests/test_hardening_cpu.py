@@ -107,7 +107,7 @@ def test_a_check_that_needs_more_memory_than_allowed_is_refused_as_too_complex(p
     started = time.monotonic()
     response = upload(client, form_fields_pdf(published.pdf.read()))
     assert response.status_code == 422 and TOO_COMPLEX in response.content.decode()
-    assert time.monotonic() - started < 5
+    assert time.monotonic() - started < 20  # refused for its memory, well before the 30 s allowed (on a busy machine too)
     assert sandbox_children() == []
 
 
