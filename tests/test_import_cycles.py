@@ -28,3 +28,8 @@ def test_no_module_of_statements_imports_one_above_it():
     edges = {module: {m for m in imported if m.startswith("statements.")}
              for module, imported in script.import_graph().items() if module.startswith("statements.")}
     assert script.groups(edges) == []
+
+
+def test_no_cycle_among_the_modules_of_either_app():
+    script = load_script()
+    assert script.groups(script.import_graph()) == []
