@@ -1,6 +1,6 @@
 # The README's two commands: `make run` and `make test`. Each installs what it needs first.
 # Also `make test-fast` (the tests that start no browser or processes of their own and are not
-# slow) and `make lint` (bandit, which .ci/run runs before the tests).
+# slow) and `make lint` (bandit, the import contracts and cycles; .ci/run runs it before the tests).
 PY := .venv/bin/python
 HOST ?= 127.0.0.1:8000
 

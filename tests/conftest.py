@@ -231,7 +231,7 @@ def timestamp_authority(settings, signing_identity, tmp_path):
 
 # Fixtures that start processes of their own (a Celery worker, a redis-server, gunicorn): a test
 # using one is marked `worker`.
-PROCESS_FIXTURES = {"start_worker", "private_redis", "web_process"}
+PROCESS_FIXTURES = {"start_worker", "private_redis", "web_process", "s3_endpoint"}
 
 
 def pytest_collection_modifyitems(config, items):

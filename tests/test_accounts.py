@@ -7,6 +7,7 @@ from . import factories
 pytestmark = pytest.mark.django_db
 
 
+@pytest.mark.slow
 def test_wrong_password_shows_the_form_again_with_a_message(client, signer):
     response = client.post(reverse("account_login"), {"login": signer.email, "password": "wrong-password"})
     assert response.status_code == 200

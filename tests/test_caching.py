@@ -193,6 +193,7 @@ def test_while_one_request_renders_the_new_copy_the_others_get_the_stored_one(cl
     assert "Late Signer" in page and "2 individuals" in page
 
 
+@pytest.mark.slow
 def test_a_page_stored_before_a_signature_is_confirmed_is_replaced_within_the_bound(
         client, settings, coalition, coordinator, django_capture_on_commit_callbacks):
     """The documented bound: STATEMENT_PAGE_STALE_SECONDS plus one render."""
@@ -314,6 +315,7 @@ def test_a_page_stored_for_the_public_never_takes_an_older_fragment(client, sett
     assert "Second Person" in public and "2 individuals" in public
 
 
+@pytest.mark.slow
 def test_a_copy_past_its_lifetime_is_renewed_by_one_request_while_the_others_get_it(client, monkeypatch, coalition,
                                                                                    coordinator,
                                                                                    django_assert_num_queries):

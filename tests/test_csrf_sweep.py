@@ -46,6 +46,7 @@ def is_csrf_refusal(response) -> bool:
     return response.status_code == 403 and b"CSRF verification failed" in response.content
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(ALL))
 def test_url_answers_as_its_kind(name, world):
     url = ALL[name]

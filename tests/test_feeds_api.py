@@ -25,6 +25,7 @@ def published_with_pdf(coalition, coordinator, django_capture_on_commit_callback
     return make
 
 
+@pytest.mark.slow
 def test_feed_is_atom_with_one_entry_per_publication(client, coordinator, published_with_pdf,
                                                      django_capture_on_commit_callbacks, settings):
     first = published_with_pdf("First statement", summary="What the first says.")

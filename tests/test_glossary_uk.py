@@ -79,6 +79,7 @@ def test_the_glossary_table_gives_rejected_variants():
 
 @pytest.mark.parametrize("checker", ["rejected", "apostrophe", "paired_gender", "capital_vy", "quotes",
                                      "title_case", "placeholders"])
+@pytest.mark.slow
 def test_the_compiled_catalogues_keep_the_glossary_and_the_style(checker):
     found = offences(CHECKS[checker])
     assert not found, f"{len(found)} Ukrainian strings break the glossary:\n" + "\n".join(found)

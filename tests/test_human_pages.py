@@ -190,6 +190,7 @@ def test_the_public_confirm_page_and_statement_page_show_no_hash(client, coaliti
 from .helpers import ALL, FORM, PAGE, client_for, world  # noqa: E402,F401  (the sweep's URLs and world)
 
 
+@pytest.mark.slow
 def test_no_page_a_coordinator_signer_or_drafter_uses_shows_a_blank_dashes_choice(world):
     for name, url in ALL.items():
         if url.kind not in (PAGE, FORM) or url.get != 200 or url.user == "operator":

@@ -124,6 +124,7 @@ def test_any_change_after_the_document_timestamp_is_still_flagged(lta_publicatio
     assert not verification.ltv and verification.document_timestamp_at is None
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("appended", [b"\n% a later addition\n", b"\n"])
 def test_bytes_appended_after_the_last_revision_are_flagged(lta_publication, appended):
     data = lta_publication.pdf.read()

@@ -285,6 +285,7 @@ def _data(row, w) -> dict:
     return data
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("row, who, status", CASES)
 def test_object_url_refuses(client, world, people, row, who, status):
     client.force_login(people[who])

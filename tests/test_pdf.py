@@ -70,6 +70,7 @@ def _signature_contents_span(data: bytes) -> tuple[int, int]:
     return start, data.index(b">", start)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("where", ["page content", "signature padding", "last byte"])
 def test_a_byte_flipped_after_signing_is_detected(signed, where):
     if where == "page content":
@@ -269,6 +270,7 @@ def timestamp_server(signing_identity):
     server.server_close()
 
 
+@pytest.mark.slow
 def test_signature_carries_a_trusted_timestamp_when_a_timestamp_server_is_configured(
     settings, timestamp_server, document
 ):

@@ -134,6 +134,7 @@ def test_a_pdf_signed_on_the_token_validates_exactly_like_one_signed_with_the_ke
     assert "Certificate is Trusted." in report
 
 
+@pytest.mark.slow
 def test_with_a_timestamp_server_a_token_signature_is_b_lta_and_validates_like_the_file_key_one(
         settings, softhsm_token, timestamp_authority):
     unsigned = pdf.render_pdf(make_document())

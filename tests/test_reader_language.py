@@ -33,6 +33,7 @@ def test_the_front_page_and_archive_show_the_ukrainian_title_and_summary_to_a_uk
     assert "переклад" in found  # the mark: a translation, not the signed text
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("url", ["/", "/statements/"])
 def test_english_readers_still_read_the_english_original(client, statement, url):
     found = page(client, url, EN)

@@ -152,6 +152,7 @@ def test_the_statement_page_leads_to_the_review_and_posts_to_no_action(client, c
     ("correct", "published", {"note": "A name was misspelt."}),
     ("withdraw", "open", {"reason": "Superseded."}),
 ])
+@pytest.mark.slow
 def test_nothing_happens_until_confirmed_on_the_review_page(
         client, coalition, coordinator, signer, member_org, action, status, data, django_capture_on_commit_callbacks):
     statement = make_statement(coalition, by=coordinator, status=status)

@@ -86,6 +86,7 @@ def test_a_recovery_code_still_signs_in(client, coordinator):
     assert response.url == reverse("dashboard")
 
 
+@pytest.mark.slow
 def test_enrolling_through_the_pages_stores_the_key_encrypted(client, coalition):
     from allauth.mfa.totp.internal.auth import SECRET_SESSION_KEY
 
@@ -168,6 +169,7 @@ def migrate(targets):
     return executor.loader.project_state(targets or executor.loader.graph.leaf_nodes()).apps
 
 
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_the_migration_hashes_pending_invitations_and_encrypts_stored_secrets(client, coalition, member_org):
     person = factories.UserFactory(email="enrolled@example.org")

@@ -450,6 +450,7 @@ def test_an_outsider_does_not_see_an_open_statement_for_organisations_only(clien
 # The demo ----------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_seed_demo_shows_signatures_on_the_open_and_the_published_statement_and_is_idempotent(client, settings):
     from django.core.management import call_command
 

@@ -82,6 +82,7 @@ def ask(question, world, role) -> bool:
     return answers[question]()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize("question", sorted(EXPECTED))
 def test_signing_permission_grid(question, role, world):

@@ -65,11 +65,13 @@ def test_production_refuses_to_start_without_a_secret_key():
     assert "SECRET_KEY must be set" in result.stderr
 
 
+@pytest.mark.slow
 def test_defaults_use_local_memory_cache_and_in_process_tasks():
     result = run_settings({})
     assert result.stdout.split() == ["django.core.cache.backends.locmem.LocMemCache", "True"]
 
 
+@pytest.mark.slow
 def test_a_redis_broker_makes_redis_the_cache_and_tasks_go_to_workers():
     result = run_settings({"CELERY_BROKER_URL": "redis://127.0.0.1:6379/0"})
     assert result.stdout.split() == ["coalition.redis_cache.RedisCache", "False"]

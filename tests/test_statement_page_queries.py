@@ -100,6 +100,7 @@ def test_statement_page_size_and_queries_stay_the_same_at_2000_individuals_as_at
     assert "2,000 individuals" in page and "Person 01999" in page and "Person 01979" not in page
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("url_name", ["statement_signatories", "api_statement_signatories"])
 def test_a_page_of_the_signatories_list_costs_the_same_at_any_length(client, coalition, coordinator, url_name):
     short = open_with_individuals(coalition, coordinator, 150, "Short list")

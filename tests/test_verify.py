@@ -160,6 +160,7 @@ def test_a_withdrawn_statements_pdf_says_so_in_ukrainian(published, coordinator,
     assert "Authentic" not in text and "withdrew" not in text
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("how", HOW)
 def test_a_superseded_issue_names_the_correction_its_note_and_links_to_it(
         published, coordinator, client, how, django_capture_on_commit_callbacks):
@@ -177,6 +178,7 @@ def test_a_superseded_issue_names_the_correction_its_note_and_links_to_it(
     assert "Issue 2 of “Stop the deportations”" in newest
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("how", HOW)
 def test_a_superseded_issue_says_so_in_ukrainian(
         published, coordinator, client, how, django_capture_on_commit_callbacks):
@@ -215,6 +217,7 @@ def test_the_statements_issue_list_says_it_was_withdrawn(published, coordinator,
     assert "The coalition withdrew this statement on" in page and "The facts in paragraph 2 proved wrong." in page
 
 
+@pytest.mark.slow
 def test_a_timestamped_long_term_file_says_its_time_is_certified_and_it_carries_its_proof(
         coalition, coordinator, signer, member_org, timestamp_authority, client, django_capture_on_commit_callbacks):
     statement = closed_statement(coalition, coordinator, signer, member_org)
