@@ -11,14 +11,10 @@ import zlib
 import pikepdf
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.utils import timezone
 
 from statements import embedded, pdf, services
-from statements.services import cosigning
-from statements.models import Signature
 
-from . import factories
-from .helpers import attachments, make_document
+from .helpers import attachments, closed_statement, make_document
 
 ORGANISATIONS = [
     pdf.SignedOrganisation("Truth Hounds", "truth-hounds", "a" * 64, "2024-09-01T10:00:00+03:00"),
@@ -210,16 +206,7 @@ def media(settings, tmp_path):
 
 @pytest.fixture
 def published(media, coalition, coordinator, signer, member_org, django_capture_on_commit_callbacks):
-    statement = factories.make_statement(coalition, by=coordinator, status="open", title="Stop the deportations",
-                                         allows_individuals=True)
-    cosigning.sign_for_organisation(statement, by=signer, organisation=member_org,
-                                    sha256=statement.signed_revision.sha256)
-    Signature.objects.create(
-        statement=statement, revision=statement.signed_revision, sha256=statement.signed_revision.sha256,
-        kind=Signature.Kind.INDIVIDUAL, name="Oleksandra Matviichuk", affiliation="Kyiv",
-        email="oleksandra@example.org", confirmed_at=timezone.now(),
-    )
-    services.close_signing(statement, by=coordinator)
+    statement = closed_statement(coalition, coordinator, signer, member_org)
     with django_capture_on_commit_callbacks(execute=True):
         services.publish(statement, by=coordinator)
     return statement.publications.get(number=1)
