@@ -464,8 +464,8 @@ PDF_MAX_PRINTED_INDIVIDUALS = int(env("PDF_MAX_PRINTED_INDIVIDUALS", "5000"))
 # read, and no more of a file than this is kept while it arrives (statements/uploads.py).
 VERIFY_MAX_UPLOAD_BYTES = int(env("VERIFY_MAX_UPLOAD_BYTES", str(20 * 1024 * 1024)))
 # An uploaded PDF is checked in a child process forked from the worker (statements/sandbox.py),
-# limited to this much CPU time and memory (beyond what the worker had mapped), and killed if it
-# has not answered within VERIFY_TIMEOUT_SECONDS; a file that reaches a limit is refused as too
+# limited to this much CPU time and memory of its own (beyond what it held when it began), and
+# killed if it has not answered within VERIFY_TIMEOUT_SECONDS; a file that reaches a limit is refused as too
 # complex to check. The coalition's own published files (by SHA-256) are checked in the worker.
 VERIFY_CPU_SECONDS = int(env("VERIFY_CPU_SECONDS", "3"))
 VERIFY_MEMORY_MB = int(env("VERIFY_MEMORY_MB", "512"))

@@ -3,9 +3,19 @@
 pyHanko reads whatever a file holds, and a small file can cost it minutes: a 91 KB PDF with
 10,000 form fields in object streams took 170 s of CPU. A web worker must not be the one paying,
 so `verify_untrusted` forks a child process that checks the file with `pdf.verify_pdf` under
-RLIMIT_CPU (VERIFY_CPU_SECONDS of CPU) and RLIMIT_AS (VERIFY_MEMORY_MB of memory beyond what the
-worker had mapped), and kills it when it has not answered within VERIFY_TIMEOUT_SECONDS. A file
-that reaches a limit is `TooComplex`; the worker is free again at the latest after the timeout.
+RLIMIT_CPU (VERIFY_CPU_SECONDS of CPU), and kills it when it has not answered within
+VERIFY_TIMEOUT_SECONDS or when it holds more than VERIFY_MEMORY_MB of memory of its own beyond
+what it held when it began. A file that reaches a limit is `TooComplex`; the worker is free again
+at the latest after the timeout.
+
+Memory is watched, not only limited. The child's own memory (its private pages in
+/proc/PID/smaps_rollup: those it wrote or allocated since the fork) is read every
+WATCH_SECONDS. An address-space limit (RLIMIT_AS) alone is not enough: memory the worker freed but
+kept (Python keeps its partly used arenas) is already mapped, so a child under such a limit could
+use all of it as well as the allowance, more the longer the worker had run. RLIMIT_AS stays as the
+backstop for what a child allocates between two readings. The child freezes the collector first
+(`gc.freeze`): a full collection would otherwise write to every object the worker holds, copying
+its pages (50 MB in a test process) and counting them against the check.
 
 Forked, not started afresh: a new interpreter takes about two seconds to import Django, pyHanko
 and WeasyPrint, most of the time a check may take. The child touches no database connection,
@@ -13,10 +23,13 @@ reads no key (the parent passes the trust roots) and leaves with `os._exit` (mul
 so nothing the worker holds is closed or flushed twice; it answers through a pipe, in JSON.
 """
 
+import gc
 import json
 import logging
 import multiprocessing
+import os
 import resource
+import time
 from dataclasses import asdict, fields
 from datetime import datetime
 
@@ -25,6 +38,8 @@ from django.conf import settings
 from . import pdf
 
 log = logging.getLogger(__name__)
+
+WATCH_SECONDS = 0.05  # how often the worker reads the child's memory (a reading costs 1-10 ms)
 
 
 class TooComplex(Exception):
@@ -42,31 +57,61 @@ def verify_untrusted(pdf_bytes: bytes) -> pdf.Verification:
     child.start()
     sending.close()
     try:
-        if not receiving.poll(settings.VERIFY_TIMEOUT_SECONDS):
-            log.info("verify_untrusted: %s not checked within %s s", pdf.sha256(pdf_bytes), settings.VERIFY_TIMEOUT_SECONDS)
-            raise TooComplex
-        answer = json.loads(receiving.recv_bytes())
-    except EOFError:  # ended without an answer: past its CPU time (SIGXCPU)
-        log.info("verify_untrusted: %s reached the CPU limit", pdf.sha256(pdf_bytes))
-        raise TooComplex from None
+        answer = _watch(child.pid, receiving, settings.VERIFY_MEMORY_MB * 1024 * 1024)
+    except TooComplex as limit:
+        log.info("verify_untrusted: %s reached the %s limit", pdf.sha256(pdf_bytes), limit)
+        raise
+    except EOFError:  # ended without an answer: past its CPU time (SIGXCPU) or its address space
+        log.info("verify_untrusted: %s ended without an answer (CPU or address space)", pdf.sha256(pdf_bytes))
+        raise TooComplex("CPU or address-space") from None
     finally:
         child.kill()
         child.join()
         receiving.close()
     if answer is None:
-        log.info("verify_untrusted: %s reached the memory limit", pdf.sha256(pdf_bytes))
-        raise TooComplex
+        log.info("verify_untrusted: %s reached the address-space limit", pdf.sha256(pdf_bytes))
+        raise TooComplex("memory")
     return _loaded(answer)
 
 
+def _watch(pid: int, receiving, allowance: int):
+    """The child's answer, waited for until VERIFY_TIMEOUT_SECONDS. The child first sends the
+    private memory it began with; past that plus `allowance` it is `TooComplex`."""
+    deadline = time.monotonic() + settings.VERIFY_TIMEOUT_SECONDS
+    began = None
+    while (left := deadline - time.monotonic()) > 0:
+        if receiving.poll(min(WATCH_SECONDS, left)):
+            message = json.loads(receiving.recv_bytes())
+            if "began" not in message:
+                return message["answer"]
+            began = message["began"]
+        elif began is not None and private_bytes(pid) - began > allowance:
+            raise TooComplex("memory")
+    raise TooComplex("time")
+
+
+def private_bytes(pid: int | str) -> int:
+    """Memory that is the process's own: pages it does not share with the worker or anyone else.
+    0 where /proc cannot tell (not Linux, or the process has ended)."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as rollup:
+            return 1024 * sum(int(line.split()[1]) for line in rollup
+                              if line.startswith(("Private_Clean:", "Private_Dirty:")))
+    except OSError:
+        return 0
+
+
 def _check(sending, pdf_bytes: bytes, roots, cpu_seconds: int, memory_mb: int) -> None:
-    """The child: limits first, then the check; its answer (None: out of memory) on the pipe."""
+    """The child: limits first, then what it holds, then the check; its answer (None: out of
+    address space) on the pipe."""
+    gc.freeze()
     _limit(cpu_seconds, memory_mb)
+    sending.send_bytes(json.dumps({"began": private_bytes(os.getpid())}).encode())
     try:
         answer = _dumped(pdf.verify_pdf(pdf_bytes, roots=roots))
     except MemoryError:
         answer = None
-    sending.send_bytes(json.dumps(answer).encode())
+    sending.send_bytes(json.dumps({"answer": answer}).encode())
 
 
 def _dumped(verification: pdf.Verification) -> dict:
@@ -84,7 +129,8 @@ def _loaded(data: dict) -> pdf.Verification:
 def _limit(cpu_seconds: int, memory_mb: int) -> None:
     """CPU time and address space: what this process has used (CPU) or mapped (the worker's
     memory, shared until written) so far, plus the allowance. Past the soft CPU limit the kernel
-    sends SIGXCPU, which ends the process."""
+    sends SIGXCPU, which ends the process. The address space is the backstop: memory the worker
+    freed but kept is mapped already, so the watch in `_watch` is what holds the allowance."""
     used = resource.getrusage(resource.RUSAGE_SELF)
     cpu = int(used.ru_utime + used.ru_stime) + cpu_seconds
     resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
