@@ -13,6 +13,7 @@ from kombu import Exchange, Queue
 from django.db import connection
 from django.db.backends.signals import connection_created
 from django.dispatch import receiver
+from django.utils import translation
 
 from coalition.celery import app as celery_app
 
@@ -140,6 +141,16 @@ def tasks_run_in_process():
     celery_app.conf.task_always_eager = True
     yield
     celery_app.conf.task_always_eager = previous
+
+
+@pytest.fixture(autouse=True)
+def site_language():
+    """Each test starts in the site's language. A request through the test client leaves its
+    language active in this thread (LocaleMiddleware does not undo it), so a test after a
+    Ukrainian page would otherwise read Ukrainian messages."""
+    translation.deactivate()
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture(autouse=True)
