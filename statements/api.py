@@ -13,7 +13,6 @@ from coalition.caching import cache_public_page
 
 from . import embedded, selectors
 from .caching import page_depends_on
-from .services import publishing
 from .forms import ArchiveSearchForm
 from .models import Statement
 
@@ -104,7 +103,7 @@ def statement_detail(request, slug):
     shown = next((t for t in translations if t.language == preferred), revision)
     pdf_url = _url(reverse("statement_pdf", args=[statement.slug]))
     issues = selectors.issues(statement, None)
-    statuses = publishing.statuses(statement, [issue.publication for issue in issues])
+    statuses = selectors.statuses(statement, [issue.publication for issue in issues])
     return _json({
         **_summary(statement, selectors.ReaderText(shown, revision)),
         "text": _revision(revision, original=True),

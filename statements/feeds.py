@@ -1,6 +1,6 @@
 """The Atom feed of publications: one entry per issue that went public, corrections included.
 
-An entry says what its issue stands for today (`publishing.IssueStatus`): a withdrawn statement's
+An entry says what its issue stands for today (`selectors.IssueStatus`): a withdrawn statement's
 entries are titled "Withdrawn: …" with the reason in their summary, a superseded issue names the
 issue that replaced it, and the entry's `updated` time moves to when that happened, so readers
 that already hold the entry fetch it again.
@@ -17,9 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from . import selectors, storage
-from .services import publishing
 from .models import Publication
-from .services.publishing import State
 
 FEED_LENGTH = 50
 
@@ -49,7 +47,7 @@ class PublicationsFeed(Feed):
     def items(self):
         publications = list(Publication.objects.public().select_related("revision", "statement__coalition")
                             .defer("signatories").order_by("-released_at", "-pk")[:FEED_LENGTH])
-        statuses = publishing.statuses_of(publications)
+        statuses = selectors.statuses_of(publications)
         # The feed is in the request's language: an issue's title and summary are its text's
         # translation into it where one translates exactly the text published (one query).
         language = get_language() or settings.LANGUAGE_CODE
@@ -67,9 +65,9 @@ class PublicationsFeed(Feed):
         if publication.number > 1:
             title = _("%(title)s (correction, issue %(number)d)") % {"title": title, "number": publication.number}
         status = publication.issue_status
-        if status.state == State.WITHDRAWN:
+        if status.state == selectors.IssueState.WITHDRAWN:
             return _("Withdrawn: %(title)s") % {"title": title}
-        if status.state == State.SUPERSEDED:
+        if status.state == selectors.IssueState.SUPERSEDED:
             return _("%(title)s (superseded by issue %(number)d)") % {"title": title,
                                                                       "number": status.superseded_by.number}
         return title
@@ -87,7 +85,7 @@ class PublicationsFeed(Feed):
 
     def item_updateddate(self, publication):
         status = publication.issue_status
-        if status.state == State.WITHDRAWN:
+        if status.state == selectors.IssueState.WITHDRAWN:
             return max(publication.released_at, status.withdrawn_at or publication.released_at)
         if status.superseded_by:
             return status.superseded_by.released_at
@@ -107,11 +105,11 @@ class PublicationsFeed(Feed):
 def _summary_parts(publication) -> list[str]:
     status = publication.issue_status
     parts = []
-    if status.state == State.WITHDRAWN and status.withdrawn_at:
+    if status.state == selectors.IssueState.WITHDRAWN and status.withdrawn_at:
         when = formats.date_format(timezone.localtime(status.withdrawn_at), "j E Y")
         parts.append(_("The coalition withdrew this statement on %(date)s. The reason given: %(reason)s")
                      % {"date": when, "reason": status.reason})
-    elif status.state == State.WITHDRAWN:
+    elif status.state == selectors.IssueState.WITHDRAWN:
         parts.append(_("The coalition withdrew this statement. The reason given: %(reason)s")
                      % {"reason": status.reason})
     if status.superseded_by:

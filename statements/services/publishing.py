@@ -327,75 +327,6 @@ def release_due(now: datetime | None = None) -> int:
     return released
 
 
-# An issue's standing today ----------------------------------------------------------------------
-
-
-class State:
-    CURRENT = "current"
-    SUPERSEDED = "superseded"
-    WITHDRAWN = "withdrawn"
-
-
-@dataclass(frozen=True)
-class IssueStatus:
-    """What a public issue stands for today: the statement's current text (`current`), replaced
-    by a later public issue (`superseded`: `superseded_by` is the newest, `note` its correction
-    note, `corrections` every later issue in order), or withdrawn by the coalition (`withdrawn`,
-    with `withdrawn_at` and `reason`). A withdrawn statement's older issue still names the issue
-    that superseded it. Verification, the feed and the API all read it from here."""
-
-    state: str
-    superseded_by: Publication | None = None
-    note: str = ""
-    corrections: tuple[Publication, ...] = ()
-    withdrawn_at: datetime | None = None
-    reason: str = ""
-
-    @property
-    def superseded_by_number(self) -> int | None:
-        return self.superseded_by.number if self.superseded_by else None
-
-
-def _status(statement: Statement, later: list[Publication]) -> IssueStatus:
-    newest = later[-1] if later else None
-    extra = {"superseded_by": newest, "note": newest.correction_note if newest else "",
-             "corrections": tuple(later)}
-    if statement.status == Statement.Status.WITHDRAWN:
-        return IssueStatus(State.WITHDRAWN, withdrawn_at=statement.withdrawn_at,
-                           reason=statement.withdrawal_reason, **extra)
-    return IssueStatus(State.SUPERSEDED if newest else State.CURRENT, **extra)
-
-
-def statuses(statement: Statement, public: list[Publication] | None = None) -> dict[int, IssueStatus]:
-    """Every public issue of `statement` by number, with its status. Only public issues can
-    supersede: an embargoed correction says nothing before its release. `public` (the statement's
-    public issues) saves the query when the caller has them already."""
-    if public is None:
-        public = list(statement.publications.public().defer("signatories").order_by("number"))
-    public = sorted(public, key=lambda p: p.number)
-    return {p.number: _status(statement, public[at + 1:]) for at, p in enumerate(public)}
-
-
-def statuses_of(publications: list[Publication]) -> dict[int, IssueStatus]:
-    """The status of each of `publications` (public issues of any statements) by primary key,
-    in one query for all their statements' public issues."""
-    statement_ids = {p.statement_id for p in publications}
-    by_statement: dict[int, list[Publication]] = {}
-    for issue in (Publication.objects.public().filter(statement_id__in=statement_ids)
-                  .only("pk", "statement_id", "number", "correction_note", "released_at")):
-        by_statement.setdefault(issue.statement_id, []).append(issue)
-    of_statement: dict[int, dict[int, IssueStatus]] = {}
-    for p in publications:
-        if p.statement_id not in of_statement:
-            of_statement[p.statement_id] = statuses(p.statement, by_statement.get(p.statement_id, []))
-    return {p.pk: of_statement[p.statement_id][p.number] for p in publications}
-
-
-def issue_status(publication: Publication) -> IssueStatus:
-    """The status of one public issue."""
-    return statuses(publication.statement)[publication.number]
-
-
 # Verifying --------------------------------------------------------------------------------------
 
 
@@ -411,7 +342,7 @@ class Answer:
     sha256: str
     publication: Publication | None = None
     verification: pdf.Verification | None = None
-    status: IssueStatus | None = None  # for an authentic file: what its issue stands for today
+    status: selectors.IssueStatus | None = None  # for an authentic file: what its issue stands for today
 
 
 def _published(sha256: str) -> Publication | None:
@@ -428,7 +359,7 @@ def verify_file(data: bytes) -> Answer:
     verification = pdf.verify_pdf(data) if publication is not None else sandbox.verify_untrusted(data)
     if publication is not None and verification.authentic:
         return Answer(Outcome.AUTHENTIC, verification.sha256, publication, verification,
-                      issue_status(publication))
+                      selectors.issue_status(publication))
     if verification.has_signature and (not verification.intact or verification.trusted):
         # Signed by us but not byte for byte an issue we published, or its signature broken.
         return Answer(Outcome.CHANGED, verification.sha256, None, verification)
@@ -446,7 +377,7 @@ def verify_sha256(sha256: str) -> Answer:
     except storage.READ_ERRORS:
         # The hash is one we published; without our copy, only that much can be said.
         log.exception("The stored PDF of publication %s cannot be read", publication.pk)
-        return Answer(Outcome.AUTHENTIC, sha256, publication, status=issue_status(publication))
+        return Answer(Outcome.AUTHENTIC, sha256, publication, status=selectors.issue_status(publication))
     if not verification.authentic:
         return Answer(Outcome.CHANGED, sha256, publication, verification)
-    return Answer(Outcome.AUTHENTIC, sha256, publication, verification, issue_status(publication))
+    return Answer(Outcome.AUTHENTIC, sha256, publication, verification, selectors.issue_status(publication))
