@@ -3,7 +3,7 @@ from django.contrib import admin
 from coalition.admin import ReadOnlyAdmin
 
 from .models import (
-    Comment, Decline, InvitedPartner, Publication, Revision, Signature, Statement, Subscriber,
+    Comment, Decline, InvitedPartner, Publication, Reminder, Revision, Signature, Statement, Subscriber,
 )
 
 
@@ -45,6 +45,17 @@ class SignatureAdmin(ReadOnlyAdmin):
 @admin.register(Decline)
 class DeclineAdmin(ReadOnlyAdmin):
     list_display = ["statement", "organisation", "declined_by", "created_at", "retracted_at"]
+
+
+@admin.register(Reminder)
+class ReminderAdmin(ReadOnlyAdmin):
+    """Who was reminded of which statement, when, and by whom (a coordinator, or automatically
+    before the deadline). Written only by reminding; throttling reads these rows."""
+
+    list_display = ["statement", "organisation", "kind", "by", "queued_at"]
+    list_filter = ["kind"]
+    search_fields = ["statement__slug", "organisation__name"]
+    list_select_related = ["statement", "organisation", "by"]
 
 
 @admin.register(InvitedPartner)

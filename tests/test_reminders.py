@@ -335,3 +335,16 @@ def test_an_organisation_nobody_could_be_reminded_for_is_reminded_once_someone_c
     assert tasks.send_signature_reminders() == 1
     assert [e.recipient for e in reminders()] == [colleague.email]
     assert tasks.send_signature_reminders() == 0
+
+
+def test_the_admin_lists_reminders_read_only(client, statement, coordinator, signer, member_org):
+    cosigning.remind(statement, by=coordinator, organisation=member_org)
+    coordinator.is_staff = coordinator.is_superuser = True
+    coordinator.save()
+    client.force_login(coordinator)
+    page = client.get(reverse("admin:statements_reminder_changelist"))
+    assert page.status_code == 200 and member_org.name in page.content.decode()
+    reminder = Reminder.objects.get()
+    assert client.post(reverse("admin:statements_reminder_delete", args=[reminder.pk]), {"post": "yes"}).status_code == 403
+    assert client.get(reverse("admin:statements_reminder_add")).status_code == 403
+    assert Reminder.objects.filter(pk=reminder.pk).exists()
