@@ -194,13 +194,18 @@ def write_statement_opened(fan_out) -> int:
         template="statement_opened", context=_signing_context(statement), coalition=statement.coalition))
 
 
-def signature_reminders(statement) -> int:
-    """Remind those who may sign for each organisation that has neither signed nor declined,
-    once per organisation per statement (an organisation already reminded is left out, so someone
-    given signing authority later is not reminded again). Returns how many messages it wrote."""
+def signature_reminders(statement, now=None) -> int:
+    """Remind those who may sign for each organisation that has neither signed nor declined and
+    was not reminded automatically in the last SIGNATURE_REMINDER_DAYS: once before a deadline
+    (someone given signing authority later is not reminded again), and once more before a
+    deadline moved later than that. Returns how many messages it wrote."""
+    now = now or timezone.now()
     prefix = f"{AUTOMATIC_REMINDER_KEY}:{statement.pk}:"
-    reminded = set(statement.reminders.filter(kind=Reminder.Kind.AUTOMATIC).values_list("organisation_id", flat=True))
-    due = [(row, f"{prefix}{row.organisation.pk}") for row in selectors.roster(statement).no_answer
+    deadline = f"{statement.deadline:%Y%m%d%H%M%S}"
+    reminded = set(statement.reminders.filter(
+        kind=Reminder.Kind.AUTOMATIC, queued_at__gt=now - timedelta(days=settings.SIGNATURE_REMINDER_DAYS),
+    ).values_list("organisation_id", flat=True))
+    due = [(row, f"{prefix}{row.organisation.pk}:{deadline}") for row in selectors.roster(statement).no_answer
            if row.organisation.pk not in reminded]
     written = _remind_signers(statement, due)
     _record_reminders(statement, written, kind=Reminder.Kind.AUTOMATIC)
@@ -240,7 +245,7 @@ def _remind_signers(statement, due: list[tuple], **context) -> dict[int, int]:
 
 
 # The dedupe keys of reminders: the automatic one before the deadline names the statement, the
-# organisation and the address; a coordinator's also names the SIGNATURE_MANUAL_REMINDER_HOURS
+# organisation, the deadline and the address; a coordinator's also names the SIGNATURE_MANUAL_REMINDER_HOURS
 # period it was sent in, so a repeat inside that period writes nothing. Only the outbox reads
 # them: when an organisation was reminded is a `Reminder` row (migration 0018 read the keys once).
 AUTOMATIC_REMINDER_KEY = "signature-reminder"
@@ -269,7 +274,7 @@ def remind_before_deadlines(now=None) -> int:
     """Periodic: for every open statement whose deadline (stored on the statement) is at most
     SIGNATURE_REMINDER_DAYS away, remind the organisations that have not answered. A statement
     opened less than that before its deadline gets no reminder (the opening message gave the
-    date). Idempotent; returns how many messages it wrote."""
+    date). Idempotent within SIGNATURE_REMINDER_DAYS; returns how many messages it wrote."""
     now = now or timezone.now()
     lead = timedelta(days=settings.SIGNATURE_REMINDER_DAYS)
     due = Statement.objects.filter(status=Statement.Status.OPEN, deadline__gt=now, deadline__lte=now + lead)
@@ -281,7 +286,7 @@ def remind_before_deadlines(now=None) -> int:
                          .filter(pk=statement_id, status=Statement.Status.OPEN).first())
             if statement is None or (statement.opened_at and statement.opened_at > statement.deadline - lead):
                 continue
-            written += signature_reminders(statement)
+            written += signature_reminders(statement, now)
     return written
 
 

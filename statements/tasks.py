@@ -96,7 +96,8 @@ def drop_old_email_bodies() -> int:
 def send_signature_reminders() -> int:
     """Periodic (beat, every REMINDER_SWEEP_SECONDS): remind organisations that have not answered
     a statement whose deadline, stored in the database, is SIGNATURE_REMINDER_DAYS away or less.
-    Idempotent: each organisation is reminded once per statement. Returns how many messages."""
+    Idempotent: each organisation is reminded once before its deadline, and again only
+    before a deadline moved, at least SIGNATURE_REMINDER_DAYS after its last reminder. Returns how many messages."""
     written = notifications.remind_before_deadlines()
     if written:
         log.info("Wrote %s signature reminder(s).", written)

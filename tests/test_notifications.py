@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from coalition.models import EmailOptOut, OutboundEmail
 
-from statements import services, tasks
+from statements import notifications, services, tasks
 from statements.models import InvitedPartner, Signature, Statement
 from statements.services import cosigning
 
@@ -122,6 +122,29 @@ def test_an_organisation_reminded_once_is_not_reminded_again_for_a_new_signer(st
     tasks.send_signature_reminders()
     OrganisationRoleFactory(organisation=member_org, can_sign=True)
     tasks.send_signature_reminders()
+    assert OutboundEmail.objects.filter(kind=EmailOptOut.Kind.SIGNATURE_REMINDER).count() == 1
+
+
+def test_a_deadline_moved_a_week_later_brings_one_more_reminder_before_the_new_one(statement, signer, member_org,
+                                                                                     settings):
+    settings.SIGNATURE_REMINDER_DAYS = 2
+    move_deadline(statement, timezone.now() + timedelta(days=1))
+    assert tasks.send_signature_reminders() == 1
+    week_later = timezone.now() + timedelta(days=7)
+    move_deadline(statement, week_later + timedelta(days=1))
+    assert notifications.remind_before_deadlines(now=week_later - timedelta(days=2)) == 0  # not yet due
+    assert notifications.remind_before_deadlines(now=week_later) == 1
+    assert notifications.remind_before_deadlines(now=week_later + timedelta(hours=12)) == 0
+    reminders = OutboundEmail.objects.filter(kind=EmailOptOut.Kind.SIGNATURE_REMINDER).order_by("id")
+    assert [r.recipient for r in reminders] == [signer.email, signer.email]
+    assert statement.reminders.count() == 2
+
+
+def test_a_deadline_moved_by_an_hour_brings_no_second_reminder_soon_after_the_first(statement, signer, member_org):
+    move_deadline(statement, timezone.now() + timedelta(days=1))
+    tasks.send_signature_reminders()
+    move_deadline(statement, statement.deadline + timedelta(hours=1))
+    assert tasks.send_signature_reminders() == 0
     assert OutboundEmail.objects.filter(kind=EmailOptOut.Kind.SIGNATURE_REMINDER).count() == 1
 
 
