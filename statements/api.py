@@ -50,6 +50,13 @@ def _names(coalition_or_organisation) -> dict:
     return {language: coalition_or_organisation.name_in(language) for language in names.languages()}
 
 
+def _published_names(entry: dict | None) -> dict | None:
+    """An organisation's names in every language as its statement's newest issue froze them."""
+    if entry is None:
+        return None
+    return {language: selectors.frozen_name(entry, language) for language in names.languages()}
+
+
 def _json(data: dict) -> JsonResponse:
     return JsonResponse(data, json_dumps_params={"ensure_ascii": False, "indent": 1})
 
@@ -112,7 +119,9 @@ def statement_detail(request, slug):
         "versions": [_revision(v, original=v.pk == revision.pk) for v in [revision, *translations]],
         "signatories": {
             "organisations": [{"name": s.organisation.name, "names": _names(s.organisation), "slug": s.organisation.slug,
-                               "url": _url(s.organisation.get_absolute_url())} for s in signatories.organisations],
+                               "url": _url(s.organisation.get_absolute_url()),
+                               # As the newest issue was published, which a rename since does not change.
+                               "published_names": _published_names(s.published)} for s in signatories.organisations],
             # Individuals can be many: their count here, their names page by page at the link.
             "individual_count": signatories.individual_count,
             "individuals_url": _url(reverse("api_statement_signatories", args=[statement.slug])),

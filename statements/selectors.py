@@ -442,16 +442,50 @@ RECENT_INDIVIDUALS = 20  # named on the statement's page; the rest are on its li
 EARLIER_INDIVIDUALS_SHOWN = 100  # individuals on an earlier text named to member staff; the rest counted
 
 
+def frozen_name(organisation: dict | str, language: str) -> str:
+    """An organisation of an issue's frozen list by its name in `language`. Issues made before
+    names had languages hold one name (and the earliest, a bare name instead of a dict): it
+    serves for all."""
+    if not isinstance(organisation, dict):
+        return organisation
+    return (organisation.get("names") or {}).get(language) or organisation["name"]
+
+
+def published_organisations(statement: Statement) -> dict[str, dict]:
+    """The organisations of the statement's newest public issue, by address name (slug), as
+    frozen into it: their names when it was published. Empty before it is published. One query,
+    of the frozen organisations only (not the individuals, who can be many)."""
+    if statement.status not in (Status.PUBLISHED, Status.WITHDRAWN):
+        return {}
+    frozen = (statement.publications.public().order_by("-number")
+              .values_list("signatories__organisations", flat=True).first()) or []
+    return {entry["slug"]: entry for entry in frozen if isinstance(entry, dict) and entry.get("slug")}
+
+
+def _signed_as(statement: Statement, organisations: list[Signature]) -> None:
+    """Each organisation signature of a published statement learns the names it was published
+    under (`published`, the frozen entry) and, when that differs from its name now in the active
+    language, `signed_as`: the page says both, as the PDF keeps the first."""
+    published = published_organisations(statement)
+    language = names.active_language()
+    for signature in organisations:
+        signature.published = published.get(signature.organisation.slug)
+        then = frozen_name(signature.published, language) if signature.published else ""
+        signature.signed_as = then if then and then != signature.organisation.display_name else ""
+
+
 @dataclass
 class SignatorySummary:
     """The signatories as the statement's page shows them, at any number of individuals:
-    organisations in full (coordinators' order, else alphabetical); individuals as a count and
+    organisations in full (coordinators' order, else alphabetical; once published, each with the
+    name it was published under where it has changed since, `signed_as`); individuals as a count and
     the most recent ones (newest first); the full list is `individuals_on_signed_text`, paged.
 
     `earlier` (for member staff only) holds the live signatures on an earlier text whose signers
     have not confirmed the current one, as in `Signatories`: all organisations, and at most
     EARLIER_INDIVIDUALS_SHOWN individuals of `earlier_count`. A fixed number of queries (three,
-    four with `earlier` individuals), each bounded: nothing grows with the individuals but a count."""
+    one more once published, one more with `earlier` individuals), each bounded: nothing grows
+    with the individuals but a count."""
 
     organisations: list[Signature]
     individual_count: int
@@ -514,6 +548,7 @@ def signatory_summary(statement: Statement, *, earlier: bool = False,
         on_signed_text_ = signature.revision_id == statement.signed_revision_id
         (organisations if on_signed_text_ else earlier_organisations).append(signature)
     organisations.sort(key=signatory_sort_key(statement))
+    _signed_as(statement, organisations)
     on_text = Q(revision_id=statement.signed_revision_id)
     counts = _confirmed_individuals(statement).aggregate(
         on_text=Count("id", filter=on_text), earlier=Count("id", filter=~on_text))

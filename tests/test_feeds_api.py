@@ -103,6 +103,7 @@ def test_api_detail_gives_text_signatories_and_pdf_issues(client, coalition, coo
     assert data["signatories"]["organisations"] == [{
         "name": organisation.name, "names": {"en": organisation.name, "uk": organisation.name},
         "slug": organisation.slug, "url": f"{settings.SITE_URL}{organisation.get_absolute_url()}",
+        "published_names": {"en": organisation.name, "uk": organisation.name},
     }]
     assert data["signatories"]["individual_count"] == 0
     assert data["signatories"]["individuals_url"] == f"{settings.SITE_URL}/api/statements/{statement.slug}/signatories/"

@@ -209,6 +209,35 @@ def test_an_issue_keeps_the_names_it_was_published_with_after_a_rename(
     assert carried["organisations"][0]["names"] == {"en": "Center for Civil Liberties", "uk": "Центр громадянських свобод"}
 
 
+def test_after_a_rename_the_published_page_and_api_say_which_name_was_signed(
+        client, coalition, coordinator, ccl, hounds, django_capture_on_commit_callbacks):
+    statement = signed_statement(coalition, coordinator, [ccl, hounds])
+    publish(statement, coordinator, django_capture_on_commit_callbacks)
+    url = statement.get_absolute_url()
+    assert "signed as" not in client.get(url).content.decode()  # stored now, before the rename
+    ccl.name, ccl.translations = "Centre for Civil Liberties", {"uk": {"name": "Нова назва"}}
+    ccl.save()
+    page = client.get(url).content.decode()
+    assert "Centre for Civil Liberties</a> <span class=\"muted\">(signed as Center for Civil Liberties)</span>" in page
+    assert page.count("signed as") == 1  # Truth Hounds kept its name
+    ukrainian = client.get(url, HTTP_ACCEPT_LANGUAGE="uk").content.decode()
+    assert "Нова назва</a> <span class=\"muted\">(підписано як Центр громадянських свобод)</span>" in ukrainian
+    data = client.get(reverse("api_statement", args=[statement.slug])).json()
+    by_slug = {o["slug"]: o for o in data["signatories"]["organisations"]}
+    assert by_slug[ccl.slug]["names"] == {"en": "Centre for Civil Liberties", "uk": "Нова назва"}
+    assert by_slug[ccl.slug]["published_names"] == {"en": "Center for Civil Liberties", "uk": "Центр громадянських свобод"}
+    assert by_slug[hounds.slug]["published_names"] == {"en": "Truth Hounds", "uk": "Truth Hounds"}
+
+
+def test_before_publication_nobody_is_signed_as_anything(client, coalition, coordinator, ccl):
+    statement = signed_statement(coalition, coordinator, [ccl], status="open")
+    client.force_login(coordinator)
+    ccl.name = "Centre for Civil Liberties"
+    ccl.save()
+    page = client.get(statement.get_absolute_url()).content.decode()
+    assert "Centre for Civil Liberties" in page and "signed as" not in page
+
+
 def test_an_issue_frozen_before_names_had_languages_still_renders(coalition, coordinator, ccl):
     statement = signed_statement(coalition, coordinator, [ccl], language="uk")
     issue = Publication.objects.create(

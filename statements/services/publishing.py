@@ -29,6 +29,7 @@ from coalition.models import User
 from coalition.queue import celery_task
 
 from .. import notifications, pdf, pdf_signing, sandbox, selectors, storage, text, workflow
+from ..selectors import frozen_name
 from ..models import Publication, Statement
 from ..workflow import Transition
 
@@ -54,14 +55,6 @@ def _snapshot(statement: Statement) -> dict:
                           for s in found.organisations],
         "individuals": [{"name": s.name, "affiliation": s.affiliation} for s in found.individuals],
     }
-
-
-def frozen_name(organisation: dict | str, language: str) -> str:
-    """An organisation of a frozen list by its name in `language`. Issues made before names had
-    languages hold one name (and the earliest, a bare name instead of a dict): it serves for all."""
-    if not isinstance(organisation, dict):
-        return organisation
-    return (organisation.get("names") or {}).get(language) or organisation["name"]
 
 
 def organisation_names(signatories: dict, language: str | None = None) -> list[str]:
